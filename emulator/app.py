@@ -1,0 +1,65 @@
+"""The app factory: one Starlette app with the control plane and every vendor mounted."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Mount
+
+from emulator.control.routes import ROUTES as CONTROL_ROUTES
+from emulator.core.errors import (
+    EmulatorError,
+    ErrorRenderer,
+    handle_emulator_error,
+    http_exception_handler,
+    render_control_error,
+)
+from emulator.core.journal import VENDOR_KEY, JournalMiddleware
+from emulator.core.vendor import Vendor
+from emulator.core.world import World, world_of
+from emulator.settings import Settings
+from emulator.vendors import all_vendors
+
+
+class LifespanState(TypedDict):
+    world: World
+
+
+def _renderer_for(request: Request) -> ErrorRenderer:
+    vendor_id = request.scope.get(VENDOR_KEY)
+    vendor = world_of(request).vendor(vendor_id) if vendor_id else None
+    return vendor.render_error if vendor is not None else render_control_error
+
+
+def create_app(
+    settings: Settings | None = None, vendors: Sequence[Vendor] | None = None
+) -> Starlette:
+    settings = settings or Settings.from_env()
+    chosen = tuple(vendors) if vendors is not None else all_vendors()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[LifespanState]:
+        world = await World.open(settings, chosen)
+        try:
+            yield {"world": world}
+        finally:
+            await world.close()
+
+    routes = [Mount("/_emulator", routes=CONTROL_ROUTES)]
+    for vendor in chosen:
+        routes.extend(vendor.mounts())
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(JournalMiddleware)],
+        exception_handlers={
+            EmulatorError: handle_emulator_error,
+            HTTPException: http_exception_handler(_renderer_for),
+        },
+        lifespan=lifespan,
+    )

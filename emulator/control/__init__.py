@@ -1,0 +1,1 @@
+"""The control plane under /_emulator/: health, reset, clock, journal, state."""

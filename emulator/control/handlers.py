@@ -1,0 +1,145 @@
+"""Control-plane endpoints. Refusals are JSON `{"error": ...}` with status 400 or 404."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from emulator import __version__
+from emulator.core.clock import parse_instant
+from emulator.core.errors import ControlError
+from emulator.core.store import describe_database
+from emulator.core.world import world_of
+
+CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ControlError("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    return body
+
+
+async def health(request: Request) -> Response:
+    world = world_of(request)
+    try:
+        await world.clock.read()
+    except SQLAlchemyError as error:
+        return JSONResponse(
+            {"status": "unavailable", "error": f"store does not answer: {error}"},
+            status_code=503,
+        )
+    fixtures_dir = world.settings.fixtures_dir
+    return JSONResponse(
+        {
+            "status": "ready",
+            "version": __version__,
+            "vendors": [vendor.id for vendor in world.vendors],
+            "fixtures": {
+                "directory": str(fixtures_dir),
+                "files": {
+                    vendor.id: vendor.fixture_file
+                    for vendor in world.vendors
+                    if (fixtures_dir / vendor.fixture_file).exists()
+                },
+            },
+            "database": describe_database(world.store.url),
+        }
+    )
+
+
+async def reset(request: Request) -> Response:
+    world = world_of(request)
+    await world.reset()
+    return JSONResponse({"status": "reset", "clock": (await world.clock.read()).as_json()})
+
+
+def _finite_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ControlError(f"{name} must be a finite number of seconds")
+    return float(value)
+
+
+async def clock(request: Request) -> Response:
+    world = world_of(request)
+    if request.method == "GET":
+        return JSONResponse((await world.clock.read()).as_json())
+    body = await _json_object(request)
+    actions = [key for key in body if key in CLOCK_ACTIONS]
+    unknown = [key for key in body if key not in CLOCK_ACTIONS]
+    if unknown or len(actions) != 1:
+        raise ControlError(
+            f"give exactly one of {', '.join(CLOCK_ACTIONS)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    action = actions[0]
+    value = body[action]
+    if action == "advance":
+        reading = await world.clock.advance(_finite_number(value, "advance"))
+    elif action == "set":
+        if not isinstance(value, str):
+            raise ControlError("set must be an ISO-8601 instant")
+        try:
+            instant = parse_instant(value)
+        except (ValueError, OverflowError):
+            raise ControlError(f"set: {value!r} is not an ISO-8601 instant") from None
+        reading = await world.clock.set(instant)
+    elif value is not True:
+        raise ControlError(f"{action} must be true")
+    elif action == "freeze":
+        reading = await world.clock.freeze()
+    else:
+        reading = await world.clock.real()
+    return JSONResponse(reading.as_json())
+
+
+async def requests(request: Request) -> Response:
+    world = world_of(request)
+    if request.method == "DELETE":
+        world.journal.clear()
+        return JSONResponse({"requests": []})
+    query = request.query_params
+    unknown = sorted(set(query) - {"vendor", "route", "status", "limit"})
+    if unknown:
+        raise ControlError(f"unknown filter {', '.join(unknown)}; use vendor, route, status, limit")
+    limit = None
+    if "limit" in query:
+        try:
+            limit = int(query["limit"])
+        except ValueError:
+            raise ControlError("limit must be a whole number") from None
+        if limit < 1:
+            raise ControlError("limit must be at least 1")
+    status = query.get("status")
+    if status is not None and not (
+        (len(status) == 3 and status.isdigit())
+        or (len(status) == 3 and status[0].isdigit() and status[1:].lower() == "xx")
+    ):
+        raise ControlError("status must be a code (401) or a class (4xx)")
+    entries = world.journal.entries(
+        vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit
+    )
+    return JSONResponse({"requests": [entry.as_json() for entry in entries]})
+
+
+async def vendor_state(request: Request) -> Response:
+    world = world_of(request)
+    vendor_id = request.path_params["vendor"]
+    vendor = world.vendor(vendor_id)
+    if vendor is None:
+        known = ", ".join(v.id for v in world.vendors)
+        raise ControlError(f"unknown vendor {vendor_id!r}; known: {known}", status=404)
+    async with world.store.read() as conn:
+        return JSONResponse({"vendor": vendor.id, **await vendor.state(conn)})

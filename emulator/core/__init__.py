@@ -1,0 +1,1 @@
+"""What every vendor shares. Nothing in here imports a vendor."""

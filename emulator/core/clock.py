@@ -1,0 +1,126 @@
+"""The one source of "now".
+
+The clock lives in the store, so every process on one database shares it:
+real time plus an offset, or frozen at an instant. Nothing else in the
+emulator reads the system clock. Instants are float seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Float, Integer, Table, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from emulator.core.store import Store, metadata
+
+clock_table = Table(
+    "emulator_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_seconds", Float, nullable=False),
+    Column("frozen_at", Float, nullable=True),
+)
+
+_ROW = clock_table.c.id == 1
+REAL_CLOCK_ROW = {"id": 1, "offset_seconds": 0.0, "frozen_at": None}
+
+
+def real_time() -> float:
+    return time.time()
+
+
+def isoformat(instant: float, *, milliseconds: bool = True) -> str:
+    """ISO-8601 in UTC with a `Z`, as the vendors write it."""
+    spec = "milliseconds" if milliseconds else "seconds"
+    stamp = datetime.fromtimestamp(instant, UTC).isoformat(timespec=spec)
+    return stamp.replace("+00:00", "Z")
+
+
+def parse_instant(text: str) -> float:
+    """ISO-8601 to an instant; a time without an offset is read as UTC."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    instant = parsed.timestamp()
+    if not math.isfinite(instant):
+        raise ValueError(f"{text!r} is not a finite instant")
+    return instant
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    now: float
+    frozen: bool
+    offset_seconds: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "now": isoformat(self.now),
+            "frozen": self.frozen,
+            "offset_seconds": round(self.offset_seconds, 6),
+        }
+
+
+class Clock:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @staticmethod
+    async def ensure_row(conn: AsyncConnection, store: Store) -> None:
+        await store.insert_missing(conn, clock_table, [REAL_CLOCK_ROW])
+
+    async def read(self) -> ClockReading:
+        async with self._store.read() as conn:
+            row = (
+                await conn.execute(
+                    select(clock_table.c.offset_seconds, clock_table.c.frozen_at).where(_ROW)
+                )
+            ).one_or_none()
+        real = real_time()
+        if row is None or row.frozen_at is None:
+            offset = row.offset_seconds if row is not None else 0.0
+            return ClockReading(now=real + offset, frozen=False, offset_seconds=offset)
+        return ClockReading(now=row.frozen_at, frozen=True, offset_seconds=row.frozen_at - real)
+
+    async def now(self) -> float:
+        return (await self.read()).now
+
+    # Each change is one UPDATE, so two processes moving the clock at once
+    # both take effect instead of one overwriting the other.
+
+    async def advance(self, seconds: float) -> ClockReading:
+        c = clock_table.c
+        await self._update(
+            offset_seconds=case(
+                (c.frozen_at.is_(None), c.offset_seconds + seconds), else_=c.offset_seconds
+            ),
+            frozen_at=c.frozen_at + seconds,  # NULL stays NULL when not frozen
+        )
+        return await self.read()
+
+    async def set(self, instant: float) -> ClockReading:
+        c = clock_table.c
+        await self._update(
+            offset_seconds=case(
+                (c.frozen_at.is_(None), instant - real_time()), else_=c.offset_seconds
+            ),
+            frozen_at=case((c.frozen_at.is_(None), None), else_=instant),
+        )
+        return await self.read()
+
+    async def freeze(self) -> ClockReading:
+        c = clock_table.c
+        await self._update(frozen_at=func.coalesce(c.frozen_at, real_time() + c.offset_seconds))
+        return await self.read()
+
+    async def real(self) -> ClockReading:
+        await self._update(offset_seconds=0.0, frozen_at=None)
+        return await self.read()
+
+    async def _update(self, **values: object) -> None:
+        async with self._store.write() as conn:
+            await conn.execute(update(clock_table).where(_ROW).values(**values))

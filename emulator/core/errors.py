@@ -1,0 +1,84 @@
+"""EmulatorError, the one exception type behind every refusal, and its handlers.
+
+A vendor subclasses EmulatorError once and renders its own wire shape; the
+handler writes the precise reason where the journal and the log find it, and
+into the `x-emulator-reason` header, so a tester sees it without the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+REASON_HEADER = "x-emulator-reason"
+REASON_KEY = "emulator.reason"
+
+ErrorRenderer = Callable[[int, str], Response]
+
+
+class EmulatorError(Exception):
+    """A refusal: `status` and `message` go on the wire, `reason` to the journal."""
+
+    status: int = 400
+
+    def __init__(self, reason: str, *, status: int | None = None, message: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        if status is not None:
+            self.status = status
+        self.message = message if message is not None else reason
+
+    def render(self) -> Response:
+        raise NotImplementedError
+
+
+class ControlError(EmulatorError):
+    """Refusals of the control plane: JSON `{"error": ...}`."""
+
+    def render(self) -> Response:
+        return render_control_error(self.status, self.message)
+
+
+def render_control_error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _header_safe(text: str) -> str:
+    # Headers are latin-1 and one line; a reason may quote hostile input.
+    flat = " ".join(text.split())
+    return flat.encode("ascii", "backslashreplace").decode("ascii")[:500]
+
+
+def mark_refusal(request: Request, response: Response, reason: str) -> Response:
+    request.scope[REASON_KEY] = reason
+    response.headers[REASON_HEADER] = _header_safe(reason)
+    return response
+
+
+async def handle_emulator_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EmulatorError)
+    return mark_refusal(request, exc.render(), exc.reason)
+
+
+def http_exception_handler(
+    renderer_for: Callable[[Request], ErrorRenderer],
+) -> Callable[[Request, Exception], Response]:
+    """Starlette's own 404/405 answers, but in the shape of the vendor asked."""
+
+    def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            reason = f"no route for {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            reason = f"method {request.method} not allowed on {request.url.path}"
+        else:
+            reason = exc.detail
+        response = renderer_for(request)(exc.status_code, exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return mark_refusal(request, response, reason)
+
+    return handle

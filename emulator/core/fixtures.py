@@ -1,0 +1,139 @@
+"""Fixture files: read TOML, validate against each vendor's schema, name what is wrong.
+
+A vendor describes its fixture file with a `FixtureModel` (pydantic). Errors
+come back as `FixtureProblem`s that name the file, the entry and the field,
+so `token-emulator check` can say exactly where to look.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class FixtureModel(BaseModel):
+    """Base of every fixture schema: strict types, no unknown keys (typos surface)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def problems(self) -> list[Problem]:
+        """Checks across entries (duplicate ids, references); override per vendor."""
+        return []
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A cross-entry problem, before it is tied to a file."""
+
+    entry: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FixtureProblem:
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.entry:
+            where += f": {self.entry}"
+        if self.field:
+            where += f": field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class FixtureError(Exception):
+    def __init__(self, problems: Sequence[FixtureProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def duplicates(section: str, entries: Sequence[Any], key: str = "id") -> list[Problem]:
+    seen: set[Any] = set()
+    found = []
+    for index, entry in enumerate(entries):
+        value = getattr(entry, key)
+        if value in seen:
+            found.append(Problem(f"{section}[{index}]", key, f"duplicate {key} {value!r}"))
+        seen.add(value)
+    return found
+
+
+def _entry_label(data: Any, loc: Sequence[str | int]) -> tuple[str, list[str | int]]:
+    """Split a pydantic location into "section[index] (id 'x')" and the field path."""
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        section, index = loc[0], loc[1]
+        label = f"{section}[{index}]"
+        try:
+            entry = data[section][index]
+            if isinstance(entry, Mapping) and "id" in entry:
+                label += f" (id {entry['id']!r})"
+            elif isinstance(entry, Mapping) and "key" in entry:
+                label += f" (key {entry['key']!r})"
+        except (KeyError, IndexError, TypeError):
+            pass
+        return label, list(loc[2:])
+    return "", list(loc)
+
+
+def validate(model: type[FixtureModel], data: Any, source: str) -> FixtureModel:
+    """Validate parsed data (from TOML or JSON); raise FixtureError naming `source`."""
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            entry, field = _entry_label(data, item["loc"])
+            problems.append(
+                FixtureProblem(source, entry, ".".join(str(p) for p in field), item["msg"])
+            )
+        raise FixtureError(problems) from None
+    cross = parsed.problems()
+    if cross:
+        raise FixtureError([FixtureProblem(source, p.entry, p.field, p.message) for p in cross])
+    return parsed
+
+
+def load_file(model: type[FixtureModel], path: Path) -> FixtureModel:
+    """One vendor's file; a missing file means that vendor starts empty."""
+    if not path.exists():
+        return model()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise FixtureError([FixtureProblem(path.name, "", "", f"cannot read: {error}")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise FixtureError(
+            [FixtureProblem(path.name, "", "", f"not valid TOML: {error}")]
+        ) from None
+    return validate(model, data, path.name)
+
+
+def load_directory(
+    directory: Path, files: Iterable[tuple[str, str, type[FixtureModel]]]
+) -> dict[str, FixtureModel]:
+    """Every vendor's file in `directory`: `files` is (vendor id, file name, model).
+
+    All files are read before failing, so one run reports every problem.
+    """
+    if not directory.is_dir():
+        raise FixtureError([FixtureProblem(str(directory), "", "", "not a directory")])
+    loaded: dict[str, FixtureModel] = {}
+    problems: list[FixtureProblem] = []
+    for vendor_id, file_name, model in files:
+        try:
+            loaded[vendor_id] = load_file(model, directory / file_name)
+        except FixtureError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise FixtureError(problems)
+    return loaded

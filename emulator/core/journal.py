@@ -1,0 +1,141 @@
+"""The request journal: every vendor request, its outcome and why.
+
+Bounded in memory and kept per process (a replica shows the requests it
+served). The middleware also reads the emulator clock once per request, so a
+request sees one instant throughout, and writes the log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator.core.clock import isoformat
+from emulator.core.errors import REASON_KEY
+
+if TYPE_CHECKING:
+    from emulator.core.world import World
+
+NOW_KEY = "emulator.now"
+VENDOR_KEY = "emulator.vendor"
+log = logging.getLogger("emulator.requests")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    time: float
+    vendor: str | None
+    route: str | None
+    method: str
+    path: str
+    status: int
+    reason: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "time": isoformat(self.time)}
+
+
+def status_matches(status: int, wanted: str) -> bool:
+    """`wanted` is an exact status ("401") or a class ("4xx")."""
+    if len(wanted) == 3 and wanted[1:].lower() == "xx" and wanted[0].isdigit():
+        return status // 100 == int(wanted[0])
+    return str(status) == wanted
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=size)
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(self, entry: JournalEntry) -> None:
+        self._entries.append(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def entries(
+        self,
+        *,
+        vendor: str | None = None,
+        route: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Newest first."""
+        found = []
+        for entry in reversed(self._entries):
+            if vendor is not None and entry.vendor != vendor:
+                continue
+            if route is not None and entry.route not in (route, f"{entry.vendor}:{route}"):
+                continue
+            if status is not None and not status_matches(entry.status, status):
+                continue
+            found.append(entry)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+
+class JournalMiddleware:
+    """Outermost of our middleware: clock reading in, journal entry and log line out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        world: World = scope["state"]["world"]
+        path: str = scope["path"]
+        first = path.split("/", 2)[1] if path.count("/") else ""
+        if first == "_emulator":
+            # The control plane is logged, not journaled: polling the journal
+            # would otherwise fill it.
+            await self.app(scope, receive, send)
+            return
+        vendor = first if world.vendor(first) is not None else None
+        scope[VENDOR_KEY] = vendor
+        now = await world.clock.now()
+        scope[NOW_KEY] = now
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        except Exception as error:
+            scope.setdefault(REASON_KEY, f"internal error: {type(error).__name__}: {error}")
+            raise
+        finally:
+            route = scope.get("route")
+            entry = JournalEntry(
+                time=now,
+                vendor=vendor,
+                route=route.name if isinstance(route, Route) else None,
+                method=scope["method"],
+                path=path,
+                status=status,
+                reason=scope.get(REASON_KEY),
+            )
+            world.journal.record(entry)
+            log_entry(entry)
+
+
+def log_entry(entry: JournalEntry) -> None:
+    outcome = f" ({entry.reason})" if entry.reason else ""
+    log.info(
+        "%s %s %s -> %s%s", entry.route or "-", entry.method, entry.path, entry.status, outcome
+    )

@@ -1,0 +1,153 @@
+"""Every JWS/JWT operation, and the only module that imports joserfc.
+
+Verification is split as joserfc intends: `jwt.decode` checks the signature
+with an explicit algorithm list, then claims are checked against the
+emulator's clock. Every joserfc error is turned into a `TokenProblem` whose
+`kind` tells the vendor which of its own errors to raise.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from joserfc import jws, jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+    SecurityWarning,
+)
+from joserfc.jwk import OctKey
+from joserfc.jwt import JWTClaimsRegistry
+
+# How far in the future `iat` and `nbf` may be before a token is refused:
+# room for a client clock running a little fast. `exp` gets no leeway.
+CLOCK_LEEWAY_SECONDS = 30
+
+ProblemKind = Literal["malformed", "algorithm", "signature", "expired", "not_yet_valid", "claims"]
+
+
+class TokenProblem(Exception):
+    def __init__(self, kind: ProblemKind, detail: str) -> None:
+        self.kind = kind
+        self.detail = detail
+        super().__init__(detail)
+
+
+@dataclass(frozen=True)
+class Verified:
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+def opaque_token(nbytes: int = 32) -> str:
+    """A random URL-safe token for single-use and refresh tokens."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def _hmac_key(secret: str | bytes) -> OctKey:
+    # Vendors' shared secrets may be short; joserfc warns, the vendor accepts.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return OctKey.import_key(secret)
+
+
+def read_header(compact: str) -> dict[str, Any]:
+    """The protected header of a compact JWS, without verifying anything."""
+    try:
+        extracted = jws.extract_compact(compact.encode("utf-8"))
+    except (JoseError, ValueError, TypeError) as error:
+        raise TokenProblem("malformed", f"not a compact JWS ({_describe(error)})") from None
+    header = extracted.protected
+    if not isinstance(header, dict):
+        raise TokenProblem("malformed", "JWS header is not a JSON object")
+    return header
+
+
+def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> Verified:
+    """Check structure, algorithm and signature; claims are the caller's to check."""
+    header = read_header(compact)
+    alg = header.get("alg")
+    if alg != algorithm:
+        raise TokenProblem("algorithm", f"alg {alg!r} refused: only {algorithm} is accepted")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SecurityWarning)
+            token = jwt.decode(compact, _hmac_key(secret), algorithms=[algorithm])
+    except BadSignatureError:
+        raise TokenProblem("signature", "signature does not verify") from None
+    except (JoseError, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
+    if not isinstance(token.claims, dict):
+        raise TokenProblem("malformed", "JWT payload is not a JSON object")
+    return Verified(header=dict(token.header), claims=dict(token.claims))
+
+
+def sign_hmac(
+    claims: Mapping[str, Any],
+    secret: str | bytes,
+    algorithm: str = "HS256",
+    header: Mapping[str, Any] | None = None,
+) -> str:
+    full_header = {"typ": "JWT", **(header or {}), "alg": algorithm}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return jwt.encode(full_header, dict(claims), _hmac_key(secret), algorithms=[algorithm])
+
+
+def check_times(
+    claims: Mapping[str, Any],
+    now: float,
+    *,
+    required: tuple[str, ...] = (),
+    leeway: int = CLOCK_LEEWAY_SECONDS,
+) -> None:
+    """Check `exp`, `iat`, `nbf` (those present, and those `required`) at `now`."""
+    missing = [name for name in required if name not in claims]
+    if missing:
+        raise TokenProblem("claims", f"claim {', '.join(missing)} missing")
+    instant = int(now)
+    # exp strictly, iat/nbf with leeway: joserfc's registry applies one leeway
+    # to all three, so the two groups are validated separately.
+    groups = (
+        (JWTClaimsRegistry(now=instant, leeway=0), ("exp",)),
+        (JWTClaimsRegistry(now=instant, leeway=leeway), ("iat", "nbf")),
+    )
+    for registry, names in groups:
+        subset = {name: claims[name] for name in names if name in claims}
+        try:
+            registry.validate(subset)
+        except ExpiredTokenError:
+            raise TokenProblem("expired", f"expired at {claims['exp']} (now {instant})") from None
+        except InvalidClaimError as error:
+            name = error.claim
+            value = subset.get(name)
+            if _is_number(value):
+                raise TokenProblem(
+                    "not_yet_valid",
+                    f"claim {name} {value} is in the future (now {instant}, leeway {leeway}s)",
+                ) from None
+            raise TokenProblem("claims", f"claim {name} is not a NumericDate") from None
+        except MissingClaimError as error:  # pragma: no cover - none are essential here
+            raise TokenProblem("claims", str(error)) from None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _describe(error: Exception) -> str:
+    text = getattr(error, "description", None) or str(error) or type(error).__name__
+    return text.strip()
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as tokens carry it."""
+    return json.dumps(value, separators=(",", ":"))

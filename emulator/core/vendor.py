@@ -1,0 +1,36 @@
+"""What a vendor package hands the core: its id, fixtures, tables, routes and error shape."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import BaseRoute
+
+from emulator.core.errors import ErrorRenderer
+from emulator.core.fixtures import FixtureModel
+from emulator.core.store import Store
+
+Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
+StateReader = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Vendor:
+    id: str  # also its URL prefix and its name in the journal, logs and CLI
+    title: str
+    fixture_file: str
+    fixture_model: type[FixtureModel]
+    tables: tuple[Table, ...]  # parents first; all of them are emptied by a reset
+    mounts: Callable[[], list[BaseRoute]]
+    seed: Seeder  # writes the fixture rows; at start it merges, after a reset it fills
+    state: StateReader  # what `GET /_emulator/state/{id}` shows, secrets masked
+    render_error: ErrorRenderer  # a status and message in the vendor's own body shape
+
+
+def mask_secret(secret: str) -> str:
+    """Enough of a secret to recognise it, not enough to use it."""
+    return f"{secret[:4]}…({len(secret)} chars)" if len(secret) > 4 else "…"

@@ -1,0 +1,58 @@
+"""Run-time settings: one frozen value, read from the environment and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_fixtures_dir() -> Path:
+    # A wheel carries the fixtures inside the package; a checkout (editable
+    # install) has them beside the package.
+    packaged = PACKAGE_DIR / "default_fixtures"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "fixtures"
+
+
+def default_data_dir() -> Path:
+    if env := os.environ.get("EMULATOR_DATA_DIR"):
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "token-emulator"
+
+
+def default_database() -> str:
+    return str(default_data_dir() / "emulator.sqlite3")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fixtures_dir: Path = field(default_factory=default_fixtures_dir)
+    database: str = field(default_factory=default_database)
+    journal_size: int = 1000
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Environment first, then explicit overrides (CLI flags); None means "not given"."""
+        env = os.environ
+        settings = cls()
+        from_env: dict[str, object] = {}
+        if "EMULATOR_HOST" in env:
+            from_env["host"] = env["EMULATOR_HOST"]
+        if "EMULATOR_PORT" in env:
+            from_env["port"] = int(env["EMULATOR_PORT"])
+        if "EMULATOR_FIXTURES" in env:
+            from_env["fixtures_dir"] = Path(env["EMULATOR_FIXTURES"])
+        if "EMULATOR_DATABASE" in env:
+            from_env["database"] = env["EMULATOR_DATABASE"]
+        if "EMULATOR_JOURNAL_SIZE" in env:
+            from_env["journal_size"] = int(env["EMULATOR_JOURNAL_SIZE"])
+        if "EMULATOR_LOG_LEVEL" in env:
+            from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(settings, **{**from_env, **given})

@@ -1,0 +1,11 @@
+"""The five vendors. Each package exposes `VENDOR`, a `core.vendor.Vendor`."""
+
+from __future__ import annotations
+
+from emulator.core.vendor import Vendor
+
+
+def all_vendors() -> tuple[Vendor, ...]:
+    from emulator.vendors.uneeq import VENDOR as UNEEQ
+
+    return (UNEEQ,)

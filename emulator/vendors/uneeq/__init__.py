@@ -1,0 +1,17 @@
+"""UneeQ: an HS256 request JWT buys a single-use token that the browser SDK redeems."""
+
+from emulator.core.vendor import Vendor
+from emulator.vendors.uneeq import backend, models, routes
+from emulator.vendors.uneeq.errors import render_error
+
+VENDOR = Vendor(
+    id="uneeq",
+    title="UneeQ",
+    fixture_file="uneeq.toml",
+    fixture_model=models.UneeqFixtures,
+    tables=models.TABLES,
+    mounts=routes.mounts,
+    seed=backend.seed,
+    state=backend.state,
+    render_error=render_error,
+)

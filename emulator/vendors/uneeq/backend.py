@@ -1,0 +1,213 @@
+"""UneeQ's rules: request-JWT verification, single-use tokens, sessions. Never sees a Request."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from emulator.core.clock import isoformat
+from emulator.core.store import Store
+from emulator.core.tokens import (
+    TokenProblem,
+    check_times,
+    opaque_token,
+    read_header,
+    sign_hmac,
+    verify_hmac,
+)
+from emulator.core.vendor import mask_secret
+from emulator.core.world import World
+from emulator.vendors.uneeq.errors import bad_request, forbidden, unauthorized
+from emulator.vendors.uneeq.models import UneeqFixtures, sessions, tokens, workspaces
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    id: str
+    auth_token: str
+
+
+async def _workspace(world: World, workspace_id: str) -> Row[Any] | None:
+    async with world.store.read() as conn:
+        query = select(workspaces).where(workspaces.c.id == workspace_id)
+        return (await conn.execute(query)).one_or_none()
+
+
+def _string_claim(claims: dict[str, Any], name: str) -> str:
+    if name not in claims:
+        raise bad_request(f"claim {name} missing")
+    value = claims[name]
+    if not isinstance(value, str):
+        raise bad_request(f"claim {name} must be a string, got {type(value).__name__}")
+    return value
+
+
+async def issue_token(
+    world: World, now: float, *, region: str | None, workspace_id: str, request_jwt: str
+) -> str:
+    """Verify the customer's request JWT and mint a single-use token."""
+    try:
+        read_header(request_jwt)
+    except TokenProblem as problem:
+        raise bad_request(f"body is {problem.detail}") from None
+
+    workspace = await _workspace(world, workspace_id)
+    if workspace is None:
+        raise forbidden(f"unknown workspace {workspace_id!r}")
+    if region is not None and workspace.region != region:
+        raise forbidden(f"workspace {workspace_id!r} is in region {workspace.region}, not {region}")
+
+    try:
+        claims = verify_hmac(request_jwt, workspace.secret, "HS256").claims
+    except TokenProblem as problem:
+        if problem.kind == "signature":
+            raise unauthorized(
+                f"signature does not verify with workspace {workspace_id}'s secret"
+            ) from None
+        if problem.kind == "algorithm":
+            raise unauthorized(problem.detail) from None
+        raise bad_request(f"body is {problem.detail}") from None
+
+    sid = _string_claim(claims, "sid")
+    claimed_workspace = _string_claim(claims, "fm-workspace")
+    custom_data = claims.get("fm-custom-data")
+    if custom_data is not None:
+        if not isinstance(custom_data, str):
+            raise bad_request(
+                f"claim fm-custom-data must be a string holding JSON, "
+                f"got {type(custom_data).__name__}"
+            )
+        try:
+            json.loads(custom_data)
+        except ValueError:
+            raise bad_request("claim fm-custom-data is not JSON text") from None
+    try:
+        # UneeQ documents no time claims; those a client does send must hold.
+        check_times(claims, now)
+    except TokenProblem as problem:
+        if problem.kind == "claims":
+            raise bad_request(problem.detail) from None
+        raise unauthorized(f"request JWT {problem.detail}") from None
+    if claimed_workspace != workspace_id:
+        raise forbidden(f"fm-workspace {claimed_workspace!r} differs from header {workspace_id!r}")
+
+    token = opaque_token()
+    async with world.store.write() as conn:
+        await conn.execute(
+            tokens.insert().values(
+                token=token,
+                workspace_id=workspace_id,
+                region=workspace.region,
+                sid=sid,
+                custom_data=custom_data,
+                issued_at=now,
+                expires_at=now + workspace.token_ttl_seconds,
+            )
+        )
+    return token
+
+
+async def start_session(
+    world: World,
+    now: float,
+    *,
+    region: str | None,
+    token_id: str,
+    workspace_name: str | None,
+    client: dict[str, Any],
+) -> StartedSession:
+    """Redeem a single-use token: one conditional UPDATE, so exactly one caller wins."""
+    session = StartedSession(id=str(uuid.uuid4()), auth_token=opaque_token())
+    conditions = [
+        tokens.c.token == token_id,
+        tokens.c.redeemed_at.is_(None),
+        tokens.c.expires_at > now,
+    ]
+    if workspace_name is not None:
+        conditions.append(tokens.c.workspace_id == workspace_name)
+    if region is not None:
+        conditions.append(tokens.c.region == region)
+    redeem = (
+        update(tokens)
+        .where(*conditions)
+        .values(redeemed_at=now, session_id=session.id)
+        .returning(tokens.c.workspace_id, tokens.c.sid, tokens.c.custom_data)
+    )
+    async with world.store.write() as conn:
+        won = (await conn.execute(redeem)).one_or_none()
+        if won is not None:
+            await conn.execute(
+                sessions.insert().values(
+                    id=session.id,
+                    workspace_id=won.workspace_id,
+                    token=token_id,
+                    sid=won.sid,
+                    custom_data=won.custom_data,
+                    started_at=now,
+                    auth_token=session.auth_token,
+                    client=json.dumps(client),
+                )
+            )
+    if won is None:
+        raise unauthorized(await _why_not_redeemable(world, now, token_id, workspace_name, region))
+    return session
+
+
+async def _why_not_redeemable(
+    world: World, now: float, token_id: str, workspace_name: str | None, region: str | None
+) -> str:
+    async with world.store.read() as conn:
+        row = (await conn.execute(select(tokens).where(tokens.c.token == token_id))).one_or_none()
+    if row is None:
+        return "unknown token"
+    if row.redeemed_at is not None:
+        return f"token already redeemed at {isoformat(row.redeemed_at)} (session {row.session_id})"
+    if row.expires_at <= now:
+        return f"token expired at {isoformat(row.expires_at)}"
+    if workspace_name is not None and row.workspace_id != workspace_name:
+        return f"token was issued for workspace {row.workspace_id!r}, not {workspace_name!r}"
+    if region is not None and row.region != region:
+        return f"token was issued in region {row.region}, not {region}"
+    return "token could not be redeemed"
+
+
+async def session_jwt(world: World, now: float, *, session_id: str, persona_id: str) -> str:
+    """The HS256 JWT over the session id that uneeq-js asks for after a start."""
+    async with world.store.read() as conn:
+        query = (
+            select(sessions.c.id, workspaces.c.secret)
+            .join(workspaces, workspaces.c.id == sessions.c.workspace_id)
+            .where(sessions.c.id == session_id, sessions.c.workspace_id == persona_id)
+        )
+        row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        raise unauthorized(f"no session {session_id!r} for persona {persona_id!r}")
+    return sign_hmac({"sessionId": row.id, "iat": int(now)}, row.secret)
+
+
+async def seed(conn: AsyncConnection, store: Store, fixtures: UneeqFixtures) -> None:
+    await store.upsert(conn, workspaces, [w.model_dump() for w in fixtures.workspaces])
+
+
+async def state(conn: AsyncConnection) -> dict[str, Any]:
+    def rows(table_rows: Any) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in table_rows]
+
+    ws = rows(await conn.execute(select(workspaces).order_by(workspaces.c.id)))
+    for workspace in ws:
+        workspace["secret"] = mask_secret(workspace["secret"])
+    issued = rows(await conn.execute(select(tokens).order_by(tokens.c.issued_at)))
+    for token in issued:
+        for stamp in ("issued_at", "expires_at", "redeemed_at"):
+            if token[stamp] is not None:
+                token[stamp] = isoformat(token[stamp])
+    started = rows(await conn.execute(select(sessions).order_by(sessions.c.started_at)))
+    for session in started:
+        session["started_at"] = isoformat(session["started_at"])
+        session["client"] = json.loads(session["client"])
+    return {"workspaces": ws, "tokens": issued, "sessions": started}

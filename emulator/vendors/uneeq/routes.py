@@ -1,0 +1,49 @@
+"""UneeQ's routes as data, mounted at /uneeq (any region) and /uneeq/{us,eu,au,sg}."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator.core.cors import permissive_cors
+from emulator.vendors.uneeq import handlers
+from emulator.vendors.uneeq.models import REGIONS
+
+ROUTES = [
+    # Public samples call the token endpoint with and without the slash.
+    Route(
+        "/api/v1/clients/access/tokens", handlers.issue_token, methods=["POST"], name="uneeq:token"
+    ),
+    Route(
+        "/api/v1/clients/access/tokens/", handlers.issue_token, methods=["POST"], name="uneeq:token"
+    ),
+    Route(
+        "/api/v2/clients/start-session",
+        handlers.start_session,
+        methods=["POST"],
+        name="uneeq:start-session",
+    ),
+    # uneeq-js calls this one without the /api prefix.
+    Route("/v1/jwt/token", handlers.session_jwt, methods=["POST"], name="uneeq:session-jwt"),
+]
+
+
+class _InRegion:
+    """Tells the handlers which regional host the request came through (None: any)."""
+
+    def __init__(self, app: ASGIApp, region: str | None) -> None:
+        self.app = app
+        self.region = region
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[handlers.REGION_KEY] = self.region
+        await self.app(scope, receive, send)
+
+
+def mounts() -> list[BaseRoute]:
+    def mount(prefix: str, region: str | None) -> Mount:
+        app = _InRegion(Router(ROUTES), region)
+        return Mount(prefix, app=permissive_cors(app, expose=["x-auth-token"]))
+
+    # Regional prefixes first: "/uneeq" would otherwise swallow "/uneeq/eu/...".
+    return [*(mount(f"/uneeq/{r}", r) for r in REGIONS), mount("/uneeq", None)]
