@@ -8,7 +8,6 @@ emulator's clock. Every joserfc error is turned into a `TokenProblem` whose
 
 from __future__ import annotations
 
-import json
 import secrets
 import warnings
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from joserfc.errors import (
     BadSignatureError,
     ExpiredTokenError,
     InvalidClaimError,
+    InvalidPayloadError,
     JoseError,
     MissingClaimError,
     SecurityWarning,
@@ -83,6 +83,8 @@ def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> 
             token = jwt.decode(compact, _hmac_key(secret), algorithms=[algorithm])
     except BadSignatureError:
         raise TokenProblem("signature", "signature does not verify") from None
+    except InvalidPayloadError:
+        raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
     except (JoseError, ValueError, TypeError, UnicodeDecodeError) as error:
         raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
     if not isinstance(token.claims, dict):
@@ -146,8 +148,3 @@ def _is_number(value: object) -> bool:
 def _describe(error: Exception) -> str:
     text = getattr(error, "description", None) or str(error) or type(error).__name__
     return text.strip()
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as tokens carry it."""
-    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,82 @@
+"""Single use under concurrency: one winner among 50, in one process and across two."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.testing import EmulatorProcess, uneeq_request_jwt
+from tests.conftest import FIXTURES
+from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, workspace
+
+pytestmark = pytest.mark.anyio
+
+DEMO = workspace("demo")
+ATTEMPTS = 50
+
+
+async def issue(http: httpx.AsyncClient) -> str:
+    response = await http.post(
+        TOKEN_PATH,
+        content=uneeq_request_jwt(DEMO["secret"], "demo"),
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+    )
+    assert response.status_code == 200
+    token: str = response.json()["token"]
+    return token
+
+
+async def redeem_concurrently(clients: list[httpx.AsyncClient], token: str) -> Counter[int]:
+    body = {"workspaceName": "demo", "sessionType": 0, "tokenId": token}
+    responses = await asyncio.gather(
+        *(clients[i % len(clients)].post(START_PATH, json=body) for i in range(ATTEMPTS))
+    )
+    return Counter(r.status_code for r in responses)
+
+
+def assert_exactly_one_session(sessions: list[dict[str, object]], outcomes: Counter[int]) -> None:
+    assert outcomes == Counter({200: 1, 401: ATTEMPTS - 1})
+    assert len(sessions) == 1
+
+
+async def test_in_process(client: httpx.AsyncClient) -> None:
+    token = await issue(client)
+    outcomes = await redeem_concurrently([client], token)
+    sessions = (await client.get("/_emulator/state/uneeq")).json()["sessions"]
+    assert_exactly_one_session(sessions, outcomes)
+
+
+def _client(url: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=ATTEMPTS)
+    return httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+
+
+async def test_one_server_process(server: EmulatorProcess) -> None:
+    async with _client(server.url) as http:
+        await http.post("/_emulator/reset")
+        token = await issue(http)
+        outcomes = await redeem_concurrently([http], token)
+        sessions = (await http.get("/_emulator/state/uneeq")).json()["sessions"]
+    assert_exactly_one_session(sessions, outcomes)
+
+
+async def test_two_server_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite3"
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "a.log") as first,
+        EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "b.log") as second,
+    ):
+        async with _client(first.url) as a, _client(second.url) as b:
+            for _round in range(3):
+                token = await issue(a)
+                outcomes = await redeem_concurrently([a, b], token)
+                assert outcomes == Counter({200: 1, 401: ATTEMPTS - 1})
+            sessions = (await b.get("/_emulator/state/uneeq")).json()["sessions"]
+            assert len(sessions) == 3
+    logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
+    assert "database is locked" not in logs
+    assert "Traceback" not in logs

@@ -1,0 +1,52 @@
+"""State on a file database survives a restart of the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from emulator.testing import EmulatorProcess, uneeq_request_jwt
+from tests.conftest import FIXTURES
+from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, workspace
+
+DEMO = workspace("demo")
+
+
+def issue(http: httpx.Client) -> str:
+    response = http.post(
+        TOKEN_PATH,
+        content=uneeq_request_jwt(DEMO["secret"], "demo", sid="before-restart"),
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+    )
+    assert response.status_code == 200
+    token: str = response.json()["token"]
+    return token
+
+
+def redeem(http: httpx.Client, token: str) -> int:
+    body = {"workspaceName": "demo", "sessionType": 0, "tokenId": token}
+    return http.post(START_PATH, json=body).status_code
+
+
+def test_tokens_survive_a_restart(tmp_path: Path) -> None:
+    database = tmp_path / "emulator.sqlite3"
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES) as before,
+        httpx.Client(base_url=before.url) as http,
+    ):
+        pending = issue(http)
+        redeemed = issue(http)
+        assert redeem(http, redeemed) == 200
+    assert before.process is not None and before.process.returncode == 0
+
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES) as after,
+        httpx.Client(base_url=after.url) as http,
+    ):
+        assert redeem(http, redeemed) == 401
+        assert redeem(http, pending) == 200
+        assert redeem(http, pending) == 401
+        sessions = http.get("/_emulator/state/uneeq").json()["sessions"]
+        assert sorted(s["token"] for s in sessions) == sorted([pending, redeemed])
+        assert {s["sid"] for s in sessions} == {"before-restart"}
