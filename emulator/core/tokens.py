@@ -8,6 +8,7 @@ emulator's clock. Every joserfc error is turned into a `TokenProblem` whose
 
 from __future__ import annotations
 
+import math
 import secrets
 import warnings
 from collections.abc import Mapping
@@ -131,7 +132,7 @@ def check_times(
         except InvalidClaimError as error:
             name = error.claim
             value = subset.get(name)
-            if _is_number(value):
+            if name in ("iat", "nbf") and _is_finite_number(value):
                 raise TokenProblem(
                     "not_yet_valid",
                     f"claim {name} {value} is in the future (now {instant}, leeway {leeway}s)",
@@ -141,8 +142,10 @@ def check_times(
             raise TokenProblem("claims", str(error)) from None
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_finite_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _describe(error: Exception) -> str:

@@ -1,0 +1,100 @@
+"""GET/POST /_emulator/clock: read, advance, set, freeze, back to real; shared by processes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.testing import EmulatorProcess
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.anyio
+
+
+def instant(reading: dict[str, Any]) -> float:
+    return datetime.fromisoformat(reading["now"]).timestamp()
+
+
+async def test_reading_has_the_documented_shape(client: httpx.AsyncClient) -> None:
+    reading = (await client.get("/_emulator/clock")).json()
+    assert set(reading) == {"now", "frozen", "offset_seconds"}
+    assert reading["now"].endswith("Z") and reading["frozen"] is False
+    assert reading["offset_seconds"] == 0
+
+
+async def test_advance_set_freeze_real(client: httpx.AsyncClient) -> None:
+    before = instant((await client.get("/_emulator/clock")).json())
+    advanced = (await client.post("/_emulator/clock", json={"advance": 3600})).json()
+    assert advanced["offset_seconds"] == 3600
+    assert 3600 <= instant(advanced) - before < 3660
+
+    frozen = (await client.post("/_emulator/clock", json={"freeze": True})).json()
+    assert frozen["frozen"] is True
+    again = (await client.get("/_emulator/clock")).json()
+    assert again["now"] == frozen["now"], "a frozen clock does not move"
+
+    moved = (await client.post("/_emulator/clock", json={"advance": 1.5})).json()
+    assert instant(moved) - instant(frozen) == pytest.approx(1.5)
+    assert moved["frozen"] is True
+
+    fixed = (await client.post("/_emulator/clock", json={"set": "2031-02-03T04:05:06Z"})).json()
+    assert fixed["now"] == "2031-02-03T04:05:06.000Z" and fixed["frozen"] is True
+
+    real = (await client.post("/_emulator/clock", json={"real": True})).json()
+    assert real["frozen"] is False and real["offset_seconds"] == 0
+    assert abs(instant(real) - before) < 60
+
+
+async def test_set_while_running_keeps_running(client: httpx.AsyncClient) -> None:
+    reading = (await client.post("/_emulator/clock", json={"set": "2040-01-01T00:00:00+02:00"}))
+    body = reading.json()
+    assert body["frozen"] is False
+    assert abs(instant(body) - datetime.fromisoformat("2040-01-01T00:00:00+02:00").timestamp()) < 5
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "give exactly one of advance, set, freeze, real"),
+        ({"advance": 1, "freeze": True}, "give exactly one of advance, set, freeze, real"),
+        ({"rewind": 5}, "give exactly one of advance, set, freeze, real; unknown: rewind"),
+        ({"advance": "10"}, "advance must be a finite number of seconds"),
+        ({"advance": True}, "advance must be a finite number of seconds"),
+        ({"set": "yesterday"}, "set: 'yesterday' is not an ISO-8601 instant"),
+        ({"set": 12}, "set must be an ISO-8601 instant"),
+        ({"freeze": False}, "freeze must be true"),
+        ({"real": "yes"}, "real must be true"),
+        ([1], "body must be a JSON object"),
+    ],
+)
+async def test_refusals(client: httpx.AsyncClient, body: Any, message: str) -> None:
+    before = (await client.get("/_emulator/clock")).json()
+    response = await client.post("/_emulator/clock", json=body)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    after = (await client.get("/_emulator/clock")).json()
+    assert after["offset_seconds"] == before["offset_seconds"] and not after["frozen"]
+
+
+async def test_not_json_and_not_finite(client: httpx.AsyncClient) -> None:
+    response = await client.post("/_emulator/clock", content=b"{advance")
+    assert response.json() == {"error": "body is not JSON"}
+    nan = await client.post("/_emulator/clock", content=b'{"advance": NaN}')
+    assert nan.json() == {"error": "advance must be a finite number of seconds"}
+
+
+def test_two_processes_share_one_clock(tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite3"
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES) as first,
+        EmulatorProcess(database, fixtures=FIXTURES) as second,
+    ):
+        httpx.post(f"{first.url}/_emulator/clock", json={"advance": 900}).raise_for_status()
+        seen = httpx.get(f"{second.url}/_emulator/clock").json()
+        assert seen["offset_seconds"] == 900
+        httpx.post(f"{second.url}/_emulator/clock", json={"freeze": True}).raise_for_status()
+        assert httpx.get(f"{first.url}/_emulator/clock").json()["frozen"] is True

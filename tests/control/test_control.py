@@ -1,0 +1,130 @@
+"""Health, reset, the request journal and the state view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.testing import uneeq_request_jwt
+from tests.conftest import in_process, make_settings
+from tests.vendors.uneeq.conftest import TOKEN_PATH, workspace
+
+pytestmark = pytest.mark.anyio
+
+DEMO = workspace("demo")
+
+
+async def issue(client: httpx.AsyncClient, secret: str = DEMO["secret"]) -> httpx.Response:
+    return await client.post(
+        TOKEN_PATH,
+        content=uneeq_request_jwt(secret, "demo"),
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+    )
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_emulator/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert "uneeq" in body["vendors"]
+    assert body["fixtures"]["files"]["uneeq"] == "uneeq.toml"
+    assert body["database"].startswith("sqlite+aiosqlite:///")
+
+
+async def test_reset_restores_fixtures_clock_and_journal(client: httpx.AsyncClient) -> None:
+    assert (await issue(client)).status_code == 200
+    await client.post("/_emulator/clock", json={"advance": 500})
+    await client.post("/_emulator/clock", json={"freeze": True})
+    response = await client.post("/_emulator/reset")
+    assert response.status_code == 200
+    assert response.json()["clock"]["offset_seconds"] == 0
+    state = (await client.get("/_emulator/state/uneeq")).json()
+    assert state["tokens"] == [] and state["sessions"] == []
+    assert [w["id"] for w in state["workspaces"]] == ["demo", "demo-eu"]
+    clock = (await client.get("/_emulator/clock")).json()
+    assert clock["frozen"] is False and clock["offset_seconds"] == 0
+    assert (await client.get("/_emulator/requests")).json() == {"requests": []}
+
+
+async def test_journal_entries_filters_and_order(client: httpx.AsyncClient) -> None:
+    await issue(client)
+    await issue(client, secret="wrong")
+    await client.get("/uneeq/nowhere")
+    await client.get("/elsewhere")
+    entries = (await client.get("/_emulator/requests")).json()["requests"]
+    assert [e["status"] for e in entries] == [404, 404, 401, 200], "newest first"
+    assert set(entries[0]) == {"time", "vendor", "route", "method", "path", "status", "reason"}
+    assert entries[0]["vendor"] is None and entries[1]["vendor"] == "uneeq"
+    assert entries[1]["reason"] == "no route for GET /uneeq/nowhere"
+
+    async def found(**params: str) -> list[dict[str, object]]:
+        response = await client.get("/_emulator/requests", params=params)
+        entries: list[dict[str, object]] = response.json()["requests"]
+        return entries
+
+    async def statuses(**params: str) -> list[object]:
+        return [e["status"] for e in await found(**params)]
+
+    assert await statuses(vendor="uneeq") == [404, 401, 200]
+    assert await statuses(status="401") == [401]
+    assert await statuses(status="4xx") == [404, 404, 401]
+    assert await statuses(limit="1") == [404]
+    assert await statuses(route="token") == [401, 200]
+    assert await statuses(route="uneeq:token") == [401, 200]
+    [refused] = await found(status="401")
+    assert refused["reason"] == "signature does not verify with workspace demo's secret"
+
+    cleared = await client.delete("/_emulator/requests")
+    assert cleared.json() == {"requests": []}
+    assert (await client.get("/_emulator/requests")).json() == {"requests": []}
+
+
+async def test_control_requests_are_not_journaled(client: httpx.AsyncClient) -> None:
+    await client.get("/_emulator/clock")
+    await client.get("/_emulator/health")
+    assert (await client.get("/_emulator/requests")).json() == {"requests": []}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": "x"}, "limit must be a whole number"),
+        ({"limit": "0"}, "limit must be at least 1"),
+        ({"status": "oops"}, "status must be a code (401) or a class (4xx)"),
+        ({"colour": "red"}, "unknown filter colour; use vendor, route, status, limit"),
+    ],
+)
+async def test_journal_filter_refusals(
+    client: httpx.AsyncClient, params: dict[str, str], message: str
+) -> None:
+    response = await client.get("/_emulator/requests", params=params)
+    assert response.status_code == 400 and response.json() == {"error": message}
+
+
+async def test_journal_is_bounded(tmp_path: Path) -> None:
+    async for client in in_process(make_settings(tmp_path, journal_size=5)):
+        for _ in range(8):
+            await client.get("/uneeq/nowhere")
+        entries = (await client.get("/_emulator/requests")).json()["requests"]
+        assert len(entries) == 5
+
+
+async def test_state_of_an_unknown_vendor(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_emulator/state/acme")
+    assert response.status_code == 404
+    assert response.json()["error"].startswith("unknown vendor 'acme'; known: uneeq")
+
+
+async def test_state_masks_secrets(client: httpx.AsyncClient) -> None:
+    state = (await client.get("/_emulator/state/uneeq")).json()
+    rendered = str(state)
+    assert DEMO["secret"] not in rendered
+    assert state["workspaces"][0]["secret"].startswith(DEMO["secret"][:4] + "…")
+
+
+async def test_unknown_control_route(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_emulator/nothing")
+    assert response.status_code == 404 and response.json() == {"error": "Not Found"}

@@ -1,0 +1,59 @@
+"""`token-emulator serve`: the console script, logging one line per request, Ctrl-C."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
+from tests.conftest import FIXTURES
+from tests.vendors.uneeq.conftest import TOKEN_PATH
+
+
+def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    process = EmulatorProcess(":memory:", fixtures=FIXTURES, log_path=log).start()
+    response = httpx.post(
+        process.url + TOKEN_PATH,
+        content=uneeq_request_jwt("wrong-secret", "demo"),
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+    )
+    assert response.status_code == 401
+    assert process.stop(signal.SIGINT) == 0
+    text = log.read_text()
+    assert (
+        "uneeq:token POST /uneeq/api/v1/clients/access/tokens -> 401 "
+        "(signature does not verify with workspace demo's secret)"
+    ) in text
+    assert "Application shutdown complete" in text
+    assert "Traceback" not in text
+
+
+def test_console_script_serves(tmp_path: Path) -> None:
+    script = shutil.which("token-emulator", path=str(Path(sys.executable).parent))
+    assert script, "the token-emulator console script is installed with the package"
+    port = free_port()
+    process = subprocess.Popen(
+        [script, "serve", "--port", str(port), "--database", str(tmp_path / "db.sqlite3"),
+         "--fixtures", str(FIXTURES)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
