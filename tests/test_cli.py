@@ -25,11 +25,15 @@ def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         headers={"workspace": "demo", "content-type": "application/jwt"},
     )
     assert response.status_code == 401
+    httpx.post(process.url + "/_emulator/clock", json={"advance": "soon"})
     assert process.stop(signal.SIGINT) == 0
     text = log.read_text()
     assert (
         "uneeq:token POST /uneeq/api/v1/clients/access/tokens -> 401 "
         "(signature does not verify with workspace demo's secret)"
+    ) in text
+    assert (
+        "control:clock POST /_emulator/clock -> 400 (advance must be a finite number of seconds)"
     ) in text
     assert "Application shutdown complete" in text
     assert "Traceback" not in text
@@ -40,8 +44,16 @@ def test_console_script_serves(tmp_path: Path) -> None:
     assert script, "the token-emulator console script is installed with the package"
     port = free_port()
     process = subprocess.Popen(
-        [script, "serve", "--port", str(port), "--database", str(tmp_path / "db.sqlite3"),
-         "--fixtures", str(FIXTURES)],
+        [
+            script,
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            str(tmp_path / "db.sqlite3"),
+            "--fixtures",
+            str(FIXTURES),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 NOW_KEY = "emulator.now"
 VENDOR_KEY = "emulator.vendor"
+HEALTH_ROUTE = "control:health"  # polled by healthchecks, so logged at debug only
 log = logging.getLogger("emulator.requests")
 
 
@@ -97,14 +98,11 @@ class JournalMiddleware:
         world: World = scope["state"]["world"]
         path: str = scope["path"]
         first = path.split("/", 2)[1] if path.count("/") else ""
-        if first == "_emulator":
-            # The control plane is logged, not journaled: polling the journal
-            # would otherwise fill it.
-            await self.app(scope, receive, send)
-            return
+        control = first == "_emulator"
         vendor = first if world.vendor(first) is not None else None
         scope[VENDOR_KEY] = vendor
-        now = await world.clock.now()
+        # Control calls need no clock reading; vendor calls all do.
+        now = None if control else await world.clock.now()
         scope[NOW_KEY] = now
         status = 500
 
@@ -122,7 +120,7 @@ class JournalMiddleware:
         finally:
             route = scope.get("route")
             entry = JournalEntry(
-                time=now,
+                time=now if now is not None else 0.0,
                 vendor=vendor,
                 route=route.name if isinstance(route, Route) else None,
                 method=scope["method"],
@@ -130,12 +128,22 @@ class JournalMiddleware:
                 status=status,
                 reason=scope.get(REASON_KEY),
             )
-            world.journal.record(entry)
-            log_entry(entry)
+            if control:
+                # Logged, not journaled: polling the journal would fill it.
+                log_entry(entry, logging.DEBUG if entry.route == HEALTH_ROUTE else logging.INFO)
+            else:
+                world.journal.record(entry)
+                log_entry(entry)
 
 
-def log_entry(entry: JournalEntry) -> None:
+def log_entry(entry: JournalEntry, level: int = logging.INFO) -> None:
     outcome = f" ({entry.reason})" if entry.reason else ""
-    log.info(
-        "%s %s %s -> %s%s", entry.route or "-", entry.method, entry.path, entry.status, outcome
+    log.log(
+        level,
+        "%s %s %s -> %s%s",
+        entry.route or "-",
+        entry.method,
+        entry.path,
+        entry.status,
+        outcome,
     )

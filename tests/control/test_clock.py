@@ -50,7 +50,7 @@ async def test_advance_set_freeze_real(client: httpx.AsyncClient) -> None:
 
 
 async def test_set_while_running_keeps_running(client: httpx.AsyncClient) -> None:
-    reading = (await client.post("/_emulator/clock", json={"set": "2040-01-01T00:00:00+02:00"}))
+    reading = await client.post("/_emulator/clock", json={"set": "2040-01-01T00:00:00+02:00"})
     body = reading.json()
     assert body["frozen"] is False
     assert abs(instant(body) - datetime.fromisoformat("2040-01-01T00:00:00+02:00").timestamp()) < 5

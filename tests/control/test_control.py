@@ -7,21 +7,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import uneeq_request_jwt
 from tests.conftest import in_process, make_settings
-from tests.vendors.uneeq.conftest import TOKEN_PATH, workspace
+from tests.vendors.uneeq.conftest import DEMO, TOKEN_PATH, token_request
 
 pytestmark = pytest.mark.anyio
 
-DEMO = workspace("demo")
-
 
 async def issue(client: httpx.AsyncClient, secret: str = DEMO["secret"]) -> httpx.Response:
-    return await client.post(
-        TOKEN_PATH,
-        content=uneeq_request_jwt(secret, "demo"),
-        headers={"workspace": "demo", "content-type": "application/jwt"},
-    )
+    return await client.post(TOKEN_PATH, **token_request({**DEMO, "secret": secret}))
 
 
 async def test_health(client: httpx.AsyncClient) -> None:

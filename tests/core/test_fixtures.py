@@ -26,27 +26,50 @@ def test_default_fixtures_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
 WORKSPACE = 'id = "w1"\nsecret = "s3cret"\nregion = "us"\n'
 
 CASES = [
-    ("missing-field", '[[workspaces]]\nid = "w1"\nregion = "us"\n',
-     "uneeq.toml: workspaces[0] (id 'w1'): field 'secret': Field required"),
-    ("wrong-type", f"[[workspaces]]\n{WORKSPACE}token_ttl_seconds = \"300\"\n",
-     "uneeq.toml: workspaces[0] (id 'w1'): field 'token_ttl_seconds': Input should be a valid "
-     "integer"),
-    ("not-positive", f"[[workspaces]]\n{WORKSPACE}token_ttl_seconds = 0\n",
-     "uneeq.toml: workspaces[0] (id 'w1'): field 'token_ttl_seconds': Input should be greater "
-     "than 0"),
-    ("bad-region", '[[workspaces]]\nid = "w1"\nsecret = "s"\nregion = "mars"\n',
-     "uneeq.toml: workspaces[0] (id 'w1'): field 'region': Input should be 'us', 'eu', 'au' or "
-     "'sg'"),
-    ("typo", f"[[workspaces]]\n{WORKSPACE}secert = \"x\"\n",
-     "uneeq.toml: workspaces[0] (id 'w1'): field 'secert': Extra inputs are not permitted"),
-    ("duplicate", f"[[workspaces]]\n{WORKSPACE}\n[[workspaces]]\n{WORKSPACE}",
-     "uneeq.toml: workspaces[1]: field 'id': duplicate id 'w1'"),
-    ("second-entry", f"[[workspaces]]\n{WORKSPACE}\n[[workspaces]]\nid = \"w2\"\nsecret = 5\n"
-     "region = \"eu\"\n",
-     "uneeq.toml: workspaces[1] (id 'w2'): field 'secret': Input should be a valid string"),
+    (
+        "missing-field",
+        '[[workspaces]]\nid = "w1"\nregion = "us"\n',
+        "uneeq.toml: workspaces[0] (id 'w1'): field 'secret': Field required",
+    ),
+    (
+        "wrong-type",
+        f'[[workspaces]]\n{WORKSPACE}token_ttl_seconds = "300"\n',
+        "uneeq.toml: workspaces[0] (id 'w1'): field 'token_ttl_seconds': Input should be a valid "
+        "integer",
+    ),
+    (
+        "not-positive",
+        f"[[workspaces]]\n{WORKSPACE}token_ttl_seconds = 0\n",
+        "uneeq.toml: workspaces[0] (id 'w1'): field 'token_ttl_seconds': Input should be greater "
+        "than 0",
+    ),
+    (
+        "bad-region",
+        '[[workspaces]]\nid = "w1"\nsecret = "s"\nregion = "mars"\n',
+        "uneeq.toml: workspaces[0] (id 'w1'): field 'region': Input should be 'us', 'eu', 'au' or "
+        "'sg'",
+    ),
+    (
+        "typo",
+        f'[[workspaces]]\n{WORKSPACE}secert = "x"\n',
+        "uneeq.toml: workspaces[0] (id 'w1'): field 'secert': Extra inputs are not permitted",
+    ),
+    (
+        "duplicate",
+        f"[[workspaces]]\n{WORKSPACE}\n[[workspaces]]\n{WORKSPACE}",
+        "uneeq.toml: workspaces[1]: field 'id': duplicate id 'w1'",
+    ),
+    (
+        "second-entry",
+        f'[[workspaces]]\n{WORKSPACE}\n[[workspaces]]\nid = "w2"\nsecret = 5\nregion = "eu"\n',
+        "uneeq.toml: workspaces[1] (id 'w2'): field 'secret': Input should be a valid string",
+    ),
     ("not-toml", "[[workspaces]\n", "uneeq.toml: not valid TOML"),
-    ("unknown-section", "[[personas]]\nid = 1\n",
-     "uneeq.toml: field 'personas': Extra inputs are not permitted"),
+    (
+        "unknown-section",
+        "[[personas]]\nid = 1\n",
+        "uneeq.toml: field 'personas': Extra inputs are not permitted",
+    ),
 ]
 
 
@@ -72,8 +95,18 @@ def test_a_missing_vendor_file_means_no_entries(tmp_path: Path) -> None:
 def test_serve_refuses_invalid_fixtures_before_binding(tmp_path: Path) -> None:
     directory = write_uneeq(tmp_path / "fixtures", "[[workspaces]]\nid = 3\n")
     result = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--port", "1", "--fixtures", str(directory),
-         "--database", ":memory:"],
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--port",
+            "1",
+            "--fixtures",
+            str(directory),
+            "--database",
+            ":memory:",
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -20,8 +20,9 @@ REFUSALS = {400, 401, 403}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 claims = st.dictionaries(
@@ -29,7 +30,8 @@ claims = st.dictionaries(
     json_values,
 )
 # h11 refuses to send header values with surrounding whitespace, so none are generated.
-header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(str.strip)
+printable = st.characters(min_codepoint=32, max_codepoint=126)
+header_text = st.text(printable, max_size=40).map(str.strip)
 
 
 def b64(data: bytes) -> str:
@@ -48,8 +50,9 @@ def request_bodies(draw: st.DrawFn) -> bytes:
         return ".".join(parts).encode()
     if kind == "signed":
         return uneeq_request_jwt(SECRET, "demo", **draw(claims)).encode()
-    header = draw(st.dictionaries(st.sampled_from(["alg", "typ", "kid", "crit", "jwk"]),
-                                  json_values))
+    header = draw(
+        st.dictionaries(st.sampled_from(["alg", "typ", "kid", "crit", "jwk"]), json_values)
+    )
     payload = json.dumps(draw(claims)).encode()
     signature = draw(st.binary(max_size=40))
     return f"{b64(json.dumps(header).encode())}.{b64(payload)}.{b64(signature)}".encode()
@@ -102,7 +105,8 @@ def test_token_endpoint_never_fails(
     body=json_values.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=100),
 )
 def test_session_endpoints_never_fail(http: httpx.Client, path: str, body: bytes) -> None:
-    response = http.post("/uneeq" + path, content=body, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    response = http.post("/uneeq" + path, content=body, headers=headers)
     assert_refusal_or_success(response)
 
 

@@ -9,29 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
+from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
-from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, workspace
+from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body
 
 pytestmark = pytest.mark.anyio
 
-DEMO = workspace("demo")
 ATTEMPTS = 50
 
 
-async def issue(http: httpx.AsyncClient) -> str:
-    response = await http.post(
-        TOKEN_PATH,
-        content=uneeq_request_jwt(DEMO["secret"], "demo"),
-        headers={"workspace": "demo", "content-type": "application/jwt"},
-    )
-    assert response.status_code == 200
-    token: str = response.json()["token"]
-    return token
-
-
 async def redeem_concurrently(clients: list[httpx.AsyncClient], token: str) -> Counter[int]:
-    body = {"workspaceName": "demo", "sessionType": 0, "tokenId": token}
+    body = sdk_body(token)
     responses = await asyncio.gather(
         *(clients[i % len(clients)].post(START_PATH, json=body) for i in range(ATTEMPTS))
     )

@@ -6,27 +6,20 @@ from pathlib import Path
 
 import httpx
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
+from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
-from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, workspace
-
-DEMO = workspace("demo")
+from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
 
 
 def issue(http: httpx.Client) -> str:
-    response = http.post(
-        TOKEN_PATH,
-        content=uneeq_request_jwt(DEMO["secret"], "demo", sid="before-restart"),
-        headers={"workspace": "demo", "content-type": "application/jwt"},
-    )
+    response = http.post(TOKEN_PATH, **token_request(sid="before-restart"))
     assert response.status_code == 200
     token: str = response.json()["token"]
     return token
 
 
 def redeem(http: httpx.Client, token: str) -> int:
-    body = {"workspaceName": "demo", "sessionType": 0, "tokenId": token}
-    return http.post(START_PATH, json=body).status_code
+    return http.post(START_PATH, json=sdk_body(token)).status_code
 
 
 def test_tokens_survive_a_restart(tmp_path: Path) -> None:

@@ -9,39 +9,13 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from emulator.testing import uneeq_request_jwt
 from tests.conftest import last_request
-from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, workspace
+from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body, workspace
 
 pytestmark = pytest.mark.anyio
 
 DEMO = workspace("demo")
 DEMO_EU = workspace("demo-eu")
-
-
-async def issue(
-    client: httpx.AsyncClient, ws: dict[str, Any] = DEMO, path: str = TOKEN_PATH
-) -> str:
-    response = await client.post(
-        path,
-        content=uneeq_request_jwt(ws["secret"], ws["id"], sid="s-1", custom_data={"k": "v"}),
-        headers={"workspace": ws["id"], "content-type": "application/jwt"},
-    )
-    assert response.status_code == 200, response.headers.get("x-emulator-reason")
-    token: str = response.json()["token"]
-    return token
-
-
-def sdk_body(token: str, workspace_name: str = "demo") -> dict[str, Any]:
-    # The body uneeq-js 2.58.1 sends (FINDINGS.md).
-    return {
-        "workspaceName": workspace_name,
-        "sessionType": 0,
-        "sdkVersion": "2.58.1",
-        "clientWidth": 800,
-        "clientHeight": 600,
-        "tokenId": token,
-    }
 
 
 async def start(client: httpx.AsyncClient, body: Any, path: str = START_PATH) -> httpx.Response:
@@ -50,7 +24,7 @@ async def start(client: httpx.AsyncClient, body: Any, path: str = START_PATH) ->
 
 
 async def test_redeems_once_and_keeps_sid_and_custom_data(client: httpx.AsyncClient) -> None:
-    token = await issue(client)
+    token = await issue(client, sid="s-1", custom_data={"k": "v"})
     response = await start(client, sdk_body(token))
     assert response.status_code == 200
     session_id = response.json()["id"]
