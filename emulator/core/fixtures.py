@@ -15,6 +15,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+BASE_DIR = "base_dir"  # the validation-context key for resolving file references
+
+
+def read_referenced_file(context: Any, relative: str) -> str:
+    """Text of a file a fixture names, relative to the fixture directory."""
+    base_dir = (context or {}).get(BASE_DIR)
+    if base_dir is None:
+        raise ValueError("file references need a fixture directory; give the contents instead")
+    path = Path(base_dir) / relative
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read {relative}: {error.__class__.__name__}") from None
+
 
 class FixtureModel(BaseModel):
     """Base of every fixture schema: strict types, no unknown keys (typos surface)."""
@@ -85,17 +99,22 @@ def _entry_label(data: Any, loc: Sequence[str | int]) -> tuple[str, list[str | i
     return "", list(loc)
 
 
-def validate(model: type[FixtureModel], data: Any, source: str) -> FixtureModel:
-    """Validate parsed data (from TOML or JSON); raise FixtureError naming `source`."""
+def validate(
+    model: type[FixtureModel], data: Any, source: str, base_dir: Path | None = None
+) -> FixtureModel:
+    """Validate parsed data (from TOML or JSON); raise FixtureError naming `source`.
+
+    `base_dir` is where file references in the data (such as key files) are
+    resolved; without it, a fixture cannot name files.
+    """
     try:
-        parsed = model.model_validate(data)
+        parsed = model.model_validate(data, context={BASE_DIR: base_dir})
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False):
             entry, field = _entry_label(data, item["loc"])
-            problems.append(
-                FixtureProblem(source, entry, ".".join(str(p) for p in field), item["msg"])
-            )
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(FixtureProblem(source, entry, ".".join(str(p) for p in field), message))
         raise FixtureError(problems) from None
     cross = parsed.problems()
     if cross:
@@ -115,7 +134,7 @@ def load_file(model: type[FixtureModel], path: Path) -> FixtureModel:
         raise FixtureError(
             [FixtureProblem(path.name, "", "", f"not valid TOML: {error}")]
         ) from None
-    return validate(model, data, path.name)
+    return validate(model, data, path.name, base_dir=path.parent)
 
 
 def load_directory(

@@ -8,10 +8,12 @@ emulator's clock. Every joserfc error is turned into a `TokenProblem` whose
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import secrets
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,7 +27,7 @@ from joserfc.errors import (
     MissingClaimError,
     SecurityWarning,
 )
-from joserfc.jwk import OctKey
+from joserfc.jwk import OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 # How far in the future `iat` and `nbf` may be before a token is refused:
@@ -91,6 +93,65 @@ def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> 
     if not isinstance(token.claims, dict):
         raise TokenProblem("malformed", "JWT payload is not a JSON object")
     return Verified(header=dict(token.header), claims=dict(token.claims))
+
+
+def read_unverified_claims(compact: str) -> dict[str, Any]:
+    """The claims of a JWS before verification, to learn which key should verify it.
+
+    Nothing read here is trusted: the caller verifies the signature next.
+    """
+    try:
+        payload = jws.extract_compact(compact.encode("utf-8")).payload
+        claims = json.loads(payload)
+    except (JoseError, ValueError, TypeError) as error:
+        raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
+    if not isinstance(claims, dict):
+        raise TokenProblem("malformed", "JWT payload is not a JSON object")
+    return claims
+
+
+@functools.lru_cache(maxsize=256)
+def _rsa_public_key(pem: str) -> RSAKey:
+    # Parsing a PEM costs more than verifying with it; registered keys repeat.
+    key = RSAKey.import_key(pem)
+    if key.is_private:
+        raise ValueError("a private key was given where a public key belongs")
+    return key
+
+
+def check_rsa_public_key(pem: str) -> None:
+    """Raise ValueError unless `pem` is an RSA public key in PEM form."""
+    try:
+        _rsa_public_key(pem)
+    except (JoseError, ValueError, TypeError) as error:
+        raise ValueError(f"not an RSA public key in PEM form ({_describe(error)})") from None
+
+
+def verify_rsa(compact: str, public_pems: Sequence[str], algorithm: str = "RS256") -> Verified:
+    """Verify with the first of `public_pems` that matches; claims are the caller's to check."""
+    header = read_header(compact)
+    alg = header.get("alg")
+    if alg != algorithm:
+        raise TokenProblem("algorithm", f"alg {alg!r} refused: only {algorithm} is accepted")
+    for pem in public_pems:
+        try:
+            token = jwt.decode(compact, _rsa_public_key(pem), algorithms=[algorithm])
+        except BadSignatureError:
+            continue
+        except InvalidPayloadError:
+            raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
+        except (JoseError, ValueError, TypeError, UnicodeDecodeError) as error:
+            raise TokenProblem("malformed", f"JWS unreadable ({_describe(error)})") from None
+        return Verified(header=dict(token.header), claims=dict(token.claims))
+    raise TokenProblem("signature", "signature does not verify")
+
+
+def sign_rsa(
+    claims: Mapping[str, Any], private_pem: str, header: Mapping[str, Any] | None = None
+) -> str:
+    full_header = {"typ": "JWT", **(header or {}), "alg": "RS256"}
+    key = RSAKey.import_key(private_pem)
+    return jwt.encode(full_header, dict(claims), key, algorithms=["RS256"])
 
 
 def sign_hmac(

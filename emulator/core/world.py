@@ -14,6 +14,7 @@ from starlette.requests import Request
 from emulator.core.clock import REAL_CLOCK_ROW, Clock, clock_table
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
+from emulator.core.signing import SigningSecrets
 from emulator.core.store import Store, database_url
 from emulator.core.vendor import Vendor
 from emulator.settings import Settings
@@ -34,6 +35,7 @@ class World:
     store: Store
     clock: Clock
     journal: Journal
+    signing: SigningSecrets
     _by_id: dict[str, Vendor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -50,6 +52,7 @@ class World:
             store=store,
             clock=Clock(store),
             journal=Journal(settings.journal_size),
+            signing=SigningSecrets(store),
         )
         try:
             await store.migrate()

@@ -7,5 +7,6 @@ from emulator.core.vendor import Vendor
 
 def all_vendors() -> tuple[Vendor, ...]:
     from emulator.vendors.uneeq import VENDOR as UNEEQ
+    from emulator.vendors.unifize import VENDOR as UNIFIZE
 
-    return (UNEEQ,)
+    return (UNEEQ, UNIFIZE)

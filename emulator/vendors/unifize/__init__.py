@@ -1,0 +1,17 @@
+"""Unifize: an RS256 client assertion buys an access token that opens protected calls."""
+
+from emulator.core.vendor import Vendor
+from emulator.vendors.unifize import backend, models, routes
+from emulator.vendors.unifize.errors import render_error
+
+VENDOR = Vendor(
+    id="unifize",
+    title="Unifize",
+    fixture_file="unifize.toml",
+    fixture_model=models.UnifizeFixtures,
+    tables=models.TABLES,
+    mounts=routes.mounts,
+    seed=backend.seed,
+    state=backend.state,
+    render_error=render_error,
+)

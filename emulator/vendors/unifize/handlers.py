@@ -1,0 +1,66 @@
+"""Unifize's HTTP layer: parse the request, call the backend, render Unifize's answer."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from emulator.core.clock import isoformat
+from emulator.core.world import now_of, world_of
+from emulator.vendors.unifize import backend
+from emulator.vendors.unifize.errors import bad_request, unauthorized
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if header is None:
+        raise unauthorized("missing Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise unauthorized("Authorization is not a Bearer token")
+    token = token.strip()
+    if not token:
+        raise unauthorized("Authorization: Bearer carries no token")
+    return token
+
+
+async def _issue(request: Request, org_id: int | None) -> Response:
+    issued = await backend.issue_access_token(
+        world_of(request), now_of(request), assertion=_bearer(request), org_id=org_id
+    )
+    return JSONResponse(
+        {"accessToken": issued.access_token, "expiresAt": isoformat(issued.expires_at)}
+    )
+
+
+async def app_token(request: Request) -> Response:
+    return await _issue(request, None)
+
+
+async def installation_token(request: Request) -> Response:
+    return await _issue(request, request.path_params["org_id"])
+
+
+async def token_info(request: Request) -> Response:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise bad_request("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("body must be a JSON object with a token")
+    info = await backend.token_info(world_of(request), now_of(request), body.get("token"))
+    return JSONResponse(info)
+
+
+async def list_chatrooms(request: Request) -> Response:
+    rooms = await backend.list_chatrooms(world_of(request), now_of(request), _bearer(request))
+    return JSONResponse(rooms)
+
+
+async def get_chatroom(request: Request) -> Response:
+    room = await backend.get_chatroom(
+        world_of(request), now_of(request), _bearer(request), request.path_params["room_id"]
+    )
+    return JSONResponse(room)

@@ -1,0 +1,29 @@
+"""Unifize's routes as data, mounted at /unifize."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route
+
+from emulator.vendors.unifize import handlers
+
+ROUTES = [
+    Route("/application/token", handlers.app_token, methods=["POST"], name="unifize:token"),
+    # The API reference's form (FINDINGS.md); the page's form above uses the app's own org.
+    Route(
+        "/application/installation/{org_id:int}/token",
+        handlers.installation_token,
+        methods=["POST"],
+        name="unifize:installation-token",
+    ),
+    Route(
+        "/application/tokeninfo", handlers.token_info, methods=["POST"], name="unifize:tokeninfo"
+    ),
+    Route("/chatroom", handlers.list_chatrooms, methods=["GET"], name="unifize:chatrooms"),
+    Route(
+        "/chatroom/{room_id:int}", handlers.get_chatroom, methods=["GET"], name="unifize:chatroom"
+    ),
+]
+
+
+def mounts() -> list[BaseRoute]:
+    return [Mount("/unifize", routes=ROUTES)]
