@@ -50,7 +50,7 @@ CASES = [
     (
         "unknown-installation",
         ORG + app(f"installations = [3]\npublic_keys = ['''{PUBLIC.as_pem().decode()}''']\n"),
-        "unifize.toml: apps[0] (id 7): field 'org_id': org 3 is not in [[orgs]]",
+        "unifize.toml: apps[0] (id 7): field 'installations': org 3 is not in [[orgs]]",
     ),
     (
         "room-of-unknown-org",
