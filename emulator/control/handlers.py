@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -11,10 +10,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator import __version__
-from emulator.core.clock import parse_instant
+from emulator.core.bodies import BodyProblem, parse_json_object
+from emulator.core.clock import ClockReading, parse_instant
 from emulator.core.errors import ControlError
+from emulator.core.journal import is_status_filter
 from emulator.core.store import describe_database
-from emulator.core.world import world_of
+from emulator.core.world import World, world_of
 
 CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
 
@@ -24,12 +25,9 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ControlError("body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ControlError("body must be a JSON object")
-    return body
+        return parse_json_object(raw)
+    except BodyProblem as problem:
+        raise ControlError(str(problem)) from None
 
 
 async def health(request: Request) -> Response:
@@ -67,9 +65,13 @@ async def reset(request: Request) -> Response:
 
 
 def _finite_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ControlError(f"{name} must be a finite number of seconds")
-    return float(value)
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        try:
+            if math.isfinite(value):
+                return float(value)
+        except OverflowError:  # an integer too large for a float
+            pass
+    raise ControlError(f"{name} must be a finite number of seconds")
 
 
 async def clock(request: Request) -> Response:
@@ -84,29 +86,34 @@ async def clock(request: Request) -> Response:
             f"give exactly one of {', '.join(CLOCK_ACTIONS)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
-    action = actions[0]
-    value = body[action]
+    try:
+        reading = await _move_clock(world, actions[0], body[actions[0]])
+    except ValueError as error:  # out of the clock's range
+        raise ControlError(f"{actions[0]}: {error}") from None
+    return JSONResponse(reading.as_json())
+
+
+async def _move_clock(world: World, action: str, value: Any) -> ClockReading:
     if action == "advance":
-        reading = await world.clock.advance(_finite_number(value, "advance"))
-    elif action == "set":
+        return await world.clock.advance(_finite_number(value, "advance"))
+    if action == "set":
         if not isinstance(value, str):
             raise ControlError("set must be an ISO-8601 instant")
         try:
             instant = parse_instant(value)
         except (ValueError, OverflowError):
             raise ControlError(f"set: {value!r} is not an ISO-8601 instant") from None
-        reading = await world.clock.set(instant)
-    elif value is not True:
+        return await world.clock.set(instant)
+    if value is not True:
         raise ControlError(f"{action} must be true")
-    elif action == "freeze":
-        reading = await world.clock.freeze()
-    else:
-        reading = await world.clock.real()
-    return JSONResponse(reading.as_json())
+    if action == "freeze":
+        return await world.clock.freeze()
+    return await world.clock.real()
 
 
 async def requests(request: Request) -> Response:
     world = world_of(request)
+    world.observe(await world.clock.read())  # a reset by another process empties ours too
     if request.method == "DELETE":
         world.journal.clear()
         return JSONResponse({"requests": []})
@@ -123,10 +130,7 @@ async def requests(request: Request) -> Response:
         if limit < 1:
             raise ControlError("limit must be at least 1")
     status = query.get("status")
-    if status is not None and not (
-        (len(status) == 3 and status.isdigit())
-        or (len(status) == 3 and status[0].isdigit() and status[1:].lower() == "xx")
-    ):
+    if status is not None and not is_status_filter(status):
         raise ControlError("status must be a code (401) or a class (4xx)")
     entries = world.journal.entries(
         vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit

@@ -7,7 +7,6 @@ emulator reads the system clock. Instants are float seconds since the epoch.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,10 +22,25 @@ clock_table = Table(
     Column("id", Integer, primary_key=True),
     Column("offset_seconds", Float, nullable=False),
     Column("frozen_at", Float, nullable=True),
+    # Counts resets, so each process notices another's reset on its next read.
+    Column("generation", Integer, nullable=False),
 )
 
 _ROW = clock_table.c.id == 1
-REAL_CLOCK_ROW = {"id": 1, "offset_seconds": 0.0, "frozen_at": None}
+
+# The range the clock may be moved within: every instant in it, plus the
+# longest lifetime a fixture may set, still formats as an ISO-8601 year.
+EARLIEST = 0.0
+LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+
+
+def check_range(instant: float) -> float:
+    if not (EARLIEST <= instant <= LATEST):
+        raise ValueError("the clock stays between 1970-01-01 and 9000-01-01")
+    return instant
+
+
+REAL_CLOCK_ROW = {"id": 1, "offset_seconds": 0.0, "frozen_at": None, "generation": 0}
 
 
 def real_time() -> float:
@@ -45,10 +59,7 @@ def parse_instant(text: str) -> float:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    instant = parsed.timestamp()
-    if not math.isfinite(instant):
-        raise ValueError(f"{text!r} is not a finite instant")
-    return instant
+    return parsed.timestamp()
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class ClockReading:
     now: float
     frozen: bool
     offset_seconds: float
+    generation: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -75,16 +87,13 @@ class Clock:
 
     async def read(self) -> ClockReading:
         async with self._store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(clock_table.c.offset_seconds, clock_table.c.frozen_at).where(_ROW)
-                )
-            ).one_or_none()
+            row = (await conn.execute(select(clock_table).where(_ROW))).one()
         real = real_time()
-        if row is None or row.frozen_at is None:
-            offset = row.offset_seconds if row is not None else 0.0
-            return ClockReading(now=real + offset, frozen=False, offset_seconds=offset)
-        return ClockReading(now=row.frozen_at, frozen=True, offset_seconds=row.frozen_at - real)
+        if row.frozen_at is None:
+            return ClockReading(
+                real + row.offset_seconds, False, row.offset_seconds, row.generation
+            )
+        return ClockReading(row.frozen_at, True, row.frozen_at - real, row.generation)
 
     async def now(self) -> float:
         return (await self.read()).now
@@ -93,6 +102,7 @@ class Clock:
     # both take effect instead of one overwriting the other.
 
     async def advance(self, seconds: float) -> ClockReading:
+        check_range((await self.now()) + seconds)
         c = clock_table.c
         await self._update(
             offset_seconds=case(
@@ -103,6 +113,7 @@ class Clock:
         return await self.read()
 
     async def set(self, instant: float) -> ClockReading:
+        check_range(instant)
         c = clock_table.c
         await self._update(
             offset_seconds=case(
@@ -120,6 +131,13 @@ class Clock:
     async def real(self) -> ClockReading:
         await self._update(offset_seconds=0.0, frozen_at=None)
         return await self.read()
+
+    @staticmethod
+    async def reset(conn: AsyncConnection) -> None:
+        """Back to real time, inside the caller's reset transaction."""
+        c = clock_table.c
+        values = {"offset_seconds": 0.0, "frozen_at": None, "generation": c.generation + 1}
+        await conn.execute(update(clock_table).where(_ROW).values(**values))
 
     async def _update(self, **values: object) -> None:
         async with self._store.write() as conn:

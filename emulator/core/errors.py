@@ -46,15 +46,16 @@ def render_control_error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _header_safe(text: str) -> str:
-    # Headers are latin-1 and one line; a reason may quote hostile input.
-    flat = " ".join(text.split())
-    return flat.encode("ascii", "backslashreplace").decode("ascii")[:500]
+def one_line(text: str, limit: int = 500) -> str:
+    """Printable ASCII on one line: reasons and paths quote hostile input, and
+    they go into headers and log lines, where a newline would forge another."""
+    escaped = text.encode("unicode_escape").decode("ascii")
+    return escaped if len(escaped) <= limit else escaped[:limit] + "..."
 
 
 def mark_refusal(request: Request, response: Response, reason: str) -> Response:
     request.scope[REASON_KEY] = reason
-    response.headers[REASON_HEADER] = _header_safe(reason)
+    response.headers[REASON_HEADER] = one_line(reason)
     return response
 
 

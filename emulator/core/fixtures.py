@@ -11,9 +11,15 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Ids are stored as 64-bit integers.
+Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
+# Ten years at most, so an expiry always stays a date the clock can show.
+MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
+Lifetime = Annotated[int, Field(gt=0, le=MAX_LIFETIME_SECONDS)]
 
 BASE_DIR = "base_dir"  # the validation-context key for resolving file references
 

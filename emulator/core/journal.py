@@ -8,6 +8,7 @@ request sees one instant throughout, and writes the log line.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
-from emulator.core.errors import REASON_KEY
+from emulator.core.errors import REASON_KEY, one_line
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -41,9 +42,16 @@ class JournalEntry:
         return {**asdict(self), "time": isoformat(self.time)}
 
 
+_STATUS_FILTER = re.compile(r"[1-5]([0-9]{2}|xx)", re.IGNORECASE)
+
+
+def is_status_filter(wanted: str) -> bool:
+    """An exact status ("401") or a class ("4xx"); ASCII digits only."""
+    return _STATUS_FILTER.fullmatch(wanted) is not None
+
+
 def status_matches(status: int, wanted: str) -> bool:
-    """`wanted` is an exact status ("401") or a class ("4xx")."""
-    if len(wanted) == 3 and wanted[1:].lower() == "xx" and wanted[0].isdigit():
+    if wanted[1:].lower() == "xx":
         return status // 100 == int(wanted[0])
     return str(status) == wanted
 
@@ -102,7 +110,11 @@ class JournalMiddleware:
         vendor = first if world.vendor(first) is not None else None
         scope[VENDOR_KEY] = vendor
         # Control calls need no clock reading; vendor calls all do.
-        now = None if control else await world.clock.now()
+        now = None
+        if not control:
+            reading = await world.clock.read()
+            world.observe(reading)
+            now = reading.now
         scope[NOW_KEY] = now
         status = 500
 
@@ -137,13 +149,13 @@ class JournalMiddleware:
 
 
 def log_entry(entry: JournalEntry, level: int = logging.INFO) -> None:
-    outcome = f" ({entry.reason})" if entry.reason else ""
+    outcome = f" ({one_line(entry.reason)})" if entry.reason else ""
     log.log(
         level,
         "%s %s %s -> %s%s",
         entry.route or "-",
-        entry.method,
-        entry.path,
+        one_line(entry.method),
+        one_line(entry.path),
         entry.status,
         outcome,
     )

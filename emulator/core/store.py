@@ -27,6 +27,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def database_url(value: str) -> str:
     """Turn `--database` (a path, `:memory:` or a URL) into an async SQLAlchemy URL."""
+    if value.startswith("sqlite://"):
+        # The URL people type; the emulator needs SQLAlchemy's async driver.
+        return "sqlite+aiosqlite://" + value.removeprefix("sqlite://")
     if "://" in value:
         return value
     if value == ":memory:":

@@ -30,6 +30,8 @@ from joserfc.errors import (
 from joserfc.jwk import OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from emulator.core.bodies import BodyProblem, ensure_storable
+
 # How far in the future `iat` and `nbf` may be before a token is refused:
 # room for a client clock running a little fast. `exp` gets no leeway.
 CLOCK_LEEWAY_SECONDS = 30
@@ -66,7 +68,7 @@ def read_header(compact: str) -> dict[str, Any]:
     """The protected header of a compact JWS, without verifying anything."""
     try:
         extracted = jws.extract_compact(compact.encode("utf-8"))
-    except (JoseError, ValueError, TypeError) as error:
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise TokenProblem("malformed", f"not a compact JWS ({_describe(error)})") from None
     header = extracted.protected
     if not isinstance(header, dict):
@@ -88,11 +90,20 @@ def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> 
         raise TokenProblem("signature", "signature does not verify") from None
     except InvalidPayloadError:
         raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
-    except (JoseError, ValueError, TypeError, UnicodeDecodeError) as error:
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
-    if not isinstance(token.claims, dict):
+    return _verified(token.header, token.claims)
+
+
+def _verified(header: Mapping[str, Any], claims: Any) -> Verified:
+    if not isinstance(claims, dict):
         raise TokenProblem("malformed", "JWT payload is not a JSON object")
-    return Verified(header=dict(token.header), claims=dict(token.claims))
+    try:
+        # Claims end up in the store and in JSON answers: refuse what cannot.
+        ensure_storable(claims, "JWT payload")
+    except BodyProblem as problem:
+        raise TokenProblem("malformed", str(problem)) from None
+    return Verified(header=dict(header), claims=dict(claims))
 
 
 def read_unverified_claims(compact: str) -> dict[str, Any]:
@@ -103,11 +114,9 @@ def read_unverified_claims(compact: str) -> dict[str, Any]:
     try:
         payload = jws.extract_compact(compact.encode("utf-8")).payload
         claims = json.loads(payload)
-    except (JoseError, ValueError, TypeError) as error:
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
-    if not isinstance(claims, dict):
-        raise TokenProblem("malformed", "JWT payload is not a JSON object")
-    return claims
+    return _verified({}, claims).claims
 
 
 @functools.lru_cache(maxsize=256)
@@ -140,9 +149,9 @@ def verify_rsa(compact: str, public_pems: Sequence[str], algorithm: str = "RS256
             continue
         except InvalidPayloadError:
             raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
-        except (JoseError, ValueError, TypeError, UnicodeDecodeError) as error:
+        except (JoseError, ValueError, TypeError, RecursionError) as error:
             raise TokenProblem("malformed", f"JWS unreadable ({_describe(error)})") from None
-        return Verified(header=dict(token.header), claims=dict(token.claims))
+        return _verified(token.header, token.claims)
     raise TokenProblem("signature", "signature does not verify")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from emulator.core.clock import REAL_CLOCK_ROW, Clock, clock_table
+from emulator.core.clock import Clock, ClockReading
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
 from emulator.core.signing import SigningSecrets
@@ -37,6 +37,7 @@ class World:
     journal: Journal
     signing: SigningSecrets
     _by_id: dict[str, Vendor] = field(default_factory=dict)
+    _generation: int = 0  # the last reset this process has seen
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -62,6 +63,7 @@ class World:
                 await Clock.ensure_row(conn, store)
                 for vendor in world.vendors:
                     await vendor.seed(conn, store, fixtures[vendor.id])
+            world._generation = (await world.clock.read()).generation
         except BaseException:
             await store.close()
             raise
@@ -75,11 +77,16 @@ class World:
         async with self.store.write() as conn:
             for vendor in self.vendors:
                 await self.store.clear(conn, vendor.tables)
-            await self.store.clear(conn, [clock_table])
-            await conn.execute(clock_table.insert(), [REAL_CLOCK_ROW])
+            await Clock.reset(conn)
             for vendor in self.vendors:
                 await vendor.seed(conn, self.store, self.fixtures[vendor.id])
-        self.journal.clear()
+        self.observe(await self.clock.read())
+
+    def observe(self, reading: ClockReading) -> None:
+        """Catch up with a reset made by any process on this database."""
+        if reading.generation != self._generation:
+            self._generation = reading.generation
+            self.journal.clear()
 
     async def close(self) -> None:
         await self.store.close()

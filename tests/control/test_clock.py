@@ -68,7 +68,7 @@ async def test_set_while_running_keeps_running(client: httpx.AsyncClient) -> Non
         ({"set": 12}, "set must be an ISO-8601 instant"),
         ({"freeze": False}, "freeze must be true"),
         ({"real": "yes"}, "real must be true"),
-        ([1], "body must be a JSON object"),
+        ([1], "body is JSON list, not an object"),
     ],
 )
 async def test_refusals(client: httpx.AsyncClient, body: Any, message: str) -> None:
@@ -84,7 +84,7 @@ async def test_not_json_and_not_finite(client: httpx.AsyncClient) -> None:
     response = await client.post("/_emulator/clock", content=b"{advance")
     assert response.json() == {"error": "body is not JSON"}
     nan = await client.post("/_emulator/clock", content=b'{"advance": NaN}')
-    assert nan.json() == {"error": "advance must be a finite number of seconds"}
+    assert nan.json() == {"error": "body holds NaN or Infinity, which is not JSON"}
 
 
 def test_two_processes_share_one_clock(tmp_path: Path) -> None:

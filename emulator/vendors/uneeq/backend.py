@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from emulator.core.bodies import BodyProblem, parse_json
 from emulator.core.clock import isoformat
 from emulator.core.store import Store
 from emulator.core.tokens import (
@@ -83,9 +84,9 @@ async def issue_token(
                 f"got {type(custom_data).__name__}"
             )
         try:
-            json.loads(custom_data)
-        except ValueError:
-            raise bad_request("claim fm-custom-data is not JSON text") from None
+            parse_json(custom_data, "claim fm-custom-data")
+        except BodyProblem as problem:
+            raise bad_request(str(problem)) from None
     try:
         # UneeQ documents no time claims; those a client does send must hold.
         check_times(claims, now)
@@ -117,11 +118,14 @@ async def start_session(
     now: float,
     *,
     region: str | None,
-    token_id: str,
+    token_id: str | None,
     workspace_name: str | None,
     client: dict[str, Any],
 ) -> StartedSession:
     """Redeem a single-use token: one conditional UPDATE, so exactly one caller wins."""
+    if not token_id:
+        # uneeq-js treats a 401 as "logged out", the right outcome for no token at all.
+        raise unauthorized("no tokenId in the body")
     session = StartedSession(id=str(uuid.uuid4()), auth_token=opaque_token())
     conditions = [
         tokens.c.token == token_id,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from emulator.core.bodies import BodyProblem, parse_json_object
 from emulator.core.world import now_of, world_of
 from emulator.vendors.uneeq import backend
-from emulator.vendors.uneeq.errors import bad_request, unauthorized
+from emulator.vendors.uneeq.errors import bad_request
 
 REGION_KEY = "uneeq.region"
 
@@ -26,12 +26,9 @@ def _media_type(request: Request) -> str:
 
 async def _json_object(request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise bad_request("body is not JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request(f"body is JSON {type(body).__name__}, not an object")
-    return body
+        return parse_json_object(await request.body())
+    except BodyProblem as problem:
+        raise bad_request(str(problem)) from None
 
 
 async def issue_token(request: Request) -> Response:
@@ -61,9 +58,7 @@ async def issue_token(request: Request) -> Response:
 async def start_session(request: Request) -> Response:
     body = await _json_object(request)
     token_id = body.get("tokenId")
-    if token_id is None or token_id == "":
-        raise unauthorized("no tokenId in the body")
-    if not isinstance(token_id, str):
+    if token_id is not None and not isinstance(token_id, str):
         raise bad_request(f"tokenId must be a string, got {type(token_id).__name__}")
     workspace_name = body.get("workspaceName")
     if workspace_name is not None and not isinstance(workspace_name, str):

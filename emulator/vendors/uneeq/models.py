@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
 
-from emulator.core.fixtures import FixtureModel, Problem, duplicates
+from emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
 from emulator.core.store import metadata
 
 REGIONS = ("us", "eu", "au", "sg")
@@ -19,7 +19,7 @@ class Workspace(FixtureModel):
     secret: Annotated[str, Field(min_length=1)]
     region: Region
     # Not published by UneeQ (FINDINGS.md): five minutes unless a workspace says otherwise.
-    token_ttl_seconds: Annotated[int, Field(gt=0)] = 300
+    token_ttl_seconds: Lifetime = 300
     name: str | None = None
 
 

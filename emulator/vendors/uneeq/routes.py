@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.core.cors import permissive_cors
+from emulator.core.mounts import vendor_mount
 from emulator.vendors.uneeq import handlers
+from emulator.vendors.uneeq.errors import render_error
 from emulator.vendors.uneeq.models import REGIONS
 
 ROUTES = [
@@ -41,9 +42,11 @@ class _InRegion:
 
 
 def mounts() -> list[BaseRoute]:
-    def mount(prefix: str, region: str | None) -> Mount:
-        app = _InRegion(Router(ROUTES), region)
-        return Mount(prefix, app=permissive_cors(app, expose=["x-auth-token"]))
-
+    router = Router(ROUTES)
     # Regional prefixes first: "/uneeq" would otherwise swallow "/uneeq/eu/...".
-    return [*(mount(f"/uneeq/{r}", r) for r in REGIONS), mount("/uneeq", None)]
+    prefixes = [*((f"/uneeq/{r}", r) for r in REGIONS), ("/uneeq", None)]
+    return [
+        # uneeq-js calls from the browser and reads the x-auth-token header.
+        vendor_mount(prefix, _InRegion(router, region), render_error, cors_expose=["x-auth-token"])
+        for prefix, region in prefixes
+    ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from emulator.core.bodies import BodyProblem, parse_json_object
 from emulator.core.clock import isoformat
 from emulator.core.world import now_of, world_of
 from emulator.vendors.unifize import backend
@@ -45,11 +44,9 @@ async def installation_token(request: Request) -> Response:
 
 async def token_info(request: Request) -> Response:
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise bad_request("body is not JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request("body must be a JSON object with a token")
+        body = parse_json_object(await request.body())
+    except BodyProblem as problem:
+        raise bad_request(str(problem)) from None
     info = await backend.token_info(world_of(request), now_of(request), body.get("token"))
     return JSONResponse(info)
 

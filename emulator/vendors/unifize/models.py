@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
 
-from emulator.core.fixtures import FixtureModel, Problem, duplicates, read_referenced_file
+from emulator.core.fixtures import (
+    FixtureModel,
+    Id,
+    Lifetime,
+    Problem,
+    duplicates,
+    read_referenced_file,
+)
 from emulator.core.store import metadata
 from emulator.core.tokens import check_rsa_public_key
 
@@ -24,21 +31,21 @@ def _checked_pems(pems: list[str]) -> list[str]:
 
 
 class Org(FixtureModel):
-    id: int
+    id: Id
     name: Annotated[str, Field(min_length=1)]
 
 
 class App(FixtureModel):
-    id: int  # clients send it as the assertion's `iss`, a string
-    org_id: int  # the org of /application/token
+    id: Id  # clients send it as the assertion's `iss`, a string
+    org_id: Id  # the org of /application/token
     bot_uid: Annotated[str, Field(min_length=1)]
     public_keys: list[str] = Field(default_factory=list)
     # Validated into the files' contents: after loading, this holds PEM text.
     public_key_files: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)
-    access_token_ttl_seconds: Annotated[int, Field(gt=0)] = 3600
+    access_token_ttl_seconds: Lifetime = 3600
     # Orgs besides org_id where the app is installed (the installation path).
-    installations: list[int] = Field(default_factory=list)
+    installations: list[Id] = Field(default_factory=list)
     name: str | None = None
 
     @field_validator("public_keys")
@@ -61,12 +68,12 @@ class App(FixtureModel):
 
 
 class Chatroom(FixtureModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     title: str
     status: str = "open"
     members: list[str] = Field(default_factory=list)
-    template_id: int | None = None
+    template_id: Id | None = None
     created_at: str = "2024-01-01T00:00:00.000Z"
     updated_at: str = "2024-01-01T00:00:00.000Z"
 

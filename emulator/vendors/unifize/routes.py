@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route, Router
 
+from emulator.core.mounts import vendor_mount
 from emulator.vendors.unifize import handlers
+from emulator.vendors.unifize.errors import render_error
 
 ROUTES = [
     Route("/application/token", handlers.app_token, methods=["POST"], name="unifize:token"),
@@ -26,4 +28,5 @@ ROUTES = [
 
 
 def mounts() -> list[BaseRoute]:
-    return [Mount("/unifize", routes=ROUTES)]
+    # Server-to-server calls only: no CORS.
+    return [vendor_mount("/unifize", Router(ROUTES), render_error)]

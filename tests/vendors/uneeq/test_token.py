@@ -207,7 +207,7 @@ REFUSALS = [
         {"claims": {**GOOD, "fm-custom-data": "{not json"}},
         400,
         "Bad Request",
-        "claim fm-custom-data is not JSON text",
+        "claim fm-custom-data is not JSON",
     ),
     (
         "fm-workspace-differs",

@@ -1,0 +1,51 @@
+"""Reading JSON from the outside world without letting it break us later.
+
+Python's json module accepts NaN, Infinity, lone UTF-16 surrogates and
+arbitrarily deep nesting. Each of those parses, then fails when stored in the
+database or rendered back as JSON, so they are refused at the door.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class BodyProblem(ValueError):
+    """Why some JSON text is refused; the message is the journal's reason."""
+
+
+def _no_constants(name: str) -> Any:
+    raise BodyProblem(f"JSON holds {name}, which is not JSON")
+
+
+def ensure_storable(value: Any, what: str = "JSON") -> None:
+    """Refuse values the store or a JSON response could not take back."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BodyProblem(f"{what} holds text that is not valid Unicode") from None
+    except ValueError:
+        raise BodyProblem(f"{what} holds NaN or Infinity") from None
+    except RecursionError:
+        raise BodyProblem(f"{what} is nested too deeply") from None
+
+
+def parse_json(raw: bytes | str, what: str = "body") -> Any:
+    try:
+        value = json.loads(raw, parse_constant=_no_constants)
+    except BodyProblem:
+        raise BodyProblem(f"{what} holds NaN or Infinity, which is not JSON") from None
+    except RecursionError:
+        raise BodyProblem(f"{what} is nested too deeply") from None
+    except ValueError:
+        raise BodyProblem(f"{what} is not JSON") from None
+    ensure_storable(value, what)
+    return value
+
+
+def parse_json_object(raw: bytes | str, what: str = "body") -> dict[str, Any]:
+    value = parse_json(raw, what)
+    if not isinstance(value, dict):
+        raise BodyProblem(f"{what} is JSON {type(value).__name__}, not an object")
+    return value
