@@ -26,6 +26,7 @@ def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     )
     assert response.status_code == 401
     httpx.post(process.url + "/_emulator/clock", json={"advance": "soon"})
+    httpx.get(process.url + "/uneeq/x%0A2026-01-01 INFO forged -> 200")
     assert process.stop(signal.SIGINT) == 0
     text = log.read_text()
     assert (
@@ -36,6 +37,7 @@ def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         "control:clock POST /_emulator/clock -> 400 (advance must be a finite number of seconds)"
     ) in text
     assert "Application shutdown complete" in text
+    assert "\nforged" not in text and "/uneeq/x\\n2026-01-01 INFO forged -> 200 -> 404" in text
     assert "Traceback" not in text
 
 

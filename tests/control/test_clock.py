@@ -98,3 +98,26 @@ def test_two_processes_share_one_clock(tmp_path: Path) -> None:
         assert seen["offset_seconds"] == 900
         httpx.post(f"{second.url}/_emulator/clock", json={"freeze": True}).raise_for_status()
         assert httpx.get(f"{first.url}/_emulator/clock").json()["frozen"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"advance": 1e35}, "advance: the clock stays between 1970-01-01 and 9000-01-01"),
+        ({"advance": int("9" * 400)}, "advance must be a finite number of seconds"),
+        ({"advance": -1e12}, "advance: the clock stays between 1970-01-01 and 9000-01-01"),
+        ({"set": "9999-12-31T23:59:00Z"}, "set: the clock stays between 1970-01-01 and 9000-01-01"),
+        ({"set": "0001-01-01T00:00:00Z"}, "set: the clock stays between 1970-01-01 and 9000-01-01"),
+    ],
+)
+async def test_the_clock_stays_in_range(
+    client: httpx.AsyncClient, body: dict[str, Any], message: str
+) -> None:
+    response = await client.post("/_emulator/clock", json=body)
+    assert response.status_code == 400 and response.json() == {"error": message}
+    assert (await client.get("/_emulator/clock")).json()["offset_seconds"] == 0
+
+
+async def test_deeply_nested_control_body(client: httpx.AsyncClient) -> None:
+    response = await client.post("/_emulator/clock", content=b"[" * 5000 + b"]" * 5000)
+    assert response.json() == {"error": "body is nested too deeply"}

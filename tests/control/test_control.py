@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import in_process, make_settings
+from emulator.testing import EmulatorProcess
+from tests.conftest import FIXTURES, in_process, make_settings
 from tests.vendors.uneeq.conftest import DEMO, TOKEN_PATH, token_request
 
 pytestmark = pytest.mark.anyio
@@ -87,6 +88,8 @@ async def test_control_requests_are_not_journaled(client: httpx.AsyncClient) -> 
         ({"limit": "x"}, "limit must be a whole number"),
         ({"limit": "0"}, "limit must be at least 1"),
         ({"status": "oops"}, "status must be a code (401) or a class (4xx)"),
+        ({"status": "\u00b9xx"}, "status must be a code (401) or a class (4xx)"),
+        ({"status": "6xx"}, "status must be a code (401) or a class (4xx)"),
         ({"colour": "red"}, "unknown filter colour; use vendor, route, status, limit"),
     ],
 )
@@ -121,3 +124,27 @@ async def test_state_masks_secrets(client: httpx.AsyncClient) -> None:
 async def test_unknown_control_route(client: httpx.AsyncClient) -> None:
     response = await client.get("/_emulator/nothing")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
+def test_a_reset_through_one_process_empties_every_journal(tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite3"
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES) as first,
+        EmulatorProcess(database, fixtures=FIXTURES) as second,
+    ):
+        httpx.get(f"{second.url}/uneeq/nowhere")
+        assert httpx.get(f"{second.url}/_emulator/requests").json()["requests"]
+        httpx.post(f"{first.url}/_emulator/reset").raise_for_status()
+        assert httpx.get(f"{second.url}/_emulator/requests").json() == {"requests": []}
+        httpx.get(f"{second.url}/uneeq/after-reset")
+        [entry] = httpx.get(f"{second.url}/_emulator/requests").json()["requests"]
+        assert entry["path"] == "/uneeq/after-reset"
+
+
+def test_a_plain_sqlite_url_is_accepted(tmp_path: Path) -> None:
+    with EmulatorProcess(f"sqlite:///{tmp_path / 'url.sqlite3'}", fixtures=FIXTURES) as server:
+        assert (
+            httpx.get(f"{server.url}/_emulator/health")
+            .json()["database"]
+            .startswith("sqlite+aiosqlite:///")
+        )

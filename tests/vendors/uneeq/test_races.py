@@ -32,6 +32,8 @@ def assert_exactly_one_session(sessions: list[dict[str, object]], outcomes: Coun
 
 
 async def test_in_process(client: httpx.AsyncClient) -> None:
+    # In one process the store's write lock already queues the redemptions; the
+    # two-process test below is the one that leans on the conditional UPDATE.
     token = await issue(client)
     outcomes = await redeem_concurrently([client], token)
     sessions = (await client.get("/_emulator/state/uneeq")).json()["sessions"]
