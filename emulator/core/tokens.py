@@ -73,6 +73,11 @@ def read_header(compact: str) -> dict[str, Any]:
     header = extracted.protected
     if not isinstance(header, dict):
         raise TokenProblem("malformed", "JWS header is not a JSON object")
+    # No vendor defines a JWS extension: a critical one, or an unencoded
+    # payload (RFC 7797, which a JWT must not use), cannot be honoured.
+    for name in ("crit", "b64"):
+        if name in header:
+            raise TokenProblem("malformed", f"JWS header {name!r} is not supported")
     return header
 
 

@@ -62,9 +62,12 @@ def _check_size(token: str, kind: str) -> None:
         raise unauthorized(f"{kind} is {size} bytes, over the {MAX_TOKEN_BYTES // 1024} KiB limit")
 
 
-def _is_database_integer(text: str) -> bool:
-    # Ids are 64-bit in the store; a longer number names nothing.
-    return text.isascii() and text.isdigit() and len(text) <= 18
+def parse_id(text: str) -> int | None:
+    """An id as written in a path or `iss`: plain ASCII digits, no leading zero, 64-bit."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None  # checked before int(): Python refuses to parse huge digit strings
+    number = int(text)
+    return number if str(number) == text else None
 
 
 def _integer_claim(claims: dict[str, Any], name: str) -> int:
@@ -101,7 +104,8 @@ async def issue_access_token(
         raise unauthorized(
             f"assertion claim iss must be a string holding the app id, got {type(iss).__name__}"
         )
-    app = await _app(world, int(iss)) if _is_database_integer(iss) else None
+    app_id = parse_id(iss)
+    app = await _app(world, app_id) if app_id is not None else None
     if app is None:
         raise unauthorized(f"iss {iss!r} names no registered app")
 
@@ -121,10 +125,10 @@ async def issue_access_token(
         check_times(claims, now)
     except TokenProblem as problem:
         raise unauthorized(f"assertion {problem.detail}") from None
-    if expires - issued_at > ASSERTION_WINDOW_SECONDS:
+    if not 0 < expires - issued_at <= ASSERTION_WINDOW_SECONDS:
         raise unauthorized(
             f"assertion window exp - iat is {expires - issued_at} s, "
-            f"over {ASSERTION_WINDOW_SECONDS}"
+            f"not 1 to {ASSERTION_WINDOW_SECONDS}"
         )
 
     target_org = app.org_id if org_id is None else org_id
@@ -213,16 +217,17 @@ async def list_chatrooms(world: World, now: float, access_token: str) -> list[di
         return [json.loads(record) for record in (await conn.scalars(query))]
 
 
-async def get_chatroom(world: World, now: float, access_token: str, room_id: int) -> dict[str, Any]:
+async def get_chatroom(world: World, now: float, access_token: str, room: str) -> dict[str, Any]:
+    """`room` as the path gives it: only a plain number can name a chatroom."""
     caller = await authenticate(world, now, access_token)
     _require(caller, CHATROOM_READ)
-    row = None
-    if _is_database_integer(str(room_id)):
+    room_id, row = parse_id(room), None
+    if room_id is not None:
         async with world.store.read() as conn:
             query = select(chatrooms.c.org_id, chatrooms.c.record).where(chatrooms.c.id == room_id)
             row = (await conn.execute(query)).one_or_none()
     if row is None:
-        raise not_found(f"no chatroom {room_id}")
+        raise not_found(f"no chatroom {room[:40]!r}")
     if row.org_id != caller.org_id:
         raise not_found(f"chatroom {room_id} belongs to org {row.org_id}, not {caller.org_id}")
     record: dict[str, Any] = json.loads(row.record)

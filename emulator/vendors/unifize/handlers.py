@@ -9,7 +9,7 @@ from emulator.core.bodies import BodyProblem, parse_json_object
 from emulator.core.clock import isoformat
 from emulator.core.world import now_of, world_of
 from emulator.vendors.unifize import backend
-from emulator.vendors.unifize.errors import bad_request, unauthorized
+from emulator.vendors.unifize.errors import bad_request, not_found, unauthorized
 
 
 def _bearer(request: Request) -> str:
@@ -39,7 +39,10 @@ async def app_token(request: Request) -> Response:
 
 
 async def installation_token(request: Request) -> Response:
-    return await _issue(request, request.path_params["org_id"])
+    org_id = backend.parse_id(request.path_params["org_id"])
+    if org_id is None:
+        raise not_found(f"no org {request.path_params['org_id']!r}: org ids are numbers")
+    return await _issue(request, org_id)
 
 
 async def token_info(request: Request) -> Response:

@@ -12,7 +12,7 @@ ROUTES = [
     Route("/application/token", handlers.app_token, methods=["POST"], name="unifize:token"),
     # The API reference's form (FINDINGS.md); the page's form above uses the app's own org.
     Route(
-        "/application/installation/{org_id:int}/token",
+        "/application/installation/{org_id}/token",
         handlers.installation_token,
         methods=["POST"],
         name="unifize:installation-token",
@@ -21,9 +21,7 @@ ROUTES = [
         "/application/tokeninfo", handlers.token_info, methods=["POST"], name="unifize:tokeninfo"
     ),
     Route("/chatroom", handlers.list_chatrooms, methods=["GET"], name="unifize:chatrooms"),
-    Route(
-        "/chatroom/{room_id:int}", handlers.get_chatroom, methods=["GET"], name="unifize:chatroom"
-    ),
+    Route("/chatroom/{room_id}", handlers.get_chatroom, methods=["GET"], name="unifize:chatroom"),
 ]
 
 

@@ -27,7 +27,8 @@ async def refused(
     headers = bearer(token) if token is not None else {}
     response = await client.get(path, headers=headers)
     assert response.status_code == status
-    assert response.json()["status"] == status
+    codes = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+    assert (response.json()["status"], response.json()["error"]) == (status, codes[status])
     entry = await last_request(client, vendor="unifize")
     assert reason in entry["reason"], entry["reason"]
 
@@ -53,8 +54,12 @@ async def test_another_orgs_room_and_an_unknown_room_are_404(client: httpx.Async
     await refused(
         client, "/unifize/chatroom/2001", token, 404, "chatroom 2001 belongs to org 2, not 1"
     )
-    await refused(client, "/unifize/chatroom/5", token, 404, "no chatroom 5")
+    await refused(client, "/unifize/chatroom/5", token, 404, "no chatroom '5'")
     await refused(client, f"/unifize/chatroom/{'9' * 30}", token, 404, "no chatroom")
+    # Python will not even parse this many digits; the route must not try.
+    await refused(client, f"/unifize/chatroom/{'1' * 5000}", token, 404, "no chatroom")
+    await refused(client, "/unifize/chatroom/01001", token, 404, "no chatroom '01001'")
+    await refused(client, "/unifize/chatroom/abc", token, 404, "no chatroom 'abc'")
 
 
 async def test_missing_permission_is_403(client: httpx.AsyncClient) -> None:
@@ -114,9 +119,28 @@ async def test_tokeninfo(client: httpx.AsyncClient) -> None:
     }
     bad = await client.post("/unifize/application/tokeninfo", json={"token": "nope"})
     assert bad.status_code == 401
+    assert (await last_request(client))[
+        "reason"
+    ] == "access token is not a compact JWS (Invalid JSON Web Signature)"
     for body in ({}, {"token": 5}, [1]):
         response = await client.post("/unifize/application/tokeninfo", json=body)
         assert response.status_code == 400 and response.json()["error"] == "bad_request"
     response = await client.post("/unifize/application/tokeninfo", content=b"{")
     assert response.status_code == 400
     assert (await last_request(client))["reason"] == "body is not JSON"
+
+
+async def test_tokeninfo_refuses_expired_and_forgotten_tokens(client: httpx.AsyncClient) -> None:
+    token = await token_for(client)
+    await client.post("/_emulator/clock", json={"advance": 3600})
+    expired = await client.post("/unifize/application/tokeninfo", json={"token": token})
+    assert expired.status_code == 401
+    assert (await last_request(client))["reason"].startswith("access token expired at ")
+    await client.post("/_emulator/reset")
+    await client.post("/_emulator/clock", json={"freeze": True})
+    await client.post("/_emulator/clock", json={"set": "2030-03-17T17:46:40Z"})
+    fresh = await token_for(client)
+    await client.post("/_emulator/reset")
+    forgotten = await client.post("/unifize/application/tokeninfo", json={"token": fresh})
+    assert forgotten.status_code == 401
+    assert (await last_request(client))["reason"].startswith("access token unknown")

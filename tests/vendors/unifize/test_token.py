@@ -84,8 +84,10 @@ async def test_iat_within_the_leeway_is_accepted(client: httpx.AsyncClient) -> N
     assert (await client.post(TOKEN_PATH, headers=bearer(ok))).status_code == 200
 
 
-async def test_a_rotated_key_pair_both_verify(client: httpx.AsyncClient, other_key: RSAKey) -> None:
-    # App 103 is registered with other_key only; 101 with the demo key only.
+async def test_each_app_verifies_with_its_own_key(
+    client: httpx.AsyncClient, other_key: RSAKey
+) -> None:
+    # App 103 is registered with other_key only (rotation: test_runtime_key.py).
     other_private = other_key.as_pem(private=True).decode()
     assert (
         await client.post(
@@ -192,7 +194,7 @@ REFUSALS: list[tuple[str, dict[str, str], str, int, str]] = [
         bearer(unifize_assertion(101, DEMO_KEY, issued_at=NOW, lifetime=601)),
         TOKEN_PATH,
         401,
-        "assertion window exp - iat is 601 s, over 600",
+        "assertion window exp - iat is 601 s, not 1 to 600",
     ),
     (
         "expired",
@@ -251,6 +253,45 @@ REFUSALS: list[tuple[str, dict[str, str], str, int, str]] = [
         "assertion is JWT payload is not a JSON object",
     ),
     (
+        "exp-before-iat",
+        bearer(raw_claims({"iss": "101", "iat": NOW + 30, "exp": NOW + 5})),
+        TOKEN_PATH,
+        401,
+        "assertion window exp - iat is -25 s, not 1 to 600",
+    ),
+    (
+        "iss-leading-zero",
+        bearer(unifize_assertion("0101", DEMO_KEY, issued_at=NOW)),
+        TOKEN_PATH,
+        401,
+        "iss '0101' names no registered app",
+    ),
+    (
+        "crit-header",
+        # Hand-built: joserfc will not sign a header it does not support either.
+        bearer(
+            f"{b64(json.dumps({'alg': 'RS256', 'crit': ['exp'], 'exp': 1}).encode())}."
+            f"{b64(json.dumps({'iss': '101', 'iat': NOW, 'exp': NOW + 600}).encode())}.c2ln"
+        ),
+        TOKEN_PATH,
+        401,
+        "assertion is JWS header 'crit' is not supported",
+    ),
+    (
+        "unencoded-payload",
+        bearer(f"{b64(json.dumps({'alg': 'RS256', 'b64': False, 'crit': ['b64']}).encode())}.x.y"),
+        TOKEN_PATH,
+        401,
+        "is not supported",
+    ),
+    (
+        "not-installed-in-a-real-org",
+        bearer(unifize_assertion(102, DEMO_KEY, issued_at=NOW)),
+        "/unifize/application/installation/2/token",
+        403,
+        "app 102 is not installed in org 2",
+    ),
+    (
         "not-installed",
         bearer(assertion()),
         "/unifize/application/installation/9/token",
@@ -289,11 +330,15 @@ async def test_a_key_registered_for_another_app(
     assert await issued_tokens(client) == []
 
 
-async def test_the_org_id_must_be_a_number(client: httpx.AsyncClient) -> None:
-    path = "/unifize/application/installation/acme/token"
+@pytest.mark.parametrize("org", ["acme", "02", "1" * 5000])
+async def test_the_org_id_must_be_a_plain_number(client: httpx.AsyncClient, org: str) -> None:
+    path = f"/unifize/application/installation/{org}/token"
     response = await client.post(path, headers=bearer(assertion()))
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+    reason = (await last_request(client))["reason"]
+    assert reason.startswith("no org ") and reason.endswith(": org ids are numbers")
+    assert await issued_tokens(client) == []
 
 
 async def test_access_token_claims(client: httpx.AsyncClient) -> None:
