@@ -173,6 +173,13 @@ REFUSALS = [
         "Bad Request",
         "JWT payload is not a JSON object",
     ),
+    (
+        "crit-header",
+        {"body": f"{b64(json.dumps({'alg': 'HS256', 'crit': ['x'], 'x': 1}).encode())}.e30.c2ln"},
+        400,
+        "Bad Request",
+        "body is JWS header 'crit' is not supported",
+    ),
     ("sid-missing", {"claims": {"fm-workspace": "demo"}}, 400, "Bad Request", "claim sid missing"),
     (
         "sid-not-string",

@@ -67,6 +67,7 @@ def assert_vendor_refusal_or_success(response: httpx.Response) -> None:
             "/chatroom",
             "/chatroom/1001",
             f"/chatroom/{'9' * 25}",
+            f"/chatroom/{'1' * 5000}",
             "/application/installation/99999999999999999999999/token",
         ]
     ),
