@@ -15,8 +15,7 @@ from emulator.core.tokens import (
     TokenProblem,
     check_times,
     opaque_token,
-    read_header,
-    read_unverified_claims,
+    read_unverified,
     sign_hmac,
     verify_hmac,
     verify_rsa,
@@ -90,14 +89,14 @@ async def issue_access_token(
     """Check a client assertion (unifize.txt) and mint an access token for the app's bot."""
     _check_size(assertion, "assertion")
     try:
-        alg = read_header(assertion).get("alg")
-        if alg != "RS256":
-            raise unauthorized(f"assertion alg {alg!r} refused: only RS256 is accepted")
-        unverified = read_unverified_claims(assertion)
+        unverified = read_unverified(assertion)
     except TokenProblem as problem:
         raise unauthorized(f"assertion is {problem.detail}") from None
+    alg = unverified.header.get("alg")
+    if alg != "RS256":
+        raise unauthorized(f"assertion alg {alg!r} refused: only RS256 is accepted")
 
-    iss = unverified.get("iss")
+    iss = unverified.claims.get("iss")
     if iss is None:
         raise unauthorized("assertion claim iss missing")
     if not isinstance(iss, str):
