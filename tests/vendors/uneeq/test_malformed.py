@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -14,6 +13,7 @@ from joserfc import jws
 from joserfc.jwk import OctKey
 
 from emulator.testing import EmulatorProcess, uneeq_request_jwt
+from tests.jws_parts import b64
 from tests.vendors.uneeq.conftest import workspace
 
 SECRET = workspace("demo")["secret"]
@@ -38,10 +38,6 @@ claims = st.dictionaries(
 # h11 refuses to send header values with surrounding whitespace, so none are generated.
 printable = st.characters(min_codepoint=32, max_codepoint=126)
 header_text = st.text(printable, max_size=40).map(str.strip)
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @st.composite

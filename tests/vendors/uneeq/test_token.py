@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -13,16 +12,13 @@ from joserfc.jwk import OctKey
 
 from emulator.testing import uneeq_request_jwt
 from tests.conftest import last_request
+from tests.jws_parts import b64
 from tests.vendors.uneeq.conftest import TOKEN_PATH, workspace
 
 pytestmark = pytest.mark.anyio
 
 DEMO = workspace("demo")
 SECRET = DEMO["secret"]
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def unsigned(claims: dict[str, Any], alg: str = "none") -> str:

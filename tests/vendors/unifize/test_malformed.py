@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.testing import EmulatorProcess, unifize_assertion
+from tests.jws_parts import b64
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
@@ -21,10 +21,6 @@ values = st.recursive(
     max_leaves=8,
 )
 printable = st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=60)
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @st.composite

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -16,16 +15,13 @@ from joserfc.jwk import RSAKey
 
 from emulator.testing import unifize_assertion, unifize_demo_private_key
 from tests.conftest import FIXTURES, last_request
+from tests.jws_parts import b64
 from tests.vendors.unifize.conftest import NOW, TOKEN_PATH, access_token, bearer
 
 pytestmark = pytest.mark.anyio
 
 DEMO_KEY = unifize_demo_private_key()
 DEMO_PUBLIC_PEM = (FIXTURES / "unifize-demo-app.public.pem").read_text()
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def assertion(**claims: Any) -> str:
