@@ -51,7 +51,12 @@ def create_app(
         finally:
             await world.close()
 
-    routes = [Mount("/_emulator", routes=CONTROL_ROUTES)]
+    control = list(CONTROL_ROUTES)
+    for vendor in chosen:
+        extra = vendor.control_routes()
+        if extra:
+            control.append(Mount(f"/{vendor.id}", routes=extra))
+    routes = [Mount("/_emulator", routes=control)]
     for vendor in chosen:
         routes.extend(vendor.mounts())
     return Starlette(

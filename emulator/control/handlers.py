@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from emulator import __version__
 from emulator.core.bodies import BodyProblem, parse_json_object
-from emulator.core.clock import ClockReading, parse_instant
+from emulator.core.clock import ClockReading, isoformat, parse_instant
 from emulator.core.errors import ControlError
 from emulator.core.journal import is_status_filter
 from emulator.core.store import describe_database
@@ -145,5 +145,8 @@ async def vendor_state(request: Request) -> Response:
     if vendor is None:
         known = ", ".join(v.id for v in world.vendors)
         raise ControlError(f"unknown vendor {vendor_id!r}; known: {known}", status=404)
+    now = await world.clock.now()
     async with world.store.read() as conn:
-        return JSONResponse({"vendor": vendor.id, **await vendor.state(conn)})
+        return JSONResponse(
+            {"vendor": vendor.id, "now": isoformat(now), **await vendor.state(conn, now)}
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
@@ -15,7 +15,8 @@ from emulator.core.fixtures import FixtureModel
 from emulator.core.store import Store
 
 Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
-StateReader = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
+# Reads the vendor's tables at an instant of the emulator clock (for statuses such as expired).
+StateReader = Callable[[AsyncConnection, float], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Vendor:
     seed: Seeder  # writes the fixture rows; at start it merges, after a reset it fills
     state: StateReader  # what `GET /_emulator/state/{id}` shows, secrets masked
     render_error: ErrorRenderer  # a status and message in the vendor's own body shape
+    # Vendor-specific control calls, mounted at /_emulator/<id>/ (say, revoking an API key).
+    control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
 
 
 def mask_secret(secret: str) -> str:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from emulator.core.clock import Clock, ClockReading
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
+from emulator.core.ratelimit import RateLimiter
 from emulator.core.signing import SigningSecrets
 from emulator.core.store import Store, database_url
 from emulator.core.vendor import Vendor
@@ -36,6 +37,7 @@ class World:
     clock: Clock
     journal: Journal
     signing: SigningSecrets
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     _by_id: dict[str, Vendor] = field(default_factory=dict)
     _generation: int = 0  # the last reset this process has seen
 
@@ -87,6 +89,7 @@ class World:
         if reading.generation != self._generation:
             self._generation = reading.generation
             self.journal.clear()
+            self.limiter.clear()
 
     async def close(self) -> None:
         await self.store.close()

@@ -198,7 +198,7 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: UneeqFixtures) -> 
     await store.upsert(conn, workspaces, [w.model_dump() for w in fixtures.workspaces])
 
 
-async def state(conn: AsyncConnection) -> dict[str, Any]:
+async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
     def rows(table_rows: Any) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in table_rows]
 
@@ -207,6 +207,10 @@ async def state(conn: AsyncConnection) -> dict[str, Any]:
         workspace["secret"] = mask_secret(workspace["secret"])
     issued = rows(await conn.execute(select(tokens).order_by(tokens.c.issued_at)))
     for token in issued:
+        if token["redeemed_at"] is not None:
+            token["status"] = "redeemed"
+        else:
+            token["status"] = "expired" if token["expires_at"] <= now else "active"
         for stamp in ("issued_at", "expires_at", "redeemed_at"):
             if token[stamp] is not None:
                 token[stamp] = isoformat(token[stamp])

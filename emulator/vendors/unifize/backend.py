@@ -262,7 +262,7 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: UnifizeFixtures) -
     )
 
 
-async def state(conn: AsyncConnection) -> dict[str, Any]:
+async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
     issued: dict[int, list[dict[str, Any]]] = {}
     for row in await conn.execute(select(access_tokens).order_by(access_tokens.c.issued_at)):
         issued.setdefault(row.app_id, []).append(
@@ -271,6 +271,7 @@ async def state(conn: AsyncConnection) -> dict[str, Any]:
                 "org_id": row.org_id,
                 "issued_at": isoformat(row.issued_at),
                 "expires_at": isoformat(row.expires_at),
+                "status": "expired" if row.expires_at <= now else "active",
             }
         )
     app_rows = await conn.execute(select(apps).order_by(apps.c.id))
