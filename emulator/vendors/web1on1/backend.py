@@ -324,12 +324,18 @@ async def refresh(
 
 
 async def _revoke_chain(conn: AsyncConnection, chain_id: str, now: float) -> None:
-    for table in (refresh_tokens, access_tokens):
-        await conn.execute(
-            update(table)
-            .where(table.c.chain_id == chain_id, table.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+    """Refuse every access token of the chain and every refresh token not used yet."""
+    a, r = access_tokens.c, refresh_tokens.c
+    await conn.execute(
+        update(access_tokens)
+        .where(a.chain_id == chain_id, a.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await conn.execute(
+        update(refresh_tokens)
+        .where(r.chain_id == chain_id, r.revoked_at.is_(None), r.used_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def api_key_token(secret: str, key: Row[Any]) -> str:

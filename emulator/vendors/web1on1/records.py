@@ -73,9 +73,9 @@ def object_id(now: float) -> str:
 
 
 def _sort_key(value: Any) -> tuple[Any, ...]:
-    # Mixed types sort in groups (numbers, then text, then the rest, missing last).
+    # As MongoDB orders them: missing and null first, then numbers, text, the rest.
     if value is None:
-        return (3,)
+        return (-1,)
     if isinstance(value, bool):
         return (0, 0, int(value))
     if isinstance(value, int | float):

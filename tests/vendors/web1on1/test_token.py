@@ -1,0 +1,317 @@
+"""Logins, expiry, refresh chains and reuse (web1on1.txt, FINDINGS.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.core.tokens import sign_hmac
+from tests.conftest import in_process, last_request, make_settings
+from tests.jws_parts import b64decode_json
+from tests.vendors.web1on1.conftest import (
+    DAY,
+    DEMO_ORG,
+    NOW,
+    TOKEN_PATH,
+    USERS,
+    bearer,
+    claims_of,
+    fixture_dir,
+    frozen,
+    login,
+    state,
+)
+
+pytestmark = pytest.mark.anyio
+
+CONTACTS = "/web1on1/v2/contacts"
+
+
+def error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message}}
+
+
+async def test_login_answers_201_with_every_field_and_a_24h_hs256_jwt(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        TOKEN_PATH, json={"email": "admin@example.org", "password": "t0pZ3kR3t"}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {
+        "tokenType",
+        "token",
+        "refreshToken",
+        "user",
+        "organization",
+        "expiresAt",
+        "scope",
+    }
+    assert body["tokenType"] == "Bearer"
+    assert body["user"] == USERS["admin"]["id"]
+    assert body["organization"] == DEMO_ORG
+    assert body["scope"] == "admin"
+    assert body["expiresAt"] == "2030-03-18T17:46:40.000Z"
+    # The page's sample refresh token: "<user id>.<80 hex digits>".
+    user, _, secret = body["refreshToken"].partition(".")
+    assert user == USERS["admin"]["id"] and len(secret) == 80
+    header = b64decode_json(body["token"].split(".")[0])
+    assert header["alg"] == "HS256"
+    claims = claims_of(body["token"])
+    assert claims["_id"] == USERS["admin"]["id"]
+    assert claims["scope"] == "admin"
+    assert claims["iat"] == NOW and claims["exp"] == NOW + DAY
+    assert "grant_type" not in claims  # the SDK refuses tokens whose grant_type is refresh_token
+
+
+async def test_email_is_matched_without_case(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        TOKEN_PATH, json={"email": "Admin@Example.ORG", "password": "t0pZ3kR3t"}
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"email": "admin@example.org", "password": "wrong"}, "wrong password"),
+        ({"email": "nobody@example.org", "password": "t0pZ3kR3t"}, "no user with email"),
+        ({"email": "admin@example.org", "password": "T0PZ3KR3T"}, "wrong password"),
+    ],
+)
+async def test_wrong_credentials_are_401(
+    client: httpx.AsyncClient, body: dict[str, str], reason: str
+) -> None:
+    response = await client.post(TOKEN_PATH, json=body)
+    assert response.status_code == 401
+    assert response.json() == error("Invalid email or password")
+    assert reason in (await last_request(client))["reason"]
+    assert (await state(client))["chains"] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "email must be a non-empty string, got missing"),
+        (b"{}", "email must be a non-empty string, got missing"),
+        (b'{"email": "admin@example.org"}', "password must be a non-empty string, got missing"),
+        (b'{"email": 5, "password": "x"}', "email must be a non-empty string, got a int"),
+        (b'{"email": "", "password": "x"}', "email must be a non-empty string, got a str"),
+        (b"[1, 2]", "body is JSON list, not an object"),
+        (b"email=admin", "body is not JSON"),
+        (b'{"refreshToken": "x"}', "clientId (the user's email) must be a non-empty string"),
+        (b'{"refreshToken": 7, "clientId": "a@b"}', "refreshToken must be a non-empty string"),
+    ],
+)
+async def test_malformed_token_requests_are_400(
+    client: httpx.AsyncClient, content: bytes, message: str
+) -> None:
+    response = await client.post(
+        TOKEN_PATH, content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json() == error(message)
+
+
+async def test_token_opens_protected_calls_until_24_hours_pass(client: httpx.AsyncClient) -> None:
+    token = (await login(client, "agent"))["token"]
+    assert (await client.get(CONTACTS, headers=bearer(token))).status_code == 200
+    await client.post("/_emulator/clock", json={"advance": DAY - 1})
+    assert (await client.get(CONTACTS, headers=bearer(token))).status_code == 200
+    await client.post("/_emulator/clock", json={"advance": 1})
+    response = await client.get(CONTACTS, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json() == error("jwt expired")
+    assert "expired" in (await last_request(client))["reason"]
+
+
+async def test_expired_status_follows_the_fixture_switch(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, fixtures_dir=fixture_dir(tmp_path, expired_token_status=403))
+    async for c in in_process(settings):
+        await frozen(c)
+        token = (await login(c, "agent"))["token"]
+        await c.post("/_emulator/clock", json={"advance": DAY})
+        response = await c.get(CONTACTS, headers=bearer(token))
+        assert response.status_code == 403
+        assert response.json() == error("jwt expired")
+
+
+async def test_bot_tokens_do_not_expire(client: httpx.AsyncClient) -> None:
+    issued = await login(client, "bot")
+    assert issued["expiresAt"] is None
+    assert "exp" not in claims_of(issued["token"])
+    await client.post("/_emulator/clock", json={"advance": 365 * DAY})
+    assert (await client.get(CONTACTS, headers=bearer(issued["token"]))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "message", "reason"),
+    [
+        ({}, "No authorization token was found", "missing Authorization"),
+        ({"Authorization": "Basic abc"}, "Format is Authorization: Bearer [token]", "Bearer"),
+        ({"Authorization": "Bearer "}, "Format is Authorization: Bearer [token]", "Bearer"),
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid token", "not a compact JWS"),
+        ({"Authorization": "Bearer a.b.c"}, "invalid token", "not a compact JWS"),
+        ({"Authorization": "Bearer " + "a" * 9000}, "invalid token", "KiB limit"),
+    ],
+)
+async def test_missing_and_malformed_tokens_are_401(
+    client: httpx.AsyncClient, headers: dict[str, str], message: str, reason: str
+) -> None:
+    response = await client.get(CONTACTS, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == error(message)
+    assert reason in (await last_request(client))["reason"]
+
+
+async def test_a_token_signed_with_another_secret_is_invalid_signature(
+    client: httpx.AsyncClient,
+) -> None:
+    forged = sign_hmac(
+        {"_id": USERS["admin"]["id"], "scope": "admin", "iat": NOW, "exp": NOW + 60, "jti": "x"},
+        "not-the-emulator's-secret",
+    )
+    response = await client.get(CONTACTS, headers=bearer(forged))
+    assert response.status_code == 401
+    assert response.json() == error("invalid signature")
+
+
+async def test_a_refresh_token_is_not_an_access_token(client: httpx.AsyncClient) -> None:
+    issued = await login(client, "admin")
+    response = await client.get(CONTACTS, headers=bearer(issued["refreshToken"]))
+    assert response.status_code == 401
+    assert response.json() == error("invalid token")
+
+
+async def test_a_reset_forgets_issued_tokens(client: httpx.AsyncClient) -> None:
+    token = (await login(client, "admin"))["token"]
+    await client.post("/_emulator/reset")
+    await frozen(client)  # a reset brings back the real clock
+    response = await client.get(CONTACTS, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json() == error("invalid token")
+    assert "unknown here" in (await last_request(client))["reason"]
+
+
+async def refresh_before_expiry(
+    client: httpx.AsyncClient, issued: dict[str, Any]
+) -> httpx.Response:
+    return await client.get(
+        TOKEN_PATH,
+        params={"refreshToken": issued["refreshToken"]},
+        headers=bearer(issued["token"]),
+    )
+
+
+async def refresh_after_expiry(
+    client: httpx.AsyncClient, refresh_token: str, client_id: str = USERS["agent"]["email"]
+) -> httpx.Response:
+    return await client.post(
+        TOKEN_PATH, json={"refreshToken": refresh_token, "clientId": client_id}
+    )
+
+
+async def test_refresh_while_valid_answers_like_a_login(client: httpx.AsyncClient) -> None:
+    first = await login(client, "agent")
+    await client.post("/_emulator/clock", json={"advance": 3600})
+    response = await refresh_before_expiry(client, first)
+    assert response.status_code == 201
+    second = response.json()
+    assert set(second) == set(first)
+    assert second["token"] != first["token"]
+    assert second["refreshToken"] != first["refreshToken"]
+    assert claims_of(second["token"])["exp"] == NOW + 3600 + DAY
+    assert (await client.get(CONTACTS, headers=bearer(second["token"]))).status_code == 200
+
+
+async def test_refresh_with_get_needs_the_users_own_live_token(client: httpx.AsyncClient) -> None:
+    agent, admin = await login(client, "agent"), await login(client, "admin")
+    response = await client.get(
+        TOKEN_PATH,
+        params={"refreshToken": agent["refreshToken"]},
+        headers=bearer(admin["token"]),
+    )
+    assert response.status_code == 401
+    assert response.json() == error("invalid refresh token")
+    await client.post("/_emulator/clock", json={"advance": DAY})
+    response = await refresh_before_expiry(client, agent)
+    assert response.status_code == 401
+    assert response.json() == error("jwt expired")
+    # Neither refusal used the refresh token up.
+    assert (await refresh_after_expiry(client, agent["refreshToken"])).status_code == 201
+
+
+async def test_refresh_after_expiry_with_client_id(client: httpx.AsyncClient) -> None:
+    first = await login(client, "agent")
+    await client.post("/_emulator/clock", json={"advance": DAY + 60})
+    assert (await client.get(CONTACTS, headers=bearer(first["token"]))).status_code == 401
+    wrong = await refresh_after_expiry(client, first["refreshToken"], "admin@example.org")
+    assert wrong.status_code == 401
+    assert wrong.json() == error("invalid refresh token")
+    response = await refresh_after_expiry(client, first["refreshToken"], "AGENT@example.org")
+    assert response.status_code == 201
+    second = response.json()
+    assert (await client.get(CONTACTS, headers=bearer(second["token"]))).status_code == 200
+
+
+async def test_reusing_a_refresh_token_revokes_its_whole_chain(client: httpx.AsyncClient) -> None:
+    first = await login(client, "agent")
+    second = (await refresh_after_expiry(client, first["refreshToken"])).json()
+    third = (await refresh_after_expiry(client, second["refreshToken"])).json()
+    other_login = await login(client, "agent")  # a chain of its own: untouched
+
+    reuse = await refresh_after_expiry(client, first["refreshToken"])
+    assert reuse.status_code == 401
+    assert reuse.json() == error("invalid refresh token")
+    assert "already used" in (await last_request(client))["reason"]
+
+    # Every token of the chain is refused now, the newest included.
+    for issued in (first, second, third):
+        response = await client.get(CONTACTS, headers=bearer(issued["token"]))
+        assert response.status_code == 401
+        assert response.json() == error("invalid token")
+    revoked = await refresh_after_expiry(client, third["refreshToken"])
+    assert revoked.status_code == 401
+    assert "revoked" in (await last_request(client))["reason"]
+    assert (await client.get(CONTACTS, headers=bearer(other_login["token"]))).status_code == 200
+
+    chains = (await state(client))["chains"]
+    statuses = [[t["status"] for t in chain["refresh_tokens"]] for chain in chains]
+    assert ["used", "used", "revoked"] in statuses
+    assert ["active"] in statuses
+
+
+async def test_two_concurrent_refreshes_give_exactly_one_success(client: httpx.AsyncClient) -> None:
+    for _round in range(5):
+        issued = await login(client, "agent")
+        responses = await asyncio.gather(
+            *(refresh_after_expiry(client, issued["refreshToken"]) for _ in range(2))
+        )
+        assert sorted(r.status_code for r in responses) == [201, 401]
+
+
+async def test_refresh_token_unknown_is_401(client: httpx.AsyncClient) -> None:
+    response = await refresh_after_expiry(client, f"{USERS['agent']['id']}.{'0' * 80}")
+    assert response.status_code == 401
+    assert response.json() == error("invalid refresh token")
+    assert "unknown" in (await last_request(client))["reason"]
+
+
+async def test_state_shows_chains_without_secrets(client: httpx.AsyncClient) -> None:
+    issued = await login(client, "agent")
+    shown = await state(client)
+    text = str(shown)
+    assert issued["refreshToken"] not in text
+    assert issued["refreshToken"].split(".")[1][:12] not in text
+    assert "agent-TEST-ONLY" not in text
+    [chain] = shown["chains"]
+    assert chain["user"] == USERS["agent"]["id"]
+    assert chain["access_tokens"][0]["status"] == "active"
+    assert chain["access_tokens"][0]["expires_at"] == "2030-03-18T17:46:40.000Z"
+    await client.post("/_emulator/clock", json={"advance": DAY})
+    assert (await state(client))["chains"][0]["access_tokens"][0]["status"] == "expired"
