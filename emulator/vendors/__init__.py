@@ -6,7 +6,8 @@ from emulator.core.vendor import Vendor
 
 
 def all_vendors() -> tuple[Vendor, ...]:
+    from emulator.vendors.eightbyeight import VENDOR as EIGHT_BY_EIGHT
     from emulator.vendors.uneeq import VENDOR as UNEEQ
     from emulator.vendors.unifize import VENDOR as UNIFIZE
 
-    return (UNEEQ, UNIFIZE)
+    return (UNEEQ, UNIFIZE, EIGHT_BY_EIGHT)
