@@ -7,7 +7,6 @@ into the `x-emulator-reason` header, so a tester sees it without the journal.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ class ClockedRenderer:
     render: Callable[[int, str, float], Response]
 
     def at(self, now: float) -> ErrorRenderer:
-        return functools.partial(self.render, now=now)
+        return lambda status, message: self.render(status, message, now)
 
 
 VendorErrorRenderer = ErrorRenderer | ClockedRenderer
