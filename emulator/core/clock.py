@@ -77,6 +77,16 @@ class ClockReading:
         }
 
 
+async def read_clock(conn: AsyncConnection) -> ClockReading:
+    """The clock as the store holds it, on a connection the caller already has
+    (a vendor's state reader gets only a connection)."""
+    row = (await conn.execute(select(clock_table).where(_ROW))).one()
+    real = real_time()
+    if row.frozen_at is None:
+        return ClockReading(real + row.offset_seconds, False, row.offset_seconds, row.generation)
+    return ClockReading(row.frozen_at, True, row.frozen_at - real, row.generation)
+
+
 class Clock:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -87,13 +97,7 @@ class Clock:
 
     async def read(self) -> ClockReading:
         async with self._store.read() as conn:
-            row = (await conn.execute(select(clock_table).where(_ROW))).one()
-        real = real_time()
-        if row.frozen_at is None:
-            return ClockReading(
-                real + row.offset_seconds, False, row.offset_seconds, row.generation
-            )
-        return ClockReading(row.frozen_at, True, row.frozen_at - real, row.generation)
+            return await read_clock(conn)
 
     async def now(self) -> float:
         return (await self.read()).now

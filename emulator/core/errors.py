@@ -8,6 +8,7 @@ into the `x-emulator-reason` header, so a tester sees it without the journal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,8 +16,42 @@ from starlette.responses import JSONResponse, Response
 
 REASON_HEADER = "x-emulator-reason"
 REASON_KEY = "emulator.reason"
+# The emulator-clock instant of the request, read once by the journal middleware.
+NOW_KEY = "emulator.now"
 
 ErrorRenderer = Callable[[int, str], Response]
+
+
+@dataclass(frozen=True)
+class ClockedRenderer:
+    """An error shape that carries the time of the refusal (8x8's `timestamp`).
+
+    `render(status, message, now)` is handed the emulator-clock instant of the
+    request being refused, so it reads neither a clock nor a global; `at(now)`
+    turns it into an ordinary ErrorRenderer.
+    """
+
+    render: Callable[[int, str, float], Response]
+
+    def at(self, now: float) -> ErrorRenderer:
+        return lambda status, message: self.render(status, message, now)
+
+
+VendorErrorRenderer = ErrorRenderer | ClockedRenderer
+
+
+def renderer_at(renderer: VendorErrorRenderer, now: float | None) -> ErrorRenderer:
+    """The renderer to use for a request at `now` (the request scope's NOW_KEY)."""
+    if isinstance(renderer, ClockedRenderer):
+        # Every vendor request carries the journal's reading; 0 is only a
+        # guard for a caller outside one, never a reading of the system clock.
+        return renderer.at(0.0 if now is None else now)
+    return renderer
+
+
+def request_now(request: Request) -> float | None:
+    now: float | None = request.scope.get(NOW_KEY)
+    return now
 
 
 class EmulatorError(Exception):
@@ -33,6 +68,10 @@ class EmulatorError(Exception):
 
     def render(self) -> Response:
         raise NotImplementedError
+
+    def render_at(self, now: float | None) -> Response:
+        """The answer to a request at `now`; shapes that carry no time ignore it."""
+        return self.render()
 
 
 class ControlError(EmulatorError):
@@ -61,11 +100,11 @@ def mark_refusal(request: Request, response: Response, reason: str) -> Response:
 
 async def handle_emulator_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EmulatorError)
-    return mark_refusal(request, exc.render(), exc.reason)
+    return mark_refusal(request, exc.render_at(request_now(request)), exc.reason)
 
 
 def http_exception_handler(
-    renderer_for: Callable[[Request], ErrorRenderer],
+    renderer_for: Callable[[Request], VendorErrorRenderer],
 ) -> Callable[[Request, Exception], Response]:
     """Starlette's own 404/405 answers, but in the shape of the vendor asked."""
 
@@ -77,7 +116,9 @@ def http_exception_handler(
             reason = f"method {request.method} not allowed on {request.url.path}"
         else:
             reason = exc.detail
-        response = renderer_for(request)(exc.status_code, exc.detail)
+        response = renderer_at(renderer_for(request), request_now(request))(
+            exc.status_code, exc.detail
+        )
         if exc.headers:
             response.headers.update(exc.headers)
         return mark_refusal(request, response, reason)

@@ -17,12 +17,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
-from emulator.core.errors import REASON_KEY, one_line
+from emulator.core.errors import NOW_KEY, REASON_KEY, one_line
 
 if TYPE_CHECKING:
     from emulator.core.world import World
 
-NOW_KEY = "emulator.now"
 VENDOR_KEY = "emulator.vendor"
 HEALTH_ROUTE = "control:health"  # polled by healthchecks, so logged at debug only
 log = logging.getLogger("emulator.requests")

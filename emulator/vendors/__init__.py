@@ -6,8 +6,9 @@ from emulator.core.vendor import Vendor
 
 
 def all_vendors() -> tuple[Vendor, ...]:
+    from emulator.vendors.eightbyeight import VENDOR as EIGHT_BY_EIGHT
     from emulator.vendors.uneeq import VENDOR as UNEEQ
     from emulator.vendors.unifize import VENDOR as UNIFIZE
     from emulator.vendors.web1on1 import VENDOR as WEB1ON1
 
-    return (UNEEQ, UNIFIZE, WEB1ON1)
+    return (UNEEQ, UNIFIZE, EIGHT_BY_EIGHT, WEB1ON1)

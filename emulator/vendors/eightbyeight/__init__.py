@@ -1,0 +1,18 @@
+"""8x8 Video Interaction: an API key buys auth tokens and 15-minute rooms; agents log
+in through the iframe URL, guests follow the guest link, reporting reads call logs."""
+
+from emulator.core.vendor import Vendor
+from emulator.vendors.eightbyeight import backend, models, routes
+from emulator.vendors.eightbyeight.errors import render_error
+
+VENDOR = Vendor(
+    id="8x8",
+    title="8x8 Video Interaction",
+    fixture_file="eightbyeight.toml",
+    fixture_model=models.EightByEightFixtures,
+    tables=models.TABLES,
+    mounts=routes.mounts,
+    seed=backend.seed,
+    state=backend.state,
+    render_error=render_error,
+)

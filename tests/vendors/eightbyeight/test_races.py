@@ -1,0 +1,72 @@
+"""Concurrent first logins of one room-less token make exactly one room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.testing import EmulatorProcess
+from tests.conftest import FIXTURES
+from tests.vendors.eightbyeight.conftest import AGENT, PHONE, bearer, buy, state
+
+pytestmark = pytest.mark.anyio
+
+ATTEMPTS = 30
+
+
+async def login_concurrently(clients: list[httpx.AsyncClient], token: str) -> Counter[int]:
+    responses = await asyncio.gather(
+        *(
+            clients[i % len(clients)].get("/8x8/", params={"user": AGENT, "token": token})
+            for i in range(ATTEMPTS)
+        )
+    )
+    return Counter(r.status_code for r in responses)
+
+
+async def assert_one_room(http: httpx.AsyncClient, outcomes: Counter[int], rooms: int = 1) -> None:
+    assert outcomes == Counter({200: ATTEMPTS})
+    held = await state(http)
+    assert len(held["rooms"]) == rooms
+    token = held["tokens"][-1]
+    assert token["room_id"] == held["rooms"][-1]["id"]
+    assert len(token["logins"]) == ATTEMPTS
+    assert {login["room_id"] for login in token["logins"]} == {token["room_id"]}
+    # Every login sent its SMS, each with the one room's link.
+    sms = [m for m in held["outbox"] if m["room_id"] == token["room_id"]]
+    assert len(sms) == ATTEMPTS
+    assert {m["body"] for m in sms} == {f"Join the video call: {held['rooms'][-1]['guest_link']}"}
+
+
+async def test_in_process(client: httpx.AsyncClient) -> None:
+    token = (await buy(client, {"phone_number": PHONE}))["auth_token"]
+    await assert_one_room(client, await login_concurrently([client], token))
+
+
+def _client(url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=url, timeout=30, limits=httpx.Limits(max_connections=ATTEMPTS)
+    )
+
+
+async def test_two_server_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite3"
+    with (
+        EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "a.log") as first,
+        EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "b.log") as second,
+    ):
+        async with _client(first.url) as a, _client(second.url) as b:
+            for round_number in range(1, 4):
+                response = await a.post(
+                    "/8x8/api/v1/tokens", headers=bearer(), json={"phone_number": PHONE}
+                )
+                token = response.json()["auth_token"]
+                outcomes = await login_concurrently([a, b], token)
+                await assert_one_room(b, outcomes, rooms=round_number)
+    logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
+    assert "database is locked" not in logs
+    assert "Traceback" not in logs
