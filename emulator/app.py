@@ -15,7 +15,7 @@ from starlette.routing import Mount
 from emulator.control.routes import ROUTES as CONTROL_ROUTES
 from emulator.core.errors import (
     EmulatorError,
-    VendorErrorRenderer,
+    ErrorRenderer,
     handle_emulator_error,
     http_exception_handler,
     render_control_error,
@@ -31,7 +31,7 @@ class LifespanState(TypedDict):
     world: World
 
 
-def _renderer_for(request: Request) -> VendorErrorRenderer:
+def _renderer_for(request: Request) -> ErrorRenderer:
     vendor_id = request.scope.get(VENDOR_KEY)
     vendor = world_of(request).vendor(vendor_id) if vendor_id else None
     return vendor.render_error if vendor is not None else render_control_error

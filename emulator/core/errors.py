@@ -8,7 +8,6 @@ into the `x-emulator-reason` header, so a tester sees it without the journal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,38 +18,15 @@ REASON_KEY = "emulator.reason"
 # The emulator-clock instant of the request, read once by the journal middleware.
 NOW_KEY = "emulator.now"
 
-ErrorRenderer = Callable[[int, str], Response]
+# (status, message, now) -> the vendor's error answer. `now` is the emulator-clock
+# instant of the request, for shapes that carry the time (8x8's `timestamp`).
+ErrorRenderer = Callable[[int, str, float], Response]
 
 
-@dataclass(frozen=True)
-class ClockedRenderer:
-    """An error shape that carries the time of the refusal (8x8's `timestamp`).
-
-    `render(status, message, now)` is handed the emulator-clock instant of the
-    request being refused, so it reads neither a clock nor a global; `at(now)`
-    turns it into an ordinary ErrorRenderer.
-    """
-
-    render: Callable[[int, str, float], Response]
-
-    def at(self, now: float) -> ErrorRenderer:
-        return lambda status, message: self.render(status, message, now)
-
-
-VendorErrorRenderer = ErrorRenderer | ClockedRenderer
-
-
-def renderer_at(renderer: VendorErrorRenderer, now: float | None) -> ErrorRenderer:
-    """The renderer to use for a request at `now` (the request scope's NOW_KEY)."""
-    if isinstance(renderer, ClockedRenderer):
-        # Every vendor request carries the journal's reading; 0 is only a
-        # guard for a caller outside one, never a reading of the system clock.
-        return renderer.at(0.0 if now is None else now)
-    return renderer
-
-
-def request_now(request: Request) -> float | None:
-    now: float | None = request.scope.get(NOW_KEY)
+def request_now(request: Request) -> float:
+    """The instant the journal read for this request. Every vendor request has
+    one; the 0.0 fallback reaches only renderers that ignore the time."""
+    now: float = request.scope.get(NOW_KEY, 0.0)
     return now
 
 
@@ -66,22 +42,19 @@ class EmulatorError(Exception):
             self.status = status
         self.message = message if message is not None else reason
 
-    def render(self) -> Response:
+    def render(self, now: float) -> Response:
+        """The answer to a request at `now` (emulator clock)."""
         raise NotImplementedError
-
-    def render_at(self, now: float | None) -> Response:
-        """The answer to a request at `now`; shapes that carry no time ignore it."""
-        return self.render()
 
 
 class ControlError(EmulatorError):
     """Refusals of the control plane: JSON `{"error": ...}`."""
 
-    def render(self) -> Response:
-        return render_control_error(self.status, self.message)
+    def render(self, now: float) -> Response:
+        return render_control_error(self.status, self.message, now)
 
 
-def render_control_error(status: int, message: str) -> Response:
+def render_control_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
@@ -100,11 +73,11 @@ def mark_refusal(request: Request, response: Response, reason: str) -> Response:
 
 async def handle_emulator_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EmulatorError)
-    return mark_refusal(request, exc.render_at(request_now(request)), exc.reason)
+    return mark_refusal(request, exc.render(request_now(request)), exc.reason)
 
 
 def http_exception_handler(
-    renderer_for: Callable[[Request], VendorErrorRenderer],
+    renderer_for: Callable[[Request], ErrorRenderer],
 ) -> Callable[[Request, Exception], Response]:
     """Starlette's own 404/405 answers, but in the shape of the vendor asked."""
 
@@ -116,9 +89,7 @@ def http_exception_handler(
             reason = f"method {request.method} not allowed on {request.url.path}"
         else:
             reason = exc.detail
-        response = renderer_at(renderer_for(request), request_now(request))(
-            exc.status_code, exc.detail
-        )
+        response = renderer_for(request)(exc.status_code, exc.detail, request_now(request))
         if exc.headers:
             response.headers.update(exc.headers)
         return mark_refusal(request, response, reason)

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from emulator.core.errors import (
     REASON_HEADER,
     EmulatorError,
-    VendorErrorRenderer,
+    ErrorRenderer,
     handle_emulator_error,
     http_exception_handler,
 )
@@ -39,7 +39,7 @@ def permissive_cors(app: ASGIApp, expose: Sequence[str] = ()) -> ASGIApp:
 def vendor_mount(
     prefix: str,
     app: ASGIApp,
-    render_error: VendorErrorRenderer,
+    render_error: ErrorRenderer,
     *,
     cors_expose: Sequence[str] | None = None,
 ) -> Mount:

@@ -10,7 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import BaseRoute
 
-from emulator.core.errors import VendorErrorRenderer
+from emulator.core.errors import ErrorRenderer
 from emulator.core.fixtures import FixtureModel
 from emulator.core.store import Store
 
@@ -29,9 +29,7 @@ class Vendor:
     mounts: Callable[[], list[BaseRoute]]
     seed: Seeder  # writes the fixture rows; at start it merges, after a reset it fills
     state: StateReader  # what `GET /_emulator/state/{id}` shows, secrets masked
-    # A status and message in the vendor's own body shape; a ClockedRenderer when
-    # that shape carries the time (resolve with core.errors.renderer_at).
-    render_error: VendorErrorRenderer
+    render_error: ErrorRenderer  # status, message, now -> the vendor's own body shape
     # Vendor-specific control calls, mounted at /_emulator/<id>/ (say, revoking an API key).
     control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.responses import JSONResponse, Response
 
-from emulator.core.errors import ClockedRenderer, EmulatorError
+from emulator.core.errors import EmulatorError
 from emulator.vendors.eightbyeight.pages import refusal_page
 
 CODES = {
@@ -46,7 +46,7 @@ def timestamp(now: float) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 10_000:02d}Z"
 
 
-def render_json_error(status: int, message: str, now: float) -> Response:
+def render_error(status: int, message: str, now: float) -> Response:
     body = {
         "code": code_for(status),
         "message": message,
@@ -56,19 +56,15 @@ def render_json_error(status: int, message: str, now: float) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-# What the core uses for 404/405 (and injected faults): the request's instant is handed in.
-render_error = ClockedRenderer(render_json_error)
-
-
 class EightByEightError(EmulatorError):
     def __init__(self, reason: str, *, status: int, message: str, page: bool = False) -> None:
         super().__init__(reason, status=status, message=message)
         self.page = page
 
-    def render_at(self, now: float | None) -> Response:
+    def render(self, now: float) -> Response:
         if self.page:
             return refusal_page(self.status, self.message)
-        return render_error.at(0.0 if now is None else now)(self.status, self.message)
+        return render_error(self.status, self.message, now)
 
     def as_page(self, message: str | None = None) -> EightByEightError:
         """The same refusal, for a browser route: an HTML page."""

@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse, Response
 from emulator.core.errors import EmulatorError
 
 
-def render_error(status: int, message: str) -> Response:
+def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
@@ -17,8 +17,8 @@ class UneeqError(EmulatorError):
     def __init__(self, reason: str, *, status: int) -> None:
         super().__init__(reason, status=status, message=HTTPStatus(status).phrase)
 
-    def render(self) -> Response:
-        return render_error(self.status, self.message)
+    def render(self, now: float) -> Response:
+        return render_error(self.status, self.message, now)
 
 
 def bad_request(reason: str) -> UneeqError:

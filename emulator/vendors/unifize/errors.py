@@ -20,7 +20,7 @@ CODES = {
 }
 
 
-def render_error(status: int, message: str) -> Response:
+def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     code = CODES.get(status, (f"http_{status}", message))[0]
     return JSONResponse({"status": status, "error": code, "message": message}, status_code=status)
 
@@ -30,8 +30,8 @@ class UnifizeError(EmulatorError):
         message = CODES.get(status, ("", reason))[1]
         super().__init__(reason, status=status, message=message)
 
-    def render(self) -> Response:
-        return render_error(self.status, self.message)
+    def render(self, now: float) -> Response:
+        return render_error(self.status, self.message, now)
 
 
 def bad_request(reason: str) -> UnifizeError:

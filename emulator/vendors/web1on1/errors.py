@@ -28,7 +28,7 @@ _PHRASES = {
 }
 
 
-def render_error(status: int, message: str) -> Response:
+def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"error": {"message": message}}, status_code=status)
 
 
@@ -44,8 +44,8 @@ class Web1on1Error(EmulatorError):
         super().__init__(reason, status=status, message=message or _PHRASES.get(status, reason))
         self.headers = headers or {}
 
-    def render(self) -> Response:
-        response = render_error(self.status, self.message)
+    def render(self, now: float) -> Response:
+        response = render_error(self.status, self.message, now)
         response.headers.update(self.headers)
         return response
 
