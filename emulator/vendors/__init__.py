@@ -8,5 +8,6 @@ from emulator.core.vendor import Vendor
 def all_vendors() -> tuple[Vendor, ...]:
     from emulator.vendors.uneeq import VENDOR as UNEEQ
     from emulator.vendors.unifize import VENDOR as UNIFIZE
+    from emulator.vendors.widget import VENDOR as WIDGET
 
-    return (UNEEQ, UNIFIZE)
+    return (UNEEQ, UNIFIZE, WIDGET)
