@@ -128,12 +128,20 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _missing(name: str, value: Any) -> str:
+    """The journal's reason for a field that is not a non-empty string."""
+    if value is None:
+        return f"no {name}"
+    if value == "":
+        return f"{name} is empty"
+    return f"{name} is a JSON {type(value).__name__}, not a string"
+
+
 async def _registered_key(world: World, value: Any, status: int, message: str) -> Row[Any]:
     """`value` must name a registered client key; a key that names none counts as missing."""
     key = _text(value)
     if key is None:
-        what = "no client_key" if value is None else f"client_key is {type(value).__name__}"
-        raise refuse(status, message, f"{what}, not a non-empty string")
+        raise refuse(status, message, _missing("client_key", value))
     row = await _client_key(world, key) if len(key) <= 200 else None
     if row is None:
         raise refuse(status, message, f"client_key {key[:80]!r} is not registered")
@@ -201,7 +209,7 @@ async def guest_token(
     agent_id = body.get("agent_id")
     if agent_id is not None:
         if _text(agent_id) is None:
-            raise refuse(400, BAD_AGENT_ID, "agent_id must be a non-empty string")
+            raise refuse(400, BAD_AGENT_ID, _missing("agent_id", agent_id))
         if agent_id != key.agent_id:
             raise refuse(
                 403,
@@ -245,8 +253,7 @@ def _user_id(body: dict[str, Any]) -> str:
         raise refuse(400, MISSING_USER, "user_id and external_user_id differ")
     text = _text(user_id)
     if text is None:
-        what = "no user_id" if user_id is None else f"user_id is {type(user_id).__name__}"
-        raise refuse(400, MISSING_USER, f"{what}, not a non-empty string")
+        raise refuse(400, MISSING_USER, _missing("user_id", user_id))
     if len(text) > MAX_FIELD_CHARS:
         raise refuse(400, MISSING_USER, f"user_id is over {MAX_FIELD_CHARS} characters")
     return text
@@ -255,7 +262,7 @@ def _user_id(body: dict[str, Any]) -> str:
 async def user_token(world: World, now: float, *, account: str, body: dict[str, Any]) -> Issued:
     """Server-to-server: the caller proved `account` with its secret key. No Origin check."""
     if _text(body.get("client_key")) is None:
-        raise refuse(400, MISSING_USER, "no client_key string in the body")
+        raise refuse(400, MISSING_USER, _missing("client_key", body.get("client_key")))
     user_id = _user_id(body)
     display_name = _optional_text(body, "display_name", MAX_FIELD_CHARS)
     email = _optional_text(body, "email", MAX_EMAIL_CHARS)
@@ -324,8 +331,7 @@ def _sign(
 def _presented_jti(token: Any, secret: str, use: str, field: str, message: str) -> str:
     """The jti of a token we signed for `use`; the store decides whether it still counts."""
     if _text(token) is None:
-        what = f"no {field}" if token is None else f"{field} is {type(token).__name__}"
-        raise refuse(400, message, f"{what}, not a non-empty string")
+        raise refuse(400, message, _missing(field, token))
     if len(token) > MAX_TOKEN_CHARS:
         raise refuse(400, message, f"{field} is {len(token)} characters, over the limit")
     try:
@@ -333,6 +339,8 @@ def _presented_jti(token: Any, secret: str, use: str, field: str, message: str) 
     except TokenProblem as problem:
         if problem.kind == "signature":
             raise refuse(400, message, f"{field} is not a {use} token issued here") from None
+        if problem.kind == "algorithm":
+            raise refuse(400, message, f"{field}: {problem.detail}") from None
         raise refuse(400, message, f"{field} is {problem.detail}") from None
     if claims.get("token_use") != use:
         raise refuse(400, message, f"{field} is not a {use} token")
