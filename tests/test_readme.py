@@ -42,5 +42,9 @@ def test_readme_example_runs(server: EmulatorProcess, block: str) -> None:
 
 def test_every_vendor_example_is_found() -> None:
     joined = "\n".join(example_blocks())
-    for path in ("/uneeq/api/v1/clients/access/tokens", "/unifize/application/token"):
+    for path in (
+        "/uneeq/api/v1/clients/access/tokens",
+        "/unifize/application/token",
+        "/widget/api/v1/widget",
+    ):
         assert path in joined
