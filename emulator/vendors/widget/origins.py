@@ -154,9 +154,12 @@ def parse_origin(value: str, source: str = "Origin") -> Origin:
         raise OriginProblem(f"Origin {value!r} has a path, query or fragment")
     if "@" in parts.netloc:
         raise OriginProblem(f"{source} {value!r} carries user information")
-    host_text, is_v6, port_text = _split_host_port(parts.netloc)
-    host = _ipv6(host_text) if is_v6 else _host_name(host_text)
-    port = DEFAULT_PORTS[scheme] if port_text is None else _port(port_text)
+    try:
+        host_text, is_v6, port_text = _split_host_port(parts.netloc)
+        host = _ipv6(host_text) if is_v6 else _host_name(host_text)
+        port = DEFAULT_PORTS[scheme] if port_text is None else _port(port_text)
+    except OriginProblem as problem:
+        raise OriginProblem(f"{source} {value[:200]!r}: {problem}") from None
     return Origin(scheme, host, port, source)
 
 

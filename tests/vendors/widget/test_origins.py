@@ -152,6 +152,12 @@ HEADERS = [
     ((), ("https://u:p@a.test/",), "Referer 'https://u:p@a.test/' carries user information"),
     ((), ("/relative/path",), "Referer '/relative/path' is not an http or https origin"),
     (("x" * 3000,), (), "Origin is 3000 characters long"),
+    (
+        ("http://localhost:99999",),
+        (),
+        "Origin 'http://localhost:99999': port '99999' is not a number from 1 to 65535",
+    ),
+    ((), ("http://a..b/x",), "Referer 'http://a..b/x': host 'a..b' is not a host name"),
 ]
 
 
