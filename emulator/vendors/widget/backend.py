@@ -41,6 +41,7 @@ from emulator.vendors.widget.errors import (
     refuse,
 )
 from emulator.vendors.widget.models import (
+    MAX_KEY_CHARS,
     SETTINGS_ROW,
     WidgetFixtures,
     accounts,
@@ -137,14 +138,15 @@ def _missing(name: str, value: Any) -> str:
     return f"{name} is a JSON {type(value).__name__}, not a string"
 
 
-async def _registered_key(world: World, value: Any, status: int, message: str) -> Row[Any]:
-    """`value` must name a registered client key; a key that names none counts as missing."""
+async def _registered_key(world: World, value: Any, message: str) -> Row[Any]:
+    """`value` must name a registered client key; a key that names none counts as
+    missing: 400 with the route's `message`."""
     key = _text(value)
     if key is None:
-        raise refuse(status, message, _missing("client_key", value))
-    row = await _client_key(world, key) if len(key) <= 200 else None
+        raise refuse(400, message, _missing("client_key", value))
+    row = await _client_key(world, key) if len(key) <= MAX_KEY_CHARS else None
     if row is None:
-        raise refuse(status, message, f"client_key {key[:80]!r} is not registered")
+        raise refuse(400, message, f"client_key {key[:80]!r} is not registered")
     return row
 
 
@@ -184,9 +186,7 @@ async def config(
     """The bootstrap config of `GET /config`; `client_key` holds every query value given."""
     if len(client_key) > 1:
         raise refuse(400, MISSING_CLIENT_KEY, f"client_key given {len(client_key)} times")
-    key = await _registered_key(
-        world, client_key[0] if client_key else None, 400, MISSING_CLIENT_KEY
-    )
+    key = await _registered_key(world, client_key[0] if client_key else None, MISSING_CLIENT_KEY)
     _check_origin(key, headers, CONFIG_ORIGIN_REFUSED)
     return {
         "client_key": key.key,
@@ -204,7 +204,7 @@ async def config(
 async def guest_token(
     world: World, now: float, *, body: dict[str, Any], headers: OriginHeaders
 ) -> Issued:
-    key = await _registered_key(world, body.get("client_key"), 400, MISSING_CLIENT_KEY)
+    key = await _registered_key(world, body.get("client_key"), MISSING_CLIENT_KEY)
     _check_origin(key, headers, ORIGIN_REFUSED)
     agent_id = body.get("agent_id")
     if agent_id is not None:
@@ -266,7 +266,7 @@ async def user_token(world: World, now: float, *, account: str, body: dict[str, 
     user_id = _user_id(body)
     display_name = _optional_text(body, "display_name", MAX_FIELD_CHARS)
     email = _optional_text(body, "email", MAX_EMAIL_CHARS)
-    key = await _registered_key(world, body["client_key"], 400, MISSING_USER)
+    key = await _registered_key(world, body["client_key"], MISSING_USER)
     if key.account != account:
         raise refuse(
             401,
@@ -358,7 +358,7 @@ async def exchange(
 ) -> Issued:
     """Visitor token in, session JWT out: one conditional UPDATE spends the visitor token."""
     token = body.get("token")
-    key = await _registered_key(world, body.get("client_key"), 400, BAD_TOKEN)
+    key = await _registered_key(world, body.get("client_key"), BAD_TOKEN)
     _check_origin(key, headers, ORIGIN_REFUSED)
     jti = _presented_jti(
         token, await world.signing.get(VISITOR_SECRET), "visitor", "token", BAD_TOKEN

@@ -31,6 +31,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Color = Annotated[str, Field(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")]
 Copy = Annotated[str, Field(max_length=1000)]
 KEY_RANDOM = re.compile(r"[A-Za-z0-9]{8,128}")
+MAX_KEY_CHARS = 200  # longer keys cannot be registered, so they are refused unread
 
 
 def key_problem(key: str, prefix: str, account: str) -> str | None:
@@ -75,7 +76,7 @@ class Agent(FixtureModel):
 
 
 class ClientKey(FixtureModel):
-    key: Annotated[str, Field(max_length=200)]
+    key: Annotated[str, Field(max_length=MAX_KEY_CHARS)]
     account: AccountId
     agent_id: str
     # Entries are checked here, at load, so a bad one names file, entry and field.
@@ -92,7 +93,7 @@ class ClientKey(FixtureModel):
 
 
 class SecretKey(FixtureModel):
-    key: Annotated[str, Field(max_length=200)]
+    key: Annotated[str, Field(max_length=MAX_KEY_CHARS)]
     account: AccountId
     name: Name | None = None
 

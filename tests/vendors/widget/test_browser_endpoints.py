@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import last_request
 from tests.vendors.widget.conftest import (
     BLOCKED_KEY,
     CONFIG,
@@ -430,3 +431,8 @@ async def test_unknown_paths_and_methods_are_plain_text(
     assert (response.status_code, response.text) == (status, text)
     assert response.headers["content-type"] == PLAIN
     assert response.headers["access-control-allow-origin"] == "https://evil.test"
+    entry = await last_request(client, vendor="widget")
+    if status == 404:
+        assert entry["reason"] == f"no route for {method} {path}"
+    else:
+        assert entry["reason"] == f"method {method} not allowed on {path}"
