@@ -46,5 +46,7 @@ def test_every_vendor_example_is_found() -> None:
         "/uneeq/api/v1/clients/access/tokens",
         "/unifize/application/token",
         "/8x8/api/v1/tokens",
+        "/web1on1/v2/auth/token",
+        "/widget/api/v1/widget",
     ):
         assert path in joined

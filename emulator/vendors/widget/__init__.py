@@ -1,0 +1,17 @@
+"""Kataven widget: client keys with Origin allowlists, visitor tokens, session JWTs."""
+
+from emulator.core.vendor import Vendor
+from emulator.vendors.widget import backend, models, routes
+from emulator.vendors.widget.errors import render_error
+
+VENDOR = Vendor(
+    id="widget",
+    title="Widget (Kataven)",
+    fixture_file="widget.toml",
+    fixture_model=models.WidgetFixtures,
+    tables=models.TABLES,
+    mounts=routes.mounts,
+    seed=backend.seed,
+    state=backend.state,
+    render_error=render_error,
+)
