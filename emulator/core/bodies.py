@@ -19,8 +19,27 @@ def _no_constants(name: str) -> Any:
     raise BodyProblem(f"JSON holds {name}, which is not JSON")
 
 
+# Deeper JSON is refused: a value stored near Python's recursion limit could
+# no longer be rendered inside a list or a state page, which add levels.
+MAX_DEPTH = 64
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def ensure_storable(value: Any, what: str = "JSON") -> None:
     """Refuse values the store or a JSON response could not take back."""
+    if _too_deep(value):
+        raise BodyProblem(f"{what} is nested more than {MAX_DEPTH} levels deep")
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -65,7 +65,17 @@ def one_line(text: str, limit: int = 500) -> str:
     return escaped if len(escaped) <= limit else escaped[:limit] + "..."
 
 
+# Reasons quote client input; the journal keeps a thousand of them.
+MAX_REASON_CHARS = 2000
+
+
+def clip(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """`text` cut to `limit` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
+
+
 def mark_refusal(request: Request, response: Response, reason: str) -> Response:
+    reason = clip(reason)
     request.scope[REASON_KEY] = reason
     response.headers[REASON_HEADER] = one_line(reason)
     return response

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
-from emulator.core.errors import NOW_KEY, REASON_KEY, one_line
+from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -126,7 +126,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as error:
-            scope.setdefault(REASON_KEY, f"internal error: {type(error).__name__}: {error}")
+            scope.setdefault(REASON_KEY, clip(f"internal error: {type(error).__name__}: {error}"))
             raise
         finally:
             route = scope.get("route")
@@ -135,7 +135,7 @@ class JournalMiddleware:
                 vendor=vendor,
                 route=route.name if isinstance(route, Route) else None,
                 method=scope["method"],
-                path=path,
+                path=clip(path),
                 status=status,
                 reason=scope.get(REASON_KEY),
             )

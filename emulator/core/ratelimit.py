@@ -22,9 +22,12 @@ class RateLimiter:
         if limit <= 0:
             return None
         second = math.floor(now)
-        if second != self._second:
+        if self._second is None or second > self._second:
             self._second = second
             self._counts.clear()
+        # A reading from an earlier second (a request that read the clock just
+        # before the window moved on) counts in the current window.
+        second = self._second
         count = self._counts.get(key, 0) + 1
         if key in self._counts or len(self._counts) < self._max_keys:
             self._counts[key] = count

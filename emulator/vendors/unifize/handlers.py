@@ -41,7 +41,7 @@ async def app_token(request: Request) -> Response:
 async def installation_token(request: Request) -> Response:
     org_id = backend.parse_id(request.path_params["org_id"])
     if org_id is None:
-        raise not_found(f"no org {request.path_params['org_id']!r}: org ids are numbers")
+        raise not_found(f"no org {request.path_params['org_id'][:40]!r}: org ids are numbers")
     return await _issue(request, org_id)
 
 
