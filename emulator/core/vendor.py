@@ -32,6 +32,8 @@ class Vendor:
     render_error: ErrorRenderer  # status, message, now -> the vendor's own body shape
     # Vendor-specific control calls, mounted at /_emulator/<id>/ (say, revoking an API key).
     control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
+    # Writes fixtures added at run time (POST /_emulator/fixtures); `seed` when None.
+    add_fixtures: Seeder | None = None
 
 
 def mask_secret(secret: str) -> str:

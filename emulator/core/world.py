@@ -14,6 +14,7 @@ from starlette.requests import Request
 from emulator.core.clock import Clock, ClockReading
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
+from emulator.core.locks import KeyedLocks
 from emulator.core.ratelimit import RateLimiter
 from emulator.core.signing import SigningSecrets
 from emulator.core.store import Store, database_url
@@ -38,6 +39,7 @@ class World:
     journal: Journal
     signing: SigningSecrets
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
     _by_id: dict[str, Vendor] = field(default_factory=dict)
     _generation: int = 0  # the last reset this process has seen
 

@@ -15,4 +15,5 @@ VENDOR = Vendor(
     state=backend.state,
     render_error=render_error,
     control_routes=routes.control_routes,
+    add_fixtures=backend.add_fixtures,
 )

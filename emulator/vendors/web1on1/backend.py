@@ -34,6 +34,7 @@ from emulator.vendors.web1on1.errors import (
 )
 from emulator.vendors.web1on1.models import (
     KINDS,
+    ROLES,
     SEED_TIME,
     Web1on1Fixtures,
     access_tokens,
@@ -41,7 +42,9 @@ from emulator.vendors.web1on1.models import (
     logins,
     records,
     refresh_tokens,
+    seeded,
 )
+from emulator.vendors.web1on1.permissions import level
 
 VENDOR_ID = "web1on1"
 SIGNING_SECRET = "web1on1-tokens"
@@ -175,6 +178,8 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
             raise unauthorized(f"API key {jti!r} was revoked at {isoformat(key.revoked_at)}")
         scopes = tuple(json.loads(key.scopes))
     elif issued is not None:
+        if issued.user_id != user_id:
+            raise unauthorized(f"token {jti!r} was issued to another user")
         if issued.revoked_at is not None:
             raise unauthorized(
                 f"token revoked at {isoformat(issued.revoked_at)} (its refresh chain was revoked)"
@@ -185,6 +190,9 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
         raise unauthorized(f"{what} {jti!r} unknown here (a reset forgets issued tokens)")
     if login is None:
         raise unauthorized(f"user {user_id!r} no longer exists")
+    if level(scopes) > ROLES.index(login.role):
+        # A token or key never does more than its user may do now (say, after a demotion).
+        scopes = (login.role,)
     caller = Caller(user_id, login.organization, scopes, api_key=key.id if key else None)
     if caller.api_key is not None:
         check_rate(world, now, f"API key {caller.api_key}")
@@ -203,8 +211,10 @@ async def _mint(
 ) -> dict[str, Any]:
     """A new access token and refresh token in `chain_id`, inside the caller's transaction."""
     jti = secrets.token_hex(12)
-    # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours.
-    expires_at = None if login.role == "bot" else now + settings(world).access_token_ttl_seconds
+    # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours. Whole
+    # seconds, so the JWT's exp, `expiresAt` and the store agree on the instant.
+    ttl = settings(world).access_token_ttl_seconds
+    expires_at = None if login.role == "bot" else float(int(now) + ttl)
     claims: dict[str, Any] = {"_id": login.user_id, "scope": login.role, "iat": int(now)}
     if expires_at is not None:
         claims["exp"] = int(expires_at)
@@ -255,9 +265,9 @@ async def issue_with_password(world: World, now: float, body: dict[str, Any]) ->
         query = select(logins).where(logins.c.email == email.lower())
         login = (await conn.execute(query)).one_or_none()
     if login is None:
-        raise unauthorized(f"no user with email {email!r}", INVALID_CREDENTIALS)
+        raise unauthorized(f"no user with email {email[:254]!r}", INVALID_CREDENTIALS)
     if not hmac.compare_digest(password_hash(password, login.salt), login.password_hash):
-        raise unauthorized(f"wrong password for {email!r}", INVALID_CREDENTIALS)
+        raise unauthorized(f"wrong password for {email[:254]!r}", INVALID_CREDENTIALS)
     secret = await world.signing.get(SIGNING_SECRET)
     async with world.store.write() as conn:
         return await _mint(
@@ -288,7 +298,12 @@ async def refresh(
         raise unauthorized("refresh token unknown (a reset forgets issued tokens)", INVALID_REFRESH)
     if client_id is not None and client_id.lower() != held.email:
         raise unauthorized(
-            f"clientId {client_id!r} is not the email of the refresh token's user", INVALID_REFRESH
+            f"clientId {client_id[:254]!r} is not the email of the refresh token's user",
+            INVALID_REFRESH,
+        )
+    if caller is not None and caller.api_key is not None:
+        raise unauthorized(
+            f"refresh with GET needs the user's own access token, not API key {caller.api_key}"
         )
     if caller is not None and caller.user_id != held.user_id:
         raise unauthorized(
@@ -336,6 +351,28 @@ async def _revoke_chain(conn: AsyncConnection, chain_id: str, now: float) -> Non
         .where(r.chain_id == chain_id, r.revoked_at.is_(None), r.used_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def revoke_user_tokens(world: World, now: float, user_id: str) -> int | None:
+    """Revoke every access and refresh token of a user (bots' tokens never expire
+    otherwise); the number of access tokens revoked, or None for an unknown user."""
+    async with world.store.write() as conn:
+        known = await conn.execute(select(logins.c.user_id).where(logins.c.user_id == user_id))
+        if known.first() is None:
+            return None
+        a, r = access_tokens.c, refresh_tokens.c
+        revoked = await conn.execute(
+            update(access_tokens)
+            .where(a.user_id == user_id, a.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await conn.execute(
+            update(refresh_tokens)
+            .where(r.user_id == user_id, r.revoked_at.is_(None), r.used_at.is_(None))
+            .values(revoked_at=now)
+        )
+    count: int = revoked.rowcount
+    return count
 
 
 def api_key_token(secret: str, key: Row[Any]) -> str:
@@ -401,6 +438,19 @@ def record_rows(fixtures: Web1on1Fixtures) -> list[dict[str, Any]]:
 
 
 async def seed(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -> None:
+    """Fill an empty store (first start, or a reset); later starts keep what the API changed.
+
+    web1on1's records are changed through the API, so a restart must not write
+    the fixtures back over them (nor bring back deleted users): the store, once
+    seeded, is the truth until the next reset.
+    """
+    if (await conn.execute(select(seeded))).first() is not None:
+        return
+    await add_fixtures(conn, store, fixtures)
+    await conn.execute(seeded.insert().values(id=1))
+
+
+async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -> None:
     await store.upsert(conn, records, record_rows(fixtures))
     await store.upsert(
         conn,

@@ -160,6 +160,16 @@ async def control_api_keys(request: Request) -> Response:
     return JSONResponse({"api_keys": await backend.list_api_keys(world_of(request))})
 
 
+async def control_revoke_user_tokens(request: Request) -> Response:
+    """`DELETE /_emulator/web1on1/users/{id}/tokens`: every token of that user is refused."""
+    world = world_of(request)
+    user_id = request.path_params["user_id"]
+    revoked = await backend.revoke_user_tokens(world, await world.clock.now(), user_id)
+    if revoked is None:
+        raise ControlError(f"no web1on1 user {user_id[:64]!r}", status=404)
+    return JSONResponse({"user": user_id, "revoked_access_tokens": revoked})
+
+
 async def control_revoke_api_key(request: Request) -> Response:
     """`DELETE /_emulator/web1on1/api-keys/{id}`: its token is refused from now on."""
     world = world_of(request)

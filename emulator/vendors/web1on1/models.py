@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
-from sqlalchemy import Column, Float, Index, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
 
 from emulator.core.bodies import BodyProblem, ensure_storable
 from emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
@@ -36,7 +36,9 @@ KINDS = (
 SERVER_FIELDS = frozenset({"_id", "organization", "createdAt", "updatedAt"})
 
 # web1on1 ids are MongoDB ObjectIds (24 hex digits); fixtures may use any short slug.
-RecordId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+RECORD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"  # (use with re.fullmatch: `$` alone allows a final newline)
+RecordId = Annotated[str, Field(pattern=RECORD_ID_PATTERN)]
 Text1 = Annotated[str, Field(min_length=1, max_length=500)]
 SEED_TIME = "2024-01-01T00:00:00.000Z"  # createdAt of seeded records that give none
 
@@ -80,7 +82,7 @@ class OrgGroup(Record):
 
 
 class User(Record):
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
+    email: Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
     password: Annotated[str, Field(min_length=1)]  # TEST-ONLY; stored salted and hashed
     role: Role
     name: str | None = None
@@ -155,11 +157,14 @@ class Web1on1Fixtures(FixtureModel):
             elif message.organization not in (None, conversations[message.conversation]):
                 text = "differs from its conversation's organization"
                 found.append(Problem(entry, "organization", text))
-        users = {user.id for user in self.users}
+        roles = {user.id: user.role for user in self.users}
         for index, key in enumerate(self.api_keys):
-            if key.user not in users:
-                text = f"user {key.user!r} is not in [[users]]"
-                found.append(Problem(f"api_keys[{index}] (id {key.id!r})", "user", text))
+            entry = f"api_keys[{index}] (id {key.id!r})"
+            if key.user not in roles:
+                found.append(Problem(entry, "user", f"user {key.user!r} is not in [[users]]"))
+            elif max(map(ROLES.index, key.scopes)) > ROLES.index(roles[key.user]):
+                text = f"scopes go beyond its user's role, {roles[key.user]}"
+                found.append(Problem(entry, "scopes", text))
         return found
 
 
@@ -220,4 +225,7 @@ refresh_tokens = Table(
 Index("web1on1_refresh_tokens_by_chain", refresh_tokens.c.chain_id)
 Index("web1on1_access_tokens_by_chain", access_tokens.c.chain_id)
 
-TABLES = (records, logins, api_keys, access_tokens, refresh_tokens)
+# One row once the fixtures are in: a restart then leaves the store as the API left it.
+seeded = Table("web1on1_seeded", metadata, Column("id", Integer, primary_key=True))
+
+TABLES = (records, logins, api_keys, access_tokens, refresh_tokens, seeded)

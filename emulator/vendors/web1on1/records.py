@@ -28,7 +28,14 @@ from emulator.vendors.web1on1.errors import (
     forbidden,
     not_found,
 )
-from emulator.vendors.web1on1.models import ROLES, SERVER_FIELDS, logins, records
+from emulator.vendors.web1on1.models import (
+    EMAIL_PATTERN,
+    RECORD_ID_PATTERN,
+    ROLES,
+    SERVER_FIELDS,
+    logins,
+    records,
+)
 from emulator.vendors.web1on1.permissions import Operation, allows, level, lowest_scope
 
 DEFAULT_LIMIT = 50
@@ -36,9 +43,9 @@ MAX_LIMIT = 500
 DEFAULT_SORT = ("createdAt", "_id")
 # Fields of a user record that live in its login, never in the record.
 LOGIN_ONLY = frozenset({"password"})
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(EMAIL_PATTERN)
+RECORD_ID = re.compile(RECORD_ID_PATTERN)
 CAS_ATTEMPTS = 20
-RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # as models.RecordId
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ def object_id(now: float) -> str:
 
 
 def _sort_key(value: Any) -> tuple[Any, ...]:
-    # As MongoDB orders them: missing and null first, then numbers, text, the rest.
+    # Ours: missing and null first (as MongoDB), then numbers, text, the rest.
     if value is None:
         return (-1,)
     if isinstance(value, bool):
@@ -94,9 +101,14 @@ def _sorted(found: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[s
 
 
 def _selected(record: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+    """`select=a,b` keeps those fields (and `_id`); `select=-a,-b` drops them, as mongoose does."""
     if fields is None:
         return record
-    return {name: record[name] for name in ("_id", *fields) if name in record}
+    if all(name.startswith("-") for name in fields):
+        dropped = {name[1:] for name in fields}
+        return {name: value for name, value in record.items() if name not in dropped}
+    kept = [name.lstrip("+") for name in fields]
+    return {name: record[name] for name in ("_id", *kept) if name in record}
 
 
 async def list_records(world: World, caller: Caller, kind: str, query: ListQuery) -> Page:
@@ -125,7 +137,7 @@ def _on_self(caller: Caller, kind: str, record_id: str) -> bool:
 
 
 async def _load(conn: AsyncConnection, kind: str, record_id: str, organization: str) -> str | None:
-    if not RECORD_ID.match(record_id):
+    if not RECORD_ID.fullmatch(record_id):
         return None  # no record has such an id; never send arbitrary text to the database
     query = select(records.c.record).where(
         records.c.kind == kind, records.c.id == record_id, records.c.organization == organization
@@ -156,7 +168,7 @@ def _client_fields(body: dict[str, Any]) -> dict[str, Any]:
 def _check_user_fields(fields: dict[str, Any], caller: Caller, *, creating: bool) -> None:
     if "email" in fields or creating:
         email = fields.get("email")
-        if not isinstance(email, str) or not EMAIL.match(email) or len(email) > 254:
+        if not isinstance(email, str) or not EMAIL.fullmatch(email) or len(email) > 254:
             raise bad_request("email must be an email address")
     if "password" in fields or creating:
         password = fields.get("password")
@@ -211,7 +223,9 @@ async def create_record(
                 where = fields.get("conversation")
                 if conversation is not None:
                     raise _missing("conversations", conversation, caller)
-                raise bad_request(f"conversation must name a conversation of yours, got {where!r}")
+                raise bad_request(
+                    f"conversation must name a conversation of yours, got {str(where)[:64]!r}"
+                )
             await conn.execute(
                 records.insert().values(
                     kind=kind,
@@ -230,7 +244,9 @@ async def create_record(
                 )
                 await conn.execute(logins.insert().values(**login))
     except IntegrityError:
-        raise conflict(f"a user with email {fields.get('email')!r} exists already") from None
+        if kind != "users":
+            raise  # only a login's email is unique besides the random id
+        raise conflict(f"a user with email {fields['email'][:254]!r} exists already") from None
     return record
 
 
@@ -251,6 +267,21 @@ async def update_record(
         _check_user_fields(fields, caller, creating=False)
         if "email" in fields:
             fields["email"] = fields["email"].lower()
+    async with world.locks.hold(f"web1on1:{kind}:{record_id}"):
+        return await _swap(world, now, caller, kind, record_id, fields, replace=replace)
+
+
+async def _swap(
+    world: World,
+    now: float,
+    caller: Caller,
+    kind: str,
+    record_id: str,
+    fields: dict[str, Any],
+    *,
+    replace: bool,
+) -> dict[str, Any]:
+    """Read, change, and write back only if nobody wrote in between (another process may)."""
     for _attempt in range(CAS_ATTEMPTS):
         async with world.store.read() as conn:
             before = await _load(conn, kind, record_id, caller.organization)
@@ -284,7 +315,7 @@ async def update_record(
                         await _update_login(conn, record_id, fields)
                     return record
         except IntegrityError:
-            raise conflict(f"a user with email {fields.get('email')!r} exists already") from None
+            raise conflict(f"a user with email {fields['email'][:254]!r} exists already") from None
     raise conflict(f"{kind} {record_id} kept changing under {CAS_ATTEMPTS} attempts to update it")
 
 
@@ -304,7 +335,7 @@ async def delete_record(world: World, caller: Caller, kind: str, record_id: str)
     _require(caller, kind, "delete")
     if kind == "organizations" and record_id == caller.organization:
         raise forbidden("an organization cannot delete itself")
-    if not RECORD_ID.match(record_id):
+    if not RECORD_ID.fullmatch(record_id):
         raise _missing(kind, record_id, caller)
     async with world.store.write() as conn:
         c = records.c

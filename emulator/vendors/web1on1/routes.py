@@ -9,7 +9,8 @@ from emulator.vendors.web1on1 import handlers
 from emulator.vendors.web1on1.errors import render_error
 from emulator.vendors.web1on1.models import KINDS
 
-LIST_HEADERS = ("X-Total-Count", "X-Limit", "X-Offset", "Retry-After")
+# Headers a browser page may read: the list metadata and the rate limit's wait.
+EXPOSED_HEADERS = ("X-Total-Count", "X-Limit", "X-Offset", "Retry-After")
 
 
 def _resource_routes() -> list[Route]:
@@ -55,12 +56,18 @@ CONTROL_ROUTES = [
         methods=["DELETE"],
         name="control:web1on1-api-key",
     ),
+    Route(
+        "/users/{user_id}/tokens",
+        handlers.control_revoke_user_tokens,
+        methods=["DELETE"],
+        name="control:web1on1-user-tokens",
+    ),
 ]
 
 
 def mounts() -> list[BaseRoute]:
     # The official SDK runs in browsers too: permissive CORS exposing the list headers.
-    return [vendor_mount("/web1on1", Router(ROUTES), render_error, cors_expose=LIST_HEADERS)]
+    return [vendor_mount("/web1on1", Router(ROUTES), render_error, cors_expose=EXPOSED_HEADERS)]
 
 
 def control_routes() -> list[BaseRoute]:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
-from tests.conftest import last_request
-from tests.vendors.web1on1.conftest import DAY, USERS, api_keys, bearer, claims_of, state
+from emulator.core.fixtures import FixtureError
+from emulator.core.world import load_fixtures
+from emulator.vendors.web1on1 import VENDOR as WEB1ON1
+from tests.conftest import last_request, make_settings
+from tests.vendors.web1on1.conftest import (
+    DAY,
+    USERS,
+    api_keys,
+    bearer,
+    claims_of,
+    fixture_dir,
+    login,
+    state,
+    token_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -89,3 +104,61 @@ async def test_a_deleted_users_tokens_stop_working(client: httpx.AsyncClient) ->
     refused = await client.get("/web1on1/v2/contacts", headers=bearer(keys[BOT_KEY]["token"]))
     assert refused.status_code == 401
     assert "no longer exists" in (await last_request(client, vendor="web1on1"))["reason"]
+
+
+async def test_a_demoted_users_tokens_and_keys_drop_to_the_new_role(
+    client: httpx.AsyncClient,
+) -> None:
+    keys = await api_keys(client)
+    admin = await token_of(client, "admin")
+    bot = await token_of(client, "bot")  # never expires
+    demoted = await client.patch(
+        f"/web1on1/v2/users/{USERS['bot']['id']}", json={"role": "guest"}, headers=bearer(admin)
+    )
+    assert demoted.status_code == 200
+    for token in (bot, keys[BOT_KEY]["token"]):
+        response = await client.get("/web1on1/v2/users", headers=bearer(token))
+        assert response.status_code == 403
+        assert "'guest' may not list users" in (await last_request(client))["reason"]
+
+
+async def test_an_api_key_cannot_go_beyond_its_users_role(tmp_path: Path) -> None:
+    directory = fixture_dir(tmp_path)
+    with (directory / "web1on1.toml").open("a") as toml:
+        toml.write(
+            '\n[[api_keys]]\nid = "k9"\nuser = "599e1fcd9da1c72645c95881"\nscopes = ["admin"]\n'
+        )
+    with pytest.raises(FixtureError) as raised:
+        load_fixtures(make_settings(tmp_path, fixtures_dir=directory), [WEB1ON1])
+    assert str(raised.value) == (
+        "web1on1.toml: api_keys[2] (id 'k9'): field 'scopes': "
+        "scopes go beyond its user's role, guest"
+    )
+
+
+async def test_an_api_key_cannot_refresh_with_get(client: httpx.AsyncClient) -> None:
+    keys = await api_keys(client)
+    issued = await login(client, "admin")
+    response = await client.get(
+        "/web1on1/v2/auth/token",
+        params={"refreshToken": issued["refreshToken"]},
+        headers=bearer(keys[AGENT_KEY]["token"]),
+    )
+    assert response.status_code == 401
+    assert "not API key" in (await last_request(client))["reason"]
+
+
+async def test_revoking_a_users_tokens(client: httpx.AsyncClient) -> None:
+    issued = await login(client, "bot")
+    response = await client.delete(f"/_emulator/web1on1/users/{USERS['bot']['id']}/tokens")
+    assert response.status_code == 200
+    assert response.json() == {"user": USERS["bot"]["id"], "revoked_access_tokens": 1}
+    refused = await client.get("/web1on1/v2/contacts", headers=bearer(issued["token"]))
+    assert refused.status_code == 401
+    refresh = await client.post(
+        "/web1on1/v2/auth/token",
+        json={"refreshToken": issued["refreshToken"], "clientId": USERS["bot"]["email"]},
+    )
+    assert refresh.status_code == 401
+    unknown = await client.delete("/_emulator/web1on1/users/nobody/tokens")
+    assert unknown.status_code == 404

@@ -339,3 +339,81 @@ async def test_unknown_routes_and_methods_answer_in_web1on1s_shape(
     wrong = await client.put(f"{V2}/contacts")
     assert wrong.status_code == 405
     assert wrong.json() == {"error": {"message": "Method Not Allowed"}}
+
+
+async def test_a_restart_keeps_what_the_api_changed(tmp_path: Path) -> None:
+    """Fixtures fill an empty store only: a restart neither rewrites nor revives records."""
+    settings = make_settings(tmp_path, fixtures_dir=fixture_dir(tmp_path, rate_limit_per_second=0))
+    async for c in in_process(settings):
+        await frozen(c)
+        admin = bearer(await token_of(c, "admin"))
+        await c.patch(f"{V2}/contacts/{CONTACT}", json={"name": "Renamed"}, headers=admin)
+        await c.delete(f"{V2}/contacts/5f47d86c51755a001dc41d02", headers=admin)
+        guest = f"{V2}/users/{USERS['guest']['id']}"
+        await c.patch(guest, json={"email": "renamed-guest@example.org"}, headers=admin)
+        # The fixture guest's email, taken by a new user: the old seed crashed on it.
+        taken = await c.post(
+            f"{V2}/users", json={"email": "guest@example.org", "password": "p"}, headers=admin
+        )
+        assert taken.status_code == 201
+        await c.delete(f"{V2}/users/{USERS['bot']['id']}", headers=admin)
+        await c.delete("/_emulator/web1on1/api-keys/5f47d86c51755a001dc41c02")
+    async for c in in_process(settings):
+        await frozen(c)
+        admin = bearer(await token_of(c, "admin"))
+        contact = await c.get(f"{V2}/contacts/{CONTACT}", headers=admin)
+        assert contact.json()["name"] == "Renamed"
+        gone = await c.get(f"{V2}/contacts/5f47d86c51755a001dc41d02", headers=admin)
+        assert gone.status_code == 404
+        bot = await c.post(
+            TOKEN_PATH, json={"email": USERS["bot"]["email"], "password": USERS["bot"]["password"]}
+        )
+        assert bot.status_code == 401
+        keys = (await c.get("/_emulator/web1on1/api-keys")).json()["api_keys"]
+        assert [k["revoked_at"] for k in keys if k["id"].endswith("c02")] != [None]
+        # A reset makes the store the fixtures again.
+        await c.post("/_emulator/reset")
+        await frozen(c)
+        assert (await login(c, "bot"))["scope"] == "bot"
+
+
+async def test_a_record_at_the_depth_limit_is_listed(client: httpx.AsyncClient) -> None:
+    admin = bearer(await token_of(client, "admin"))
+    deep: object = "leaf"
+    for _ in range(63):  # with the record itself, 64 levels: the most accepted
+        deep = [deep]
+    created = await client.post(f"{V2}/kbitems", json={"a": deep}, headers=admin)
+    assert created.status_code == 201
+    listed = await client.get(f"{V2}/kbitems", params={"sort": "a"}, headers=admin)
+    assert listed.status_code == 200
+    deeper = await client.post(f"{V2}/kbitems", json={"a": [deep]}, headers=admin)
+    assert deeper.status_code == 400
+    assert deeper.json() == {"error": {"message": "body is nested more than 64 levels deep"}}
+
+
+async def test_forty_concurrent_patches_all_succeed(client: httpx.AsyncClient) -> None:
+    admin = bearer(await token_of(client, "admin"))
+    responses = await asyncio.gather(
+        *(
+            client.patch(f"{V2}/contacts/{CONTACT}", json={f"f{n}": n}, headers=admin)
+            for n in range(40)
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * 40
+    record = (await client.get(f"{V2}/contacts/{CONTACT}", headers=admin)).json()
+    assert all(record[f"f{n}"] == n for n in range(40))
+
+
+async def test_an_email_with_a_trailing_newline_is_refused(client: httpx.AsyncClient) -> None:
+    admin = bearer(await token_of(client, "admin"))
+    response = await client.post(
+        f"{V2}/users", json={"email": "nl@x.y\n", "password": "p"}, headers=admin
+    )
+    assert response.status_code == 400
+
+
+async def test_select_with_minus_drops_fields(client: httpx.AsyncClient) -> None:
+    admin = bearer(await token_of(client, "admin"))
+    listed = await client.get(f"{V2}/contacts", params={"select": "-email,-name"}, headers=admin)
+    assert listed.status_code == 200
+    assert all("email" not in c and "name" not in c and "_id" in c for c in listed.json())

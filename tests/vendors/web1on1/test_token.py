@@ -315,3 +315,15 @@ async def test_state_shows_chains_without_secrets(client: httpx.AsyncClient) -> 
     assert chain["access_tokens"][0]["expires_at"] == "2030-03-18T17:46:40.000Z"
     await client.post("/_emulator/clock", json={"advance": DAY})
     assert (await state(client))["chains"][0]["access_tokens"][0]["status"] == "expired"
+
+
+async def test_expiry_is_one_whole_second_instant_everywhere(client: httpx.AsyncClient) -> None:
+    await client.post("/_emulator/clock", json={"set": "2031-01-01T00:00:00.600Z"})
+    issued = await login(client, "agent")
+    assert issued["expiresAt"] == "2031-01-02T00:00:00.000Z"
+    assert claims_of(issued["token"])["exp"] == 1924992000 + DAY
+    await client.post("/_emulator/clock", json={"set": "2031-01-01T23:59:59.999Z"})
+    assert (await client.get(CONTACTS, headers=bearer(issued["token"]))).status_code == 200
+    await client.post("/_emulator/clock", json={"set": "2031-01-02T00:00:00.000Z"})
+    assert (await client.get(CONTACTS, headers=bearer(issued["token"]))).status_code == 401
+    assert (await state(client))["chains"][0]["access_tokens"][0]["status"] == "expired"
