@@ -20,6 +20,7 @@ from emulator.core.errors import (
     http_exception_handler,
     render_control_error,
 )
+from emulator.core.faults import gate_routes
 from emulator.core.journal import VENDOR_KEY, JournalMiddleware
 from emulator.core.vendor import Vendor
 from emulator.core.world import World, world_of
@@ -58,7 +59,9 @@ def create_app(
             control.append(Mount(f"/{vendor.id}", routes=extra))
     routes = [Mount("/_emulator", routes=control)]
     for vendor in chosen:
-        routes.extend(vendor.mounts())
+        for mount in vendor.mounts():
+            gate_routes(mount, vendor)  # injected faults act on each route
+            routes.append(mount)
     return Starlette(
         routes=routes,
         middleware=[Middleware(JournalMiddleware)],

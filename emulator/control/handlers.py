@@ -20,7 +20,7 @@ from emulator.core.world import World, world_of
 CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -78,7 +78,7 @@ async def clock(request: Request) -> Response:
     world = world_of(request)
     if request.method == "GET":
         return JSONResponse((await world.clock.read()).as_json())
-    body = await _json_object(request)
+    body = await json_object(request)
     actions = [key for key in body if key in CLOCK_ACTIONS]
     unknown = [key for key in body if key not in CLOCK_ACTIONS]
     if unknown or len(actions) != 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from emulator.control import handlers
+from emulator.control import faults, handlers
 
 ROUTES = [
     Route("/health", handlers.health, methods=["GET"], name="control:health"),
@@ -12,4 +12,13 @@ ROUTES = [
     Route("/clock", handlers.clock, methods=["GET", "POST"], name="control:clock"),
     Route("/requests", handlers.requests, methods=["GET", "DELETE"], name="control:requests"),
     Route("/state/{vendor}", handlers.vendor_state, methods=["GET"], name="control:state"),
+    Route(
+        "/faults",
+        faults.faults_collection,
+        methods=["GET", "POST", "DELETE"],
+        name="control:faults",
+    ),
+    Route("/faults/{fault_id}", faults.fault_item, methods=["DELETE"], name="control:fault"),
+    Route("/routes", faults.routes, methods=["GET"], name="control:routes"),
+    Route("/fixtures", faults.add_fixtures, methods=["POST"], name="control:fixtures"),
 ]

@@ -48,10 +48,19 @@ class EmulatorError(Exception):
 
 
 class ControlError(EmulatorError):
-    """Refusals of the control plane: JSON `{"error": ...}`."""
+    """Control-plane refusals: JSON `{"error": ...}`, with `problems` when there are several."""
+
+    def __init__(
+        self, reason: str, *, status: int | None = None, problems: list[str] | None = None
+    ) -> None:
+        super().__init__(reason, status=status)
+        self.problems = problems
 
     def render(self, now: float) -> Response:
-        return render_control_error(self.status, self.message, now)
+        if self.problems is None:
+            return render_control_error(self.status, self.message, now)
+        body = {"error": self.message, "problems": self.problems}
+        return JSONResponse(body, status_code=self.status)
 
 
 def render_control_error(status: int, message: str, _now: float = 0.0) -> Response:

@@ -97,8 +97,10 @@ def _entry_label(data: Any, loc: Sequence[str | int]) -> tuple[str, list[str | i
             entry = data[section][index]
             if isinstance(entry, Mapping) and "id" in entry:
                 label += f" (id {entry['id']!r})"
-            elif isinstance(entry, Mapping) and "key" in entry:
-                label += f" (key {entry['key']!r})"
+            elif isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
+                # Keys may be secrets: enough to find the entry, not to use it.
+                key = entry["key"]
+                label += f" (key {key[: min(12, len(key) // 2)] + '...'!r})"
         except (KeyError, IndexError, TypeError):
             pass
         return label, list(loc[2:])
@@ -106,12 +108,18 @@ def _entry_label(data: Any, loc: Sequence[str | int]) -> tuple[str, list[str | i
 
 
 def validate(
-    model: type[FixtureModel], data: Any, source: str, base_dir: Path | None = None
+    model: type[FixtureModel],
+    data: Any,
+    source: str,
+    base_dir: Path | None = None,
+    *,
+    cross_check: bool = True,
 ) -> FixtureModel:
     """Validate parsed data (from TOML or JSON); raise FixtureError naming `source`.
 
     `base_dir` is where file references in the data (such as key files) are
-    resolved; without it, a fixture cannot name files.
+    resolved; without it, a fixture cannot name files. Without `cross_check`,
+    only each entry is checked (entries added at run time refer to others).
     """
     try:
         parsed = model.model_validate(data, context={BASE_DIR: base_dir})
@@ -122,10 +130,16 @@ def validate(
             message = item["msg"].removeprefix("Value error, ")
             problems.append(FixtureProblem(source, entry, ".".join(str(p) for p in field), message))
         raise FixtureError(problems) from None
+    if cross_check:
+        raise_problems(parsed, source)
+    return parsed
+
+
+def raise_problems(parsed: FixtureModel, source: str) -> None:
+    """Raise FixtureError for the cross-entry problems of `parsed`, if any."""
     cross = parsed.problems()
     if cross:
         raise FixtureError([FixtureProblem(source, p.entry, p.field, p.message) for p in cross])
-    return parsed
 
 
 def load_file(model: type[FixtureModel], path: Path) -> FixtureModel:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
+from emulator.core.faults import DROPPED_KEY, FORCED_KEY, RAW_SEND_KEY
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -34,11 +35,12 @@ class JournalEntry:
     route: str | None
     method: str
     path: str
-    status: int
+    status: int  # 0: no answer, the connection was dropped (an injected fault)
     reason: str | None
+    fault: int | None = None  # the injected fault that forced this answer
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "time": isoformat(self.time)}
+        return {**asdict(self), "time": isoformat(self.time), "forced": self.fault is not None}
 
 
 _STATUS_FILTER = re.compile(r"[1-5]([0-9]{2}|xx)", re.IGNORECASE)
@@ -115,6 +117,7 @@ class JournalMiddleware:
             world.observe(reading)
             now = reading.now
         scope[NOW_KEY] = now
+        scope[RAW_SEND_KEY] = send
         status = 500
 
         async def send_with_status(message: Message) -> None:
@@ -136,8 +139,9 @@ class JournalMiddleware:
                 route=route.name if isinstance(route, Route) else None,
                 method=scope["method"],
                 path=clip(path),
-                status=status,
+                status=0 if scope.get(DROPPED_KEY) else status,
                 reason=scope.get(REASON_KEY),
+                fault=scope.get(FORCED_KEY),
             )
             if control:
                 # Logged, not journaled: polling the journal would fill it.

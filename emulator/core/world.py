@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from emulator.core.clock import Clock, ClockReading
+from emulator.core.faults import faults
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
 from emulator.core.locks import KeyedLocks
 from emulator.core.ratelimit import RateLimiter
+from emulator.core.runtime_fixtures import added_fixtures
 from emulator.core.signing import SigningSecrets
 from emulator.core.store import Store, database_url
 from emulator.core.vendor import Vendor
@@ -77,10 +79,12 @@ class World:
         return self._by_id.get(vendor_id)
 
     async def reset(self) -> None:
-        """State exactly as the fixtures describe it, the real clock, an empty journal."""
+        """State exactly as the fixtures describe it: the real clock, no faults, no fixtures
+        added at run time, an empty journal."""
         async with self.store.write() as conn:
             for vendor in self.vendors:
                 await self.store.clear(conn, vendor.tables)
+            await self.store.clear(conn, [faults, added_fixtures])
             await Clock.reset(conn)
             for vendor in self.vendors:
                 await vendor.seed(conn, self.store, self.fixtures[vendor.id])

@@ -50,7 +50,18 @@ async def test_journal_entries_filters_and_order(client: httpx.AsyncClient) -> N
     await client.get("/elsewhere")
     entries = (await client.get("/_emulator/requests")).json()["requests"]
     assert [e["status"] for e in entries] == [404, 404, 401, 200], "newest first"
-    assert set(entries[0]) == {"time", "vendor", "route", "method", "path", "status", "reason"}
+    assert set(entries[0]) == {
+        "time",
+        "vendor",
+        "route",
+        "method",
+        "path",
+        "status",
+        "reason",
+        "fault",
+        "forced",
+    }
+    assert entries[0]["forced"] is False and entries[0]["fault"] is None
     assert entries[0]["vendor"] is None and entries[1]["vendor"] == "uneeq"
     assert entries[1]["reason"] == "no route for GET /uneeq/nowhere"
 

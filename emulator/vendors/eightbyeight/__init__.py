@@ -15,4 +15,5 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    add_fixtures=backend.add_fixtures,
 )

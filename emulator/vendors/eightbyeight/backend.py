@@ -488,6 +488,11 @@ async def call(world: World, now: float, caller: Row[Any], call_id: str) -> dict
 
 async def seed(conn: AsyncConnection, store: Store, fixtures: EightByEightFixtures) -> None:
     await store.upsert(conn, settings, [{"id": 1, "room_ttl_seconds": fixtures.room_ttl_seconds}])
+    await add_fixtures(conn, store, fixtures)
+
+
+async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: EightByEightFixtures) -> None:
+    """The entries only: fixtures added at run time leave the file's settings alone."""
     await store.upsert(conn, api_keys, [k.model_dump() for k in fixtures.api_keys])
     await store.upsert(
         conn,

@@ -413,9 +413,10 @@ def _api_key_json(key: Row[Any]) -> dict[str, Any]:
     }
 
 
-def record_rows(fixtures: Web1on1Fixtures) -> list[dict[str, Any]]:
-    """Every seeded resource as a row of the records table."""
-    conversations = {c.id: c.organization for c in fixtures.conversations}
+def record_rows(fixtures: Web1on1Fixtures, conversations: dict[str, str]) -> list[dict[str, Any]]:
+    """Every seeded resource as a row; `conversations` gives the organization of each
+    conversation a message may name (the fixtures' own and those in the store)."""
+    conversations = {**conversations, **{c.id: c.organization for c in fixtures.conversations}}
     rows = []
     for kind in KINDS:
         for entry in fixtures.seeded(kind):
@@ -451,7 +452,12 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -
 
 
 async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -> None:
-    await store.upsert(conn, records, record_rows(fixtures))
+    named = {m.conversation for m in fixtures.messages}
+    query = select(records.c.id, records.c.organization).where(
+        records.c.kind == "conversations", records.c.id.in_(named)
+    )
+    stored = {row.id: row.organization for row in await conn.execute(query)}
+    await store.upsert(conn, records, record_rows(fixtures, stored))
     await store.upsert(
         conn,
         logins,

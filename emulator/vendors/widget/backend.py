@@ -493,6 +493,11 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: WidgetFixtures) ->
             }
         ],
     )
+    await add_fixtures(conn, store, fixtures)
+
+
+async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: WidgetFixtures) -> None:
+    """The entries only: fixtures added at run time leave the file's lifetimes alone."""
     await store.upsert(conn, accounts, [a.model_dump() for a in fixtures.accounts])
     await store.upsert(
         conn,

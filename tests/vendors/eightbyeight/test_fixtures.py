@@ -19,12 +19,12 @@ CASES = [
     (
         "missing-name",
         '[[api_keys]]\nkey = "a-test-key-1"\n',
-        "eightbyeight.toml: api_keys[0] (key 'a-test-key-1'): field 'name': Field required",
+        "eightbyeight.toml: api_keys[0] (key 'a-test...'): field 'name': Field required",
     ),
     (
         "short-key",
         '[[api_keys]]\nkey = "short"\nname = "a"\n',
-        "eightbyeight.toml: api_keys[0] (key 'short'): field 'key': String should have at least 8",
+        "eightbyeight.toml: api_keys[0] (key 'sh...'): field 'key': String should have at least 8",
     ),
     (
         "key-with-space",
@@ -65,7 +65,7 @@ CASES = [
     (
         "typo",
         KEY + 'secert = "x"\n',
-        "eightbyeight.toml: api_keys[0] (key 'a-test-key-1'): field 'secert': Extra inputs",
+        "eightbyeight.toml: api_keys[0] (key 'a-test...'): field 'secert': Extra inputs",
     ),
 ]
 
