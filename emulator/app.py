@@ -11,7 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
+from emulator.control.admin import AdminTokenMiddleware
 from emulator.control.routes import ROUTES as CONTROL_ROUTES
 from emulator.core.errors import (
     EmulatorError,
@@ -20,7 +22,7 @@ from emulator.core.errors import (
     http_exception_handler,
     render_control_error,
 )
-from emulator.core.faults import gate_routes
+from emulator.core.faults import RAW_SEND_KEY, gate_routes
 from emulator.core.journal import VENDOR_KEY, JournalMiddleware
 from emulator.core.vendor import Vendor
 from emulator.core.world import World, world_of
@@ -36,6 +38,14 @@ def _renderer_for(request: Request) -> ErrorRenderer:
     vendor_id = request.scope.get(VENDOR_KEY)
     vendor = world_of(request).vendor(vendor_id) if vendor_id else None
     return vendor.render_error if vendor is not None else render_control_error
+
+
+class EmulatorApp(Starlette):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The server's own `send`, before any middleware wraps it: a dropped-connection
+        # fault reaches the server's transport through it (core/faults.py).
+        scope[RAW_SEND_KEY] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -57,12 +67,13 @@ def create_app(
         extra = vendor.control_routes()
         if extra:
             control.append(Mount(f"/{vendor.id}", routes=extra))
-    routes = [Mount("/_emulator", routes=control)]
+    admin = Middleware(AdminTokenMiddleware, token=settings.admin_token)
+    routes = [Mount("/_emulator", routes=control, middleware=[admin])]
     for vendor in chosen:
         for mount in vendor.mounts():
             gate_routes(mount, vendor)  # injected faults act on each route
             routes.append(mount)
-    return Starlette(
+    return EmulatorApp(
         routes=routes,
         middleware=[Middleware(JournalMiddleware)],
         exception_handlers={

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
 from emulator.settings import Settings
 
@@ -30,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default: emulator.sqlite3 in $EMULATOR_DATA_DIR or ~/.local/share/token-emulator)",
     )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--admin-token",
+        help="require this Bearer token on /_emulator/ except health (env EMULATOR_ADMIN_TOKEN)",
+    )
 
     check = commands.add_parser("check", help="validate a fixture directory and exit")
     check.add_argument("--fixtures", type=Path, help="fixture directory to validate")
@@ -61,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
         fixtures_dir=args.fixtures,
         database=args.database,
         log_level=args.log_level,
+        admin_token=args.admin_token,
     )
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -68,6 +74,13 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if not _load_fixtures(settings):
         return 2
+    if settings.admin_token is None and settings.host not in LOOPBACK_HOSTS:
+        logging.getLogger("emulator").warning(
+            "the control plane (/_emulator/) is open to anyone who can reach %s:%s; "
+            "set EMULATOR_ADMIN_TOKEN or --admin-token to close it",
+            settings.host,
+            settings.port,
+        )
     # log_config=None keeps uvicorn on our logging set-up; its access log is
     # replaced by the journal's line, which carries the refusal reason.
     uvicorn.run(

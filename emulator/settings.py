@@ -35,6 +35,8 @@ class Settings:
     database: str = field(default_factory=default_database)
     journal_size: int = 1000
     log_level: str = "info"
+    # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).
+    admin_token: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -54,5 +56,7 @@ class Settings:
             from_env["journal_size"] = int(env["EMULATOR_JOURNAL_SIZE"])
         if "EMULATOR_LOG_LEVEL" in env:
             from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
+        if env.get("EMULATOR_ADMIN_TOKEN"):
+            from_env["admin_token"] = env["EMULATOR_ADMIN_TOKEN"]
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **{**from_env, **given})

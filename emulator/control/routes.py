@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from emulator.control import faults, handlers
+from emulator.control import admin, faults, handlers
 
 ROUTES = [
     Route("/health", handlers.health, methods=["GET"], name="control:health"),
@@ -21,4 +21,5 @@ ROUTES = [
     Route("/faults/{fault_id}", faults.fault_item, methods=["DELETE"], name="control:fault"),
     Route("/routes", faults.routes, methods=["GET"], name="control:routes"),
     Route("/fixtures", faults.add_fixtures, methods=["POST"], name="control:fixtures"),
+    Route("/login", admin.login, methods=["POST"], name="control:login"),
 ]

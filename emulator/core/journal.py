@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
-from emulator.core.faults import DROPPED_KEY, FORCED_KEY, RAW_SEND_KEY
+from emulator.core.faults import DROPPED_KEY, FORCED_KEY
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -117,7 +117,6 @@ class JournalMiddleware:
             world.observe(reading)
             now = reading.now
         scope[NOW_KEY] = now
-        scope[RAW_SEND_KEY] = send
         status = 500
 
         async def send_with_status(message: Message) -> None:
