@@ -77,13 +77,19 @@ class FixtureError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def _masked(key: str) -> str:
+    """Enough of a key (which may be a secret) to find its entry, not to use it."""
+    return repr(key[: min(12, len(key) // 2)] + "...")
+
+
 def duplicates(section: str, entries: Sequence[Any], key: str = "id") -> list[Problem]:
     seen: set[Any] = set()
     found = []
     for index, entry in enumerate(entries):
         value = getattr(entry, key)
         if value in seen:
-            found.append(Problem(f"{section}[{index}]", key, f"duplicate {key} {value!r}"))
+            shown = _masked(value) if key == "key" else repr(value)
+            found.append(Problem(f"{section}[{index}]", key, f"duplicate {key} {shown}"))
         seen.add(value)
     return found
 
@@ -99,8 +105,7 @@ def _entry_label(data: Any, loc: Sequence[str | int]) -> tuple[str, list[str | i
                 label += f" (id {entry['id']!r})"
             elif isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
                 # Keys may be secrets: enough to find the entry, not to use it.
-                key = entry["key"]
-                label += f" (key {key[: min(12, len(key) // 2)] + '...'!r})"
+                label += f" (key {_masked(entry['key'])})"
         except (KeyError, IndexError, TypeError):
             pass
         return label, list(loc[2:])

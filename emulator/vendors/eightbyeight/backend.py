@@ -220,7 +220,7 @@ async def _token_row(world: World, auth_token: str) -> Row[Any]:
     except TokenProblem as problem:
         if problem.kind == "signature":
             raise unauthorized("auth token signature does not verify: not issued here") from None
-        raise unauthorized(f"auth token is {problem.detail}") from None
+        raise unauthorized(f"auth token refused: {problem.detail}") from None
     jti = claims.get("jti")
     if not isinstance(jti, str):
         raise unauthorized("auth token has no jti")
@@ -264,7 +264,7 @@ async def agent_login(
         query = select(agents).where(agents.c.email_key == user.casefold())
         agent = (await conn.execute(query)).one_or_none()
     if agent is None:
-        raise forbidden(f"agent {user!r} is not in [[agents]]")
+        raise forbidden(f"agent {user[:254]!r} is not in [[agents]]")
 
     async with world.store.write() as conn:
         room_id = token.room_id
@@ -293,9 +293,11 @@ async def agent_login(
                 room_id = candidate
             else:
                 query = select(tokens.c.room_id).where(tokens.c.jti == token.jti)
-                room_id = (await conn.execute(query)).scalar_one()
-        room = await _room(conn, room_id)
-        assert room is not None  # rooms are only removed by a reset, with their tokens
+                room_id = (await conn.execute(query)).scalar_one_or_none()
+        room = await _room(conn, room_id) if room_id is not None else None
+        if room is None:
+            # A reset between reading the token and now forgot both.
+            raise unauthorized("auth token unknown (a reset forgot it during this login)")
         await conn.execute(
             logins.insert().values(
                 token_jti=token.jti, room_id=room.id, agent_email=agent.email, time=now

@@ -93,3 +93,7 @@ def not_found(reason: str, message: str = "Not Found") -> EightByEightError:
 
 def gone(reason: str, message: str = "Gone") -> EightByEightError:
     return EightByEightError(reason, status=410, message=message)
+
+
+def method_not_allowed(reason: str) -> EightByEightError:
+    return EightByEightError(reason, status=405, message="Method Not Allowed")

@@ -13,7 +13,12 @@ from starlette.responses import JSONResponse, Response
 from emulator.core.bodies import BodyProblem, parse_json_object
 from emulator.core.world import now_of, world_of
 from emulator.vendors.eightbyeight import backend
-from emulator.vendors.eightbyeight.errors import EightByEightError, bad_request, unauthorized
+from emulator.vendors.eightbyeight.errors import (
+    EightByEightError,
+    bad_request,
+    method_not_allowed,
+    unauthorized,
+)
 from emulator.vendors.eightbyeight.pages import page
 
 # A Host header fit to put in a link; anything else falls back to the socket's address.
@@ -24,7 +29,7 @@ PAGE_MESSAGES = {
     401: "This login link is not valid: its token is unknown, expired or not from this server.",
     403: "This agent may not log in to 8x8 Video Interaction here.",
     404: "There is no such video room.",
-    410: "This video room has expired: a room is valid 15 minutes from its creation.",
+    410: "This video room has expired.",
 }
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -103,6 +108,9 @@ def _single(request: Request, name: str) -> str | None:
 
 @browser_page
 async def agent_login(request: Request) -> Response:
+    if request.method == "HEAD":
+        # Starlette answers HEAD on GET routes; a login has effects (an SMS), so no.
+        raise method_not_allowed("HEAD does not log an agent in; use GET")
     user, token = _single(request, "user"), _single(request, "token")
     if not user or not token:
         missing = [name for name, value in (("user", user), ("token", token)) if not value]

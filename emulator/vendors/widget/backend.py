@@ -146,7 +146,7 @@ async def _registered_key(world: World, value: Any, message: str) -> Row[Any]:
         raise refuse(400, message, _missing("client_key", value))
     row = await _client_key(world, key) if len(key) <= MAX_KEY_CHARS else None
     if row is None:
-        raise refuse(400, message, f"client_key {key[:80]!r} is not registered")
+        raise refuse(400, message, f"client_key {key[:16] + '...'!r} is not registered")
     return row
 
 

@@ -150,7 +150,8 @@ def parse_origin(value: str, source: str = "Origin") -> Origin:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not value.lower().startswith(f"{scheme}://"):
         raise OriginProblem(f"{source} {value!r} is not an http or https origin")
-    if source == "Origin" and (parts.path or parts.query or parts.fragment):
+    # `?` and `#` count even when empty: urlsplit reports "" for them.
+    if source == "Origin" and (parts.path or "?" in value or "#" in value):
         raise OriginProblem(f"Origin {value!r} has a path, query or fragment")
     if "@" in parts.netloc:
         raise OriginProblem(f"{source} {value!r} carries user information")

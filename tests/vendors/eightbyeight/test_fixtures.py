@@ -34,7 +34,7 @@ CASES = [
     (
         "duplicate-key",
         KEY + KEY.replace('name = "a"', 'name = "b"'),
-        "eightbyeight.toml: api_keys[1]: field 'key': duplicate key 'a-test-key-1'",
+        "eightbyeight.toml: api_keys[1]: field 'key': duplicate key 'a-test...'",
     ),
     (
         "duplicate-name",

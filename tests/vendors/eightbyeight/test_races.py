@@ -11,7 +11,15 @@ import pytest
 
 from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
-from tests.vendors.eightbyeight.conftest import AGENT, PHONE, bearer, buy, state
+from tests.vendors.eightbyeight.conftest import (
+    AGENT,
+    DEMO_KEY,
+    PHONE,
+    TOKEN_PATH,
+    bearer,
+    buy,
+    state,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -70,3 +78,30 @@ async def test_two_server_processes_on_one_sqlite_file(tmp_path: Path) -> None:
     logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
     assert "database is locked" not in logs
     assert "Traceback" not in logs
+
+
+async def test_a_reset_during_logins_refuses_them_without_a_500(client: httpx.AsyncClient) -> None:
+    """A suite resetting between tests while a page still logs in gets 401s, never a 500."""
+    for _ in range(5):
+        tokens = []
+        for _ in range(10):
+            bought = await client.post(
+                TOKEN_PATH,
+                json={"create_room": True},
+                headers={"Authorization": f"Bearer {DEMO_KEY}"},
+            )
+            tokens.append(bought.json()["auth_token"])
+        logins = [client.get("/8x8/", params={"user": AGENT, "token": t}) for t in tokens]
+        *answers, reset = await asyncio.gather(*logins, client.post("/_emulator/reset"))
+        assert reset.status_code == 200
+        assert {r.status_code for r in answers} <= {200, 401}
+
+
+async def test_head_does_not_log_an_agent_in(client: httpx.AsyncClient) -> None:
+    bought = await client.post(
+        TOKEN_PATH, json={"phone_number": PHONE}, headers={"Authorization": f"Bearer {DEMO_KEY}"}
+    )
+    token = bought.json()["auth_token"]
+    response = await client.head("/8x8/", params={"user": AGENT, "token": token})
+    assert response.status_code == 405
+    assert (await client.get("/_emulator/state/8x8")).json()["outbox"] == []

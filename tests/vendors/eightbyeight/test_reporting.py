@@ -196,7 +196,7 @@ async def test_bearer_is_not_x_token(client: httpx.AsyncClient, path: str) -> No
         client,
         response,
         *UNAUTHORIZED,
-        "auth token is not a compact JWS (Invalid JSON Web Signature)",
+        "auth token refused: not a compact JWS (Invalid JSON Web Signature)",
     )
 
 

@@ -211,7 +211,7 @@ async def test_an_unknown_agent_is_403(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        ("not-a-token", "auth token is not a compact JWS (Invalid JSON Web Signature)"),
+        ("not-a-token", "auth token refused: not a compact JWS (Invalid JSON Web Signature)"),
         (
             "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJ4In0.c2lnbmF0dXJl",
             "auth token signature does not verify: not issued here",

@@ -118,7 +118,7 @@ GUEST_REFUSALS: list[tuple[str, Any, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Missing client_key",
-        "client_key 'pk_live_acme_nope12345' is not registered",
+        "client_key 'pk_live_acme_nop...' is not registered",
     ),
     (
         "origin-not-allowed",
@@ -324,7 +324,7 @@ CONFIG_REFUSALS: list[tuple[str, str, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Missing client_key",
-        "client_key 'pk_live_x' is not registered",
+        "client_key 'pk_live_x...' is not registered",
     ),
     (
         "huge-key",
@@ -332,7 +332,7 @@ CONFIG_REFUSALS: list[tuple[str, str, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Missing client_key",
-        f"client_key {'p' * 80!r} is not registered",
+        f"client_key {'p' * 16 + '...'!r} is not registered",
     ),
     (
         "origin-not-allowed",

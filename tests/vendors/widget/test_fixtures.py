@@ -90,7 +90,7 @@ CASES = [
     (
         "duplicate-client-key",
         ACCOUNTS + AGENT + client_key() + client_key(),
-        f"widget.toml: client_keys[1]: field 'key': duplicate key '{KEY}'",
+        f"widget.toml: client_keys[1]: field 'key': duplicate key '{KEY[:11]}...'",
     ),
     (
         "secret-key-format",

@@ -67,6 +67,8 @@ MATCHES: list[tuple[str, str, bool]] = [
     # origins that match nothing, whatever the list says
     ("*.acme.com", "null", False),
     ("acme.com", "https://user@acme.com", False),
+    ("localhost:*", "http://localhost:3000?", False),  # an empty query is still one
+    ("localhost:*", "http://localhost:3000#", False),
     ("acme.com", "https://acme.com/path", False),
     ("acme.com", "https://acme.com?x=1", False),
     ("acme.com", "ftp://acme.com", False),

@@ -171,7 +171,7 @@ EXCHANGE_REFUSALS: list[tuple[str, Any, str, bool]] = [
     (
         "unknown-client-key",
         {"token": "x", "client_key": "pk_live_acme_zzzzzzzz"},
-        "client_key 'pk_live_acme_zzzzzzzz' is not registered",
+        "client_key 'pk_live_acme_zzz...' is not registered",
         False,
     ),
     ("no-token", {"client_key": KEY}, "no token", False),
