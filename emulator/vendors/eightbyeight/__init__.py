@@ -14,5 +14,6 @@ VENDOR = Vendor(
     mounts=routes.mounts,
     seed=backend.seed,
     state=backend.state,
+    credentials=backend.credentials,
     render_error=render_error,
 )
