@@ -85,8 +85,11 @@ def test_clock_button_and_a_refusal_in_the_journal(
     open_dashboard(browser, server)
     button(browser, "Freeze").click()
     wait_for(browser, lambda d: by_id(d, "clock-mode").text == "frozen")
-    assert live.get("/_emulator/clock").json()["frozen"] is True
+    frozen = live.get("/_emulator/clock").json()
+    assert frozen["frozen"] is True
+    wait_for(browser, lambda d: by_id(d, "clock-now").get_attribute("data-now") == frozen["now"])
     before = shown_clock(browser)
+    assert before == instant(frozen["now"]).replace(microsecond=0)
 
     button(browser, "+15 min").click()
     wait_for(browser, lambda d: shown_clock(d) == before + timedelta(minutes=15))

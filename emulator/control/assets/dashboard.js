@@ -86,6 +86,21 @@
     node.classList.toggle("error", Boolean(isError));
   }
 
+  // Answers can arrive out of order (a poll sent before a button's call may land
+  // after it): each area renders only answers to calls newer than the last rendered.
+  const asked = new Map();
+  const rendered = new Map();
+  function ask(area) {
+    const number = (asked.get(area) || 0) + 1;
+    asked.set(area, number);
+    return number;
+  }
+  function newest(area, number) {
+    if (number <= (rendered.get(area) || 0)) return false;
+    rendered.set(area, number);
+    return true;
+  }
+
   function changed(area, data) {
     const key = JSON.stringify(data);
     if (seen.get(area) === key) return false;
@@ -170,8 +185,10 @@
   }
 
   async function refreshClock() {
+    const number = ask("clock");
     try {
-      renderClock(await api("clock"));
+      const reading = await api("clock");
+      if (newest("clock", number)) renderClock(reading);
       showError("clock-error", "");
     } catch (error) {
       showError("clock-error", `clock unavailable: ${error.describe()}`);
@@ -179,8 +196,10 @@
   }
 
   async function moveClock(body) {
+    const number = ask("clock");
     try {
-      renderClock(await api("clock", { method: "POST", body }));
+      const reading = await api("clock", { method: "POST", body });
+      if (newest("clock", number)) renderClock(reading);
       showError("clock-error", "");
     } catch (error) {
       showError("clock-error", `clock: ${error.describe()}`);
@@ -220,6 +239,7 @@
       }
       params.set("status", status);
     }
+    const number = ask("journal");
     let data;
     try {
       data = await api(`requests?${params}`);
@@ -228,6 +248,7 @@
       return;
     }
     showError("journal-error", "");
+    if (!newest("journal", number)) return; // an answer for older filters
     if (!changed("journal", [params.toString(), data.requests])) return;
     $("journal-rows").replaceChildren(...data.requests.map(journalRow));
     $("journal-none").hidden = data.requests.length > 0;
@@ -279,6 +300,7 @@
   }
 
   async function refreshFaults() {
+    const number = ask("faults");
     let data;
     try {
       data = await api("faults");
@@ -296,7 +318,7 @@
     showError("faults-error", "");
     setFaultFormEnabled(true);
     if (routes === null) loadRoutes();
-    if (!changed("faults", data.faults)) return;
+    if (!newest("faults", number) || !changed("faults", data.faults)) return;
     $("faults-rows").replaceChildren(...data.faults.map(faultRow));
     $("faults-table").hidden = data.faults.length === 0;
     $("faults-none").hidden = data.faults.length > 0;
