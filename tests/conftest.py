@@ -17,6 +17,14 @@ from emulator.testing import EmulatorProcess
 FIXTURES = default_fixtures_dir()
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the browser tests left their screenshots."""
+    from tests.browser import SAVED
+
+    for path in SAVED:
+        terminalreporter.write_line(f"test artifact: {path}")
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -1,1 +1,1 @@
-"""The control plane under /_emulator/: health, reset, clock, journal, state."""
+"""The control plane under /_emulator/: health, reset, clock, journal, state, dashboard."""

@@ -2,7 +2,9 @@
 
 Scripts send it as `Authorization: Bearer <token>`; the dashboard, a page a
 browser opens, gets it as an HttpOnly cookie from `POST /_emulator/login`.
-`/_emulator/health` stays open for healthchecks.
+Open without it: `/_emulator/health` for healthchecks, and the dashboard's
+page and assets, which hold no data (every call the page makes needs the
+token; on a 401 it shows its login form).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from emulator.core.errors import mark_refusal
 from emulator.core.world import world_of
 
 COOKIE = "emulator_admin"
-OPEN_PATHS = {"/_emulator/health", "/_emulator/login"}
-DASHBOARD_PATHS = {"/_emulator", "/_emulator/"}  # a browser gets the login form there
+OPEN_PATHS = {"/_emulator/health", "/_emulator/login", "/_emulator", "/_emulator/"}
+OPEN_PREFIX = "/_emulator/assets/"
 MAX_LOGIN_BODY = 4096
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -42,17 +44,13 @@ class AdminTokenMiddleware:
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.token is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        path = scope.get("path", "")
+        if self.token is None or path in OPEN_PATHS or path.startswith(OPEN_PREFIX):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         if holds_token(request, self.token):
             await self.app(scope, receive, send)
-            return
-        if scope["path"] in DASHBOARD_PATHS and scope["method"] == "GET":
-            page = _login_page("This emulator's control plane needs its admin token.", 401)
-            mark_refusal(request, page, "control plane: no valid admin token")
-            await page(scope, receive, send)
             return
         response = JSONResponse(
             {"error": "admin token required"},

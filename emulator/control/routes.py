@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from emulator.control import admin, faults, handlers
+from emulator.control import admin, dashboard, faults, handlers
 
 ROUTES = [
+    Route("/", dashboard.page, methods=["GET"], name="control:dashboard"),
+    Mount("/assets", app=dashboard.assets(), name="control:assets"),
+    Route("/credentials", dashboard.credentials, methods=["GET"], name="control:credentials"),
     Route("/health", handlers.health, methods=["GET"], name="control:health"),
     Route("/reset", handlers.reset, methods=["POST"], name="control:reset"),
     Route("/clock", handlers.clock, methods=["GET", "POST"], name="control:clock"),

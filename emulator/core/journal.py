@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from emulator.core.world import World
 
 VENDOR_KEY = "emulator.vendor"
-HEALTH_ROUTE = "control:health"  # polled by healthchecks, so logged at debug only
+# Control reads that succeed are polled (healthchecks; the dashboard, every second),
+# so they are logged at debug only; control calls that change the world stay at info.
+QUIET_CONTROL_METHODS = frozenset({"GET", "HEAD"})
 log = logging.getLogger("emulator.requests")
 
 
@@ -144,7 +146,8 @@ class JournalMiddleware:
             )
             if control:
                 # Logged, not journaled: polling the journal would fill it.
-                log_entry(entry, logging.DEBUG if entry.route == HEALTH_ROUTE else logging.INFO)
+                quiet = entry.method in QUIET_CONTROL_METHODS and entry.status < 400
+                log_entry(entry, logging.DEBUG if quiet else logging.INFO)
             else:
                 world.journal.record(entry)
                 log_entry(entry)

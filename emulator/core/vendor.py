@@ -17,6 +17,9 @@ from emulator.core.store import Store
 Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
 # Reads the vendor's tables at an instant of the emulator clock (for statuses such as expired).
 StateReader = Callable[[AsyncConnection, float], Awaitable[dict[str, Any]]]
+# The test-only credentials a tester needs, read from the vendor's fixtures (its own
+# FixtureModel subclass, hence Any as for Seeder): [{"label", "value", "note"?}].
+CredentialsLister = Callable[[Any], list[dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,13 @@ class Vendor:
     control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
     # Writes fixtures added at run time (POST /_emulator/fixtures); `seed` when None.
     add_fixtures: Seeder | None = None
+    # What the dashboard lists under the vendor; published fixtures, so shown unmasked.
+    credentials: CredentialsLister = field(default=lambda _fixtures: [])
+
+
+def credential(label: str, value: str, note: str | None = None) -> dict[str, str]:
+    """One entry of a vendor's credentials list."""
+    return {"label": label, "value": value} | ({"note": note} if note else {})
 
 
 def mask_secret(secret: str) -> str:

@@ -9,9 +9,10 @@ from typing import Any
 from emulator.core.clock import real_time
 from emulator.core.tokens import sign_hmac, sign_rsa
 from emulator.settings import default_fixtures_dir
+from emulator.vendors.unifize.backend import DEMO_PRIVATE_KEY_FILE
 
 UNIFIZE_DEMO_APP = 101
-UNIFIZE_DEMO_KEY_FILE = "unifize-demo-app.TEST-ONLY.private.pem"
+UNIFIZE_DEMO_KEY_FILE = DEMO_PRIVATE_KEY_FILE
 
 
 def uneeq_request_jwt(

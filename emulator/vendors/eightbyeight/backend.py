@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from emulator.core.clock import isoformat, parse_instant
 from emulator.core.store import Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
-from emulator.core.vendor import mask_secret
+from emulator.core.vendor import credential, mask_secret
 from emulator.core.world import World
 from emulator.vendors.eightbyeight.errors import (
     bad_request,
@@ -560,3 +560,20 @@ async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
             for row in sent
         ],
     }
+
+
+def credentials(fixtures: EightByEightFixtures) -> list[dict[str, str]]:
+    """The API keys (Bearer of POST /api/v1/tokens) and the agents who may log in."""
+    found = [
+        credential("API key", key.key, f"{key.name}; Authorization: Bearer of /api/v1/tokens")
+        for key in fixtures.api_keys
+    ]
+    found += [
+        credential(
+            "agent email",
+            agent.email,
+            f"{agent.name + '; ' if agent.name else ''}the agent login's user",
+        )
+        for agent in fixtures.agents
+    ]
+    return found

@@ -13,5 +13,6 @@ VENDOR = Vendor(
     mounts=routes.mounts,
     seed=backend.seed,
     state=backend.state,
+    credentials=backend.credentials,
     render_error=render_error,
 )

@@ -21,7 +21,7 @@ from emulator.core.tokens import (
     sign_hmac,
     verify_hmac,
 )
-from emulator.core.vendor import mask_secret
+from emulator.core.vendor import credential, mask_secret
 from emulator.core.world import World
 from emulator.vendors.uneeq.errors import bad_request, forbidden, unauthorized
 from emulator.vendors.uneeq.models import UneeqFixtures, sessions, tokens, workspaces
@@ -219,3 +219,19 @@ async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
         session["started_at"] = isoformat(session["started_at"])
         session["client"] = json.loads(session["client"])
     return {"workspaces": ws, "tokens": issued, "sessions": started}
+
+
+def credentials(fixtures: UneeqFixtures) -> list[dict[str, str]]:
+    """Each workspace's id and the secret that signs its request JWTs (test-only)."""
+    found = []
+    for w in fixtures.workspaces:
+        about = f"{w.name}; " if w.name else ""
+        found.append(
+            credential(
+                "workspace",
+                w.id,
+                f"{about}region {w.region}; the workspace header and fm-workspace claim",
+            )
+        )
+        found.append(credential("secret", w.secret, f"of {w.id}: signs its request JWTs (HS256)"))
+    return found

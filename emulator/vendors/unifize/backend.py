@@ -20,6 +20,7 @@ from emulator.core.tokens import (
     verify_hmac,
     verify_rsa,
 )
+from emulator.core.vendor import credential
 from emulator.core.world import World
 from emulator.vendors.unifize.errors import bad_request, forbidden, not_found, unauthorized
 from emulator.vendors.unifize.models import (
@@ -296,3 +297,34 @@ async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
             for record in await conn.scalars(select(chatrooms.c.record).order_by(chatrooms.c.id))
         ],
     }
+
+
+# The published test-only private key of the default fixtures (apps 101 and 102).
+DEMO_PRIVATE_KEY_FILE = "unifize-demo-app.TEST-ONLY.private.pem"
+
+
+def credentials(fixtures: UnifizeFixtures) -> list[dict[str, str]]:
+    """Each app id (the assertion's iss) and the default fixtures' demo private key."""
+    found = []
+    for app in fixtures.apps:
+        about = f"{app.name}; " if app.name else ""
+        permissions = ", ".join(app.permissions) or "none"
+        keys = len(app.registered_keys)
+        found.append(
+            credential(
+                "app id",
+                str(app.id),
+                f"{about}org {app.org_id}; permissions {permissions}; "
+                f"{keys} public key{'s' if keys != 1 else ''}; the assertion's iss",
+            )
+        )
+    if fixtures.apps:
+        found.append(
+            credential(
+                "demo private key file",
+                DEMO_PRIVATE_KEY_FILE,
+                "test-only, in the default fixture directory, for apps registered with "
+                "unifize-demo-app.public.pem; emulator.testing.unifize_assertion() signs with it",
+            )
+        )
+    return found

@@ -13,6 +13,7 @@ VENDOR = Vendor(
     mounts=routes.mounts,
     seed=backend.seed,
     state=backend.state,
+    credentials=backend.credentials,
     render_error=render_error,
     control_routes=routes.control_routes,
     add_fixtures=backend.add_fixtures,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from emulator.core.clock import isoformat, parse_instant
 from emulator.core.store import Store
 from emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
+from emulator.core.vendor import credential
 from emulator.core.world import World
 from emulator.vendors.web1on1.errors import (
     EXPIRED,
@@ -537,3 +538,32 @@ async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
     for kind, record in await conn.execute(query):
         by_kind[kind].append(json.loads(record))
     return {"users": users, "api_keys": keys, "chains": list(chains.values()), "records": by_kind}
+
+
+def credentials(fixtures: Web1on1Fixtures) -> list[dict[str, str]]:
+    """Each user's email and password, and the API keys (their tokens are a control call)."""
+    org_names = {org.id: org.name for org in fixtures.organizations}
+    found = []
+    for user in fixtures.users:
+        org = org_names.get(user.organization, user.organization)
+        name = f" ({user.name})" if user.name else ""
+        found.append(credential("email", user.email, f"{user.role} of {org}{name}"))
+        found.append(credential("password", user.password, f"of {user.email}"))
+    if fixtures.api_keys:
+        found.append(
+            credential(
+                "API-key tokens",
+                "GET /_emulator/web1on1/api-keys",
+                "the Bearer token of each API key below",
+            )
+        )
+    emails = {user.id: user.email for user in fixtures.users}
+    found += [
+        credential(
+            "API key id",
+            key.id,
+            f"scopes {', '.join(key.scopes)}; user {emails.get(key.user, key.user)}",
+        )
+        for key in fixtures.api_keys
+    ]
+    return found

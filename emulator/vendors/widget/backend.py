@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from emulator.core.clock import isoformat
 from emulator.core.store import Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
-from emulator.core.vendor import mask_secret
+from emulator.core.vendor import credential, mask_secret
 from emulator.core.world import World
 from emulator.vendors.widget.errors import (
     AGENT_REFUSED,
@@ -608,3 +608,27 @@ async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
             for r in session_rows
         ],
     }
+
+
+def credentials(fixtures: WidgetFixtures) -> list[dict[str, str]]:
+    """Client keys with their allowlists, and secret keys (Bearer of user-token)."""
+    found = []
+    for key in fixtures.client_keys:
+        allowed = ", ".join(key.allowlist) if key.allowlist else "empty: refused everywhere"
+        found.append(
+            credential(
+                "client key",
+                key.key,
+                f"account {key.account}, agent {key.agent_id}; allowlist {allowed}",
+            )
+        )
+    for secret in fixtures.secret_keys:
+        about = f"{secret.name}; " if secret.name else ""
+        found.append(
+            credential(
+                "secret key",
+                secret.key,
+                f"{about}account {secret.account}; Authorization: Bearer of auth/user-token",
+            )
+        )
+    return found

@@ -4,17 +4,14 @@ The page, served from http://127.0.0.1:<port>, loads the widget config and a
 guest token and exchanges it; served from http://localhost:<port> (an origin
 the client key's allowlist lacks) it shows the 403 text, readable because the
 widget's CORS is permissive. With CI=true a missing Chromium fails the test;
-elsewhere it skips, saying why.
+elsewhere it skips, saying why (tests/browser.py).
 """
 
 from __future__ import annotations
 
 import http.server
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,19 +19,8 @@ import httpx
 import pytest
 
 from emulator.testing import EmulatorProcess, free_port
+from tests.browser import chromium
 from tests.vendors.widget.conftest import IPV4_ONLY_KEY
-
-CHROMIUM = Path(os.environ.get("WIDGET_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("WIDGET_TEST_CHROMEDRIVER", "/usr/bin/chromedriver"))
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>widget test page</title></head>
@@ -74,17 +60,6 @@ const post = (path, body) => fetch(api + path, {
 """
 
 
-def why_it_cannot_run() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install -e '.[test]')"
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            return f"{path} not found (apt-get install chromium chromium-driver)"
-    return None
-
-
 class _PageHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200)
@@ -110,27 +85,8 @@ def page_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    why = why_it_cannot_run()
-    if why is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true, so the browser test must run, but {why}")
-        pytest.skip(f"headless Chromium test skipped: {why}")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in CHROMIUM_ARGS:
-        options.add_argument(argument)
-    with tempfile.TemporaryDirectory(prefix="widget-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(30)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def run_page(browser: Any, page_url: str, emulator_url: str) -> dict[str, str]:
