@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator import __version__
-from emulator.core.bodies import BodyProblem, parse_json_object
+from emulator.core.bodies import BodyProblem, parse_optional_object
 from emulator.core.clock import ClockReading, isoformat, parse_instant
 from emulator.core.errors import ControlError
 from emulator.core.journal import is_status_filter
@@ -21,11 +21,8 @@ CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        return parse_json_object(raw)
+        return parse_optional_object(await request.body())
     except BodyProblem as problem:
         raise ControlError(str(problem)) from None
 

@@ -68,3 +68,8 @@ def parse_json_object(raw: bytes | str, what: str = "body") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BodyProblem(f"{what} is JSON {type(value).__name__}, not an object")
     return value
+
+
+def parse_optional_object(raw: bytes, what: str = "body") -> dict[str, Any]:
+    """A JSON object, where an empty (or all-whitespace) body means `{}`."""
+    return parse_json_object(raw, what) if raw.strip() else {}

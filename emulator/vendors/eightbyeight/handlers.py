@@ -10,7 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from emulator.core.bodies import BodyProblem, parse_json_object
+from emulator.core.bodies import BodyProblem, parse_optional_object
+from emulator.core.headers import HeaderProblem, bearer_token
 from emulator.core.world import now_of, world_of
 from emulator.vendors.eightbyeight import backend
 from emulator.vendors.eightbyeight.errors import (
@@ -59,24 +60,16 @@ def base_url(request: Request) -> str:
 
 
 def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if header is None:
-        raise unauthorized("missing Authorization header (Authorization: Bearer <API key>)")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer":
-        raise unauthorized("Authorization is not a Bearer API key")
-    key = key.strip()
-    if not key:
-        raise unauthorized("Authorization: Bearer carries no API key")
-    return key
+    try:
+        return bearer_token(request.headers.get("authorization"), "API key")
+    except HeaderProblem as problem:
+        raise unauthorized(str(problem)) from None
 
 
 async def _token_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}  # "An empty request body will generate a token" (eightbyeight.txt)
+    # Empty reads as {}: "An empty request body will generate a token" (eightbyeight.txt).
     try:
-        return parse_json_object(raw)
+        return parse_optional_object(await request.body())
     except BodyProblem as problem:
         raise bad_request(backend.BODY_NOT_OBJECT, str(problem)) from None
 

@@ -7,22 +7,17 @@ from starlette.responses import JSONResponse, Response
 
 from emulator.core.bodies import BodyProblem, parse_json_object
 from emulator.core.clock import isoformat
+from emulator.core.headers import HeaderProblem, bearer_token
 from emulator.core.world import now_of, world_of
 from emulator.vendors.unifize import backend
 from emulator.vendors.unifize.errors import bad_request, not_found, unauthorized
 
 
 def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if header is None:
-        raise unauthorized("missing Authorization header")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        raise unauthorized("Authorization is not a Bearer token")
-    token = token.strip()
-    if not token:
-        raise unauthorized("Authorization: Bearer carries no token")
-    return token
+    try:
+        return bearer_token(request.headers.get("authorization"))
+    except HeaderProblem as problem:
+        raise unauthorized(str(problem)) from None
 
 
 async def _issue(request: Request, org_id: int | None) -> Response:

@@ -20,6 +20,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from emulator.core.clock import isoformat, parse_instant
+from emulator.core.headers import HeaderProblem, bearer_token
 from emulator.core.store import Store
 from emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
 from emulator.core.vendor import credential
@@ -115,15 +116,12 @@ def _token_hash(refresh_token: str) -> str:
 
 
 def _bearer(authorization: str | None) -> str:
-    if authorization is None:
-        raise unauthorized("missing Authorization header", NO_TOKEN)
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise unauthorized(
-            "Authorization is not 'Bearer <token>'", "Format is Authorization: Bearer [token]"
-        )
-    return token
+    # express-jwt's two messages: no header at all, or one of the wrong form.
+    message = NO_TOKEN if authorization is None else "Format is Authorization: Bearer [token]"
+    try:
+        return bearer_token(authorization)
+    except HeaderProblem as problem:
+        raise unauthorized(str(problem), message) from None
 
 
 async def _verified_claims(world: World, now: float, token: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from emulator.core.bodies import BodyProblem, parse_json_object
+from emulator.core.bodies import BodyProblem, parse_optional_object
 from emulator.core.errors import ControlError
 from emulator.core.world import now_of, world_of
 from emulator.vendors.web1on1 import backend, records
@@ -25,11 +25,8 @@ def _rate_limited(request: Request) -> None:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        return parse_json_object(raw)
+        return parse_optional_object(await request.body())
     except BodyProblem as problem:
         raise bad_request(str(problem)) from None
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from emulator.core.bodies import BodyProblem, parse_json_object
+from emulator.core.bodies import BodyProblem, parse_optional_object
 from emulator.core.clock import isoformat
 from emulator.core.world import now_of, world_of
 from emulator.vendors.widget import backend
@@ -32,11 +32,8 @@ def _origin_headers(request: Request) -> OriginHeaders:
 async def _json_object(request: Request, message: str) -> dict[str, Any]:
     """The JSON body whatever the content type (the page names none but JSON);
     an empty body reads as `{}`, so the missing field is what gets reported."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        return parse_json_object(raw)
+        return parse_optional_object(await request.body())
     except BodyProblem as problem:
         raise refuse(400, message, str(problem)) from None
 
