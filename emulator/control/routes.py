@@ -12,4 +12,5 @@ ROUTES = [
     Route("/clock", handlers.clock, methods=["GET", "POST"], name="control:clock"),
     Route("/requests", handlers.requests, methods=["GET", "DELETE"], name="control:requests"),
     Route("/state/{vendor}", handlers.vendor_state, methods=["GET"], name="control:state"),
+    Route("/openapi.json", handlers.openapi, methods=["GET"], name="control:openapi"),
 ]

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from emulator.core.errors import ErrorRenderer
 from emulator.core.fixtures import FixtureModel
+from emulator.core.openapi import ApiDescription
 from emulator.core.store import Store
 
 Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
@@ -32,6 +33,8 @@ class Vendor:
     render_error: ErrorRenderer  # status, message, now -> the vendor's own body shape
     # Vendor-specific control calls, mounted at /_emulator/<id>/ (say, revoking an API key).
     control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
+    # Its routes (and control routes) as `GET /_emulator/openapi.json` describes them.
+    openapi: Callable[[], ApiDescription] | None = None
 
 
 def mask_secret(secret: str) -> str:

@@ -2,7 +2,7 @@
 in through the iframe URL, guests follow the guest link, reporting reads call logs."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.eightbyeight import backend, models, routes
+from emulator.vendors.eightbyeight import backend, models, openapi, routes
 from emulator.vendors.eightbyeight.errors import render_error
 
 VENDOR = Vendor(
@@ -15,4 +15,5 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    openapi=openapi.describe,
 )

@@ -1,7 +1,7 @@
 """UneeQ: an HS256 request JWT buys a single-use token that the browser SDK redeems."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.uneeq import backend, models, routes
+from emulator.vendors.uneeq import backend, models, openapi, routes
 from emulator.vendors.uneeq.errors import render_error
 
 VENDOR = Vendor(
@@ -14,4 +14,5 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    openapi=openapi.describe,
 )

@@ -1,7 +1,7 @@
 """Unifize: an RS256 client assertion buys an access token that opens protected calls."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.unifize import backend, models, routes
+from emulator.vendors.unifize import backend, models, openapi, routes
 from emulator.vendors.unifize.errors import render_error
 
 VENDOR = Vendor(
@@ -14,4 +14,5 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    openapi=openapi.describe,
 )

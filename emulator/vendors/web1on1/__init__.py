@@ -1,7 +1,7 @@
 """web1on1: password and refresh-token logins, API keys, and resources behind a permission table."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.web1on1 import backend, models, routes
+from emulator.vendors.web1on1 import backend, models, openapi, routes
 from emulator.vendors.web1on1.errors import render_error
 
 VENDOR = Vendor(
@@ -14,5 +14,6 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    openapi=openapi.describe,
     control_routes=routes.control_routes,
 )

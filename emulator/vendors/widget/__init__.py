@@ -1,7 +1,7 @@
 """Kataven widget: client keys with Origin allowlists, visitor tokens, session JWTs."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.widget import backend, models, routes
+from emulator.vendors.widget import backend, models, openapi, routes
 from emulator.vendors.widget.errors import render_error
 
 VENDOR = Vendor(
@@ -14,4 +14,5 @@ VENDOR = Vendor(
     seed=backend.seed,
     state=backend.state,
     render_error=render_error,
+    openapi=openapi.describe,
 )
