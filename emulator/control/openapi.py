@@ -514,7 +514,8 @@ class _Document:
             found["parameters"] = parameters
         if operation.request_body is not None:
             found["requestBody"] = operation.request_body
-        found["responses"] = dict(operation.responses)
+        responses = {**prefix.responses, **operation.responses}
+        found["responses"] = dict(sorted(responses.items()))
         if operation.security is not None:
             found["security"] = [dict(requirement) for requirement in operation.security]
         return found

@@ -43,6 +43,8 @@ class Prefix:
     path: str  # "/uneeq" or "/uneeq/{region}"
     parameters: tuple[dict[str, Any], ...] = ()
     variant: str | None = None  # suffixes the operationIds under this prefix
+    # Answers every operation under this prefix may give besides its own (a route miss).
+    responses: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

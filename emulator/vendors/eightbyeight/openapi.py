@@ -22,22 +22,29 @@ from emulator.vendors.eightbyeight.backend import (
 )
 from emulator.vendors.eightbyeight.errors import FORBIDDEN, UNAUTHORIZED, code_for
 
+# Starlette's words when an id cannot be a path segment (a newline, a slash): no route matches.
+ROUTE_MISS = "Not Found"
 # errors.timestamp(): UTC, hundredths of a second.
 TIMESTAMP = r"^[0-9]+-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{2}Z$"
 
 
-def _error(status: int, message: str | None, what: str) -> dict[str, Any]:
-    """8x8's platform-wide error JSON with this status's code; `message` None: it varies."""
-    schema = obj(
+def _error_schema(status: int, *messages: str) -> dict[str, Any]:
+    """8x8's platform-wide error JSON with this status's code; no `messages`: it varies."""
+    return obj(
         {
             "code": {"const": code_for(status)},
-            "message": {"type": "string"} if message is None else {"const": message},
+            "message": {"enum": list(messages)} if messages else {"type": "string"},
             "errorId": {"type": "string", "format": "uuid"},
             "timestamp": {"type": "string", "pattern": TIMESTAMP},
         },
         ["code", "message", "errorId", "timestamp"],
     )
-    return response(f"{what}; the reason is in the x-emulator-reason header", schema)
+
+
+def _error(status: int, what: str, *messages: str) -> dict[str, Any]:
+    return response(
+        f"{what}; the reason is in the x-emulator-reason header", _error_schema(status, *messages)
+    )
 
 
 def _page(what: str) -> dict[str, Any]:
@@ -45,13 +52,27 @@ def _page(what: str) -> dict[str, Any]:
 
 
 RESPONSES = {
-    "EightByEightBadRequest": _error(400, None, "the message says what is wrong"),
-    "EightByEightUnauthorized": _error(401, UNAUTHORIZED, "credentials missing or refused"),
-    "EightByEightCallNotFound": _error(404, "Call not found", "no such call for this API key"),
+    "EightByEightBadRequest": _error(400, "the message says what is wrong"),
+    "EightByEightUnauthorized": _error(401, "credentials missing or refused", UNAUTHORIZED),
+    "EightByEightCallNotFound": _error(
+        404,
+        "no such call for this API key (`Not Found`: the id cannot be a path segment)",
+        "Call not found",
+        ROUTE_MISS,
+    ),
     "EightByEightBadRequestPage": _page("an HTML page: the login link lacks user or token"),
     "EightByEightUnauthorizedPage": _page("an HTML page: the token is unknown or expired"),
     "EightByEightForbiddenPage": _page(f"an HTML page ({FORBIDDEN}): the agent is not registered"),
-    "EightByEightNotFoundPage": _page("an HTML page: no such room"),
+    "EightByEightRoomNotFound": {
+        "description": (
+            "an HTML page: no such room; JSON (`Not Found`) when the id cannot be a path "
+            "segment and no route matches"
+        ),
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": _error_schema(404, ROUTE_MISS)},
+        },
+    },
     "EightByEightGonePage": _page("an HTML page: the room has expired"),
 }
 
@@ -197,7 +218,7 @@ OPERATIONS = (
         parameters=(parameter("path", "room_id", {"type": "string"}),),
         responses={
             "200": _page("the guest's waiting room"),
-            "404": ref("EightByEightNotFoundPage", "responses"),
+            "404": ref("EightByEightRoomNotFound", "responses"),
             "410": ref("EightByEightGonePage", "responses"),
         },
     ),

@@ -26,6 +26,7 @@ def _plain(status_text: str) -> dict[str, object]:
 
 
 RESPONSES = {
+    "UneeqNotFound": _plain("Not Found"),
     "UneeqBadRequest": _plain("Bad Request"),
     "UneeqUnauthorized": _plain("Unauthorized"),
     "UneeqForbidden": _plain("Forbidden"),
@@ -146,7 +147,13 @@ def describe() -> ApiDescription:
         description="UneeQ: request JWTs, single-use tokens, sessions",
         prefixes=(
             Prefix("/uneeq"),
-            Prefix("/uneeq/{region}", parameters=(region,), variant="regional"),
+            Prefix(
+                "/uneeq/{region}",
+                parameters=(region,),
+                variant="regional",
+                # Another region names no mount: /uneeq/xx/... is a path /uneeq does not serve.
+                responses={"404": ref("UneeqNotFound", "responses")},
+            ),
         ),
         operations=OPERATIONS,
         schemas=SCHEMAS,

@@ -20,10 +20,19 @@ from emulator.vendors.unifize.errors import CODES
 ID: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 0}
 
 
-def _error(status: int) -> dict[str, Any]:
+# Starlette's words when an id cannot be a path segment (a newline, a slash): no route matches.
+ROUTE_MISS = "Not Found"
+
+
+def _error(status: int, *also: str) -> dict[str, Any]:
     code, message = CODES[status]
+    messages = [message, *also]
     schema = obj(
-        {"status": {"const": status}, "error": {"const": code}, "message": {"const": message}},
+        {
+            "status": {"const": status},
+            "error": {"const": code},
+            "message": {"enum": messages} if also else {"const": message},
+        },
         ["status", "error", "message"],
     )
     return response(f"`{code}`; the reason is in the x-emulator-reason header", schema)
@@ -33,7 +42,7 @@ RESPONSES = {
     "UnifizeBadRequest": _error(400),
     "UnifizeUnauthorized": _error(401),
     "UnifizeForbidden": _error(403),
-    "UnifizeNotFound": _error(404),
+    "UnifizeNotFound": _error(404, ROUTE_MISS),
 }
 
 SCHEMAS = {

@@ -59,7 +59,9 @@ RESPONSES = {
         string_enum("Permission denied", errors.EXPIRED),
     ),
     "Web1on1NotFound": _error(
-        "no such record in the caller's organization", {"const": "Not found"}
+        "no such record in the caller's organization (`Not Found`: the id cannot be a path "
+        "segment and no route matches)",
+        string_enum("Not found", "Not Found"),
     ),
     "Web1on1Conflict": _error(
         "the email is taken, or the record kept changing", {"type": "string"}
