@@ -260,7 +260,11 @@ PUBLIC_OPERATIONS = (
             "303": {
                 "description": "the cookie is set (HttpOnly, SameSite=Strict, Path=/_emulator)",
                 "headers": {
-                    "Location": {"required": True, "schema": {"const": "/_emulator/"}},
+                    "Location": {
+                        "description": "the dashboard, /_emulator/",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
                     "Set-Cookie": {"required": True, "schema": {"type": "string"}},
                 },
             },

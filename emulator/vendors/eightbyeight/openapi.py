@@ -76,7 +76,7 @@ RESPONSES = {
     "EightByEightGonePage": _page("an HTML page: the room has expired"),
 }
 
-low, high = CALL_REFERENCE_CHARS
+REFERENCE_MIN, REFERENCE_MAX = CALL_REFERENCE_CHARS
 SCHEMAS = {
     "EightByEightTokenRequest": obj(
         {
@@ -86,7 +86,11 @@ SCHEMAS = {
                 "pattern": f"^{E164.pattern}$",
                 "description": "E.164; the agent's login sends the guest link there by SMS",
             },
-            "call_reference": {"type": "string", "minLength": low, "maxLength": high},
+            "call_reference": {
+                "type": "string",
+                "minLength": REFERENCE_MIN,
+                "maxLength": REFERENCE_MAX,
+            },
         },
         additional=True,  # unknown fields are ignored
     ),
