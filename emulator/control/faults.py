@@ -29,11 +29,11 @@ FAULT_FIELDS = {
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}
 
 
-def _vendor(world: World, vendor_id: Any) -> Vendor:
+def _vendor(world: World, vendor_id: Any, status: int = 400) -> Vendor:
     vendor = world.vendor(vendor_id) if isinstance(vendor_id, str) else None
     if vendor is None:
         known = ", ".join(v.id for v in world.vendors)
-        raise ControlError(f"unknown vendor {str(vendor_id)[:64]!r}; valid: {known}")
+        raise ControlError(f"unknown vendor {str(vendor_id)[:64]!r}; valid: {known}", status=status)
     return vendor
 
 
@@ -141,7 +141,7 @@ async def add_fixtures(request: Request) -> Response:
     unknown = sorted(set(body) - {"vendor", "fixtures"})
     if unknown or "fixtures" not in body:
         raise ControlError('give {"vendor": <id>, "fixtures": {<sections of its fixture file>}}')
-    vendor = _vendor(world, body.get("vendor"))
+    vendor = _vendor(world, body.get("vendor"), status=404)  # as /_emulator/state/{vendor}
     try:
         added = await runtime_fixtures.add(world, vendor, body["fixtures"], await world.clock.now())
     except FixtureError as error:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator import __version__
+from emulator.control.openapi import build_document
 from emulator.core.bodies import BodyProblem, parse_optional_object
 from emulator.core.clock import ClockReading, isoformat, parse_instant
 from emulator.core.errors import ControlError
@@ -147,3 +148,8 @@ async def vendor_state(request: Request) -> Response:
         return JSONResponse(
             {"vendor": vendor.id, "now": isoformat(now), **await vendor.state(conn, now)}
         )
+
+
+async def openapi(request: Request) -> Response:
+    """This app's OpenAPI 3.1 document: control routes and those of the vendors it serves."""
+    return JSONResponse(build_document(world_of(request).vendors))

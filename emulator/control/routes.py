@@ -25,4 +25,5 @@ ROUTES = [
     Route("/routes", faults.routes, methods=["GET"], name="control:routes"),
     Route("/fixtures", faults.add_fixtures, methods=["POST"], name="control:fixtures"),
     Route("/login", admin.login, methods=["POST"], name="control:login"),
+    Route("/openapi.json", handlers.openapi, methods=["GET"], name="control:openapi"),
 ]

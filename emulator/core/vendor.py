@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from emulator.core.errors import ErrorRenderer
 from emulator.core.fixtures import FixtureModel
+from emulator.core.openapi import ApiDescription
 from emulator.core.store import Store
 
 Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
@@ -39,6 +40,8 @@ class Vendor:
     add_fixtures: Seeder | None = None
     # What the dashboard lists under the vendor; published fixtures, so shown unmasked.
     credentials: CredentialsLister = field(default=lambda _fixtures: [])
+    # Its routes (and control routes) as `GET /_emulator/openapi.json` describes them.
+    openapi: Callable[[], ApiDescription] | None = None
 
 
 def credential(label: str, value: str, note: str | None = None) -> dict[str, str]:

@@ -161,7 +161,7 @@ async def test_refused_fixtures_name_every_problem_and_change_nothing(
     [
         (
             {"vendor": "acme", "fixtures": {}},
-            400,
+            404,
             "unknown vendor 'acme'; valid: uneeq, unifize, 8x8, web1on1, widget",
         ),
         (
@@ -176,7 +176,7 @@ async def test_refused_fixtures_name_every_problem_and_change_nothing(
         ),
     ],
 )
-async def test_bad_requests_are_400(
+async def test_bad_requests_are_refused(
     client: httpx.AsyncClient, body: dict[str, Any], status: int, message: str
 ) -> None:
     response = await client.post("/_emulator/fixtures", json=body)

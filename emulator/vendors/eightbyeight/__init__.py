@@ -2,7 +2,7 @@
 in through the iframe URL, guests follow the guest link, reporting reads call logs."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.eightbyeight import backend, models, routes
+from emulator.vendors.eightbyeight import backend, models, openapi, routes
 from emulator.vendors.eightbyeight.errors import render_error
 
 VENDOR = Vendor(
@@ -17,4 +17,5 @@ VENDOR = Vendor(
     credentials=backend.credentials,
     render_error=render_error,
     add_fixtures=backend.add_fixtures,
+    openapi=openapi.describe,
 )

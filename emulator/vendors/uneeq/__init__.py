@@ -1,7 +1,7 @@
 """UneeQ: an HS256 request JWT buys a single-use token that the browser SDK redeems."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.uneeq import backend, models, routes
+from emulator.vendors.uneeq import backend, models, openapi, routes
 from emulator.vendors.uneeq.errors import render_error
 
 VENDOR = Vendor(
@@ -15,4 +15,5 @@ VENDOR = Vendor(
     state=backend.state,
     credentials=backend.credentials,
     render_error=render_error,
+    openapi=openapi.describe,
 )

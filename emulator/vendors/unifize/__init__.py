@@ -1,7 +1,7 @@
 """Unifize: an RS256 client assertion buys an access token that opens protected calls."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.unifize import backend, models, routes
+from emulator.vendors.unifize import backend, models, openapi, routes
 from emulator.vendors.unifize.errors import render_error
 
 VENDOR = Vendor(
@@ -15,4 +15,5 @@ VENDOR = Vendor(
     state=backend.state,
     credentials=backend.credentials,
     render_error=render_error,
+    openapi=openapi.describe,
 )

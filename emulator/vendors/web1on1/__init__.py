@@ -1,7 +1,7 @@
 """web1on1: password and refresh-token logins, API keys, and resources behind a permission table."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.web1on1 import backend, models, routes
+from emulator.vendors.web1on1 import backend, models, openapi, routes
 from emulator.vendors.web1on1.errors import render_error
 
 VENDOR = Vendor(
@@ -15,6 +15,7 @@ VENDOR = Vendor(
     state=backend.state,
     credentials=backend.credentials,
     render_error=render_error,
+    openapi=openapi.describe,
     control_routes=routes.control_routes,
     add_fixtures=backend.add_fixtures,
 )

@@ -1,7 +1,7 @@
 """Kataven widget: client keys with Origin allowlists, visitor tokens, session JWTs."""
 
 from emulator.core.vendor import Vendor
-from emulator.vendors.widget import backend, models, routes
+from emulator.vendors.widget import backend, models, openapi, routes
 from emulator.vendors.widget.errors import render_error
 
 VENDOR = Vendor(
@@ -16,4 +16,5 @@ VENDOR = Vendor(
     credentials=backend.credentials,
     render_error=render_error,
     add_fixtures=backend.add_fixtures,
+    openapi=openapi.describe,
 )
