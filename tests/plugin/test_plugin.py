@@ -1,0 +1,184 @@
+"""The pytest plugin as a user meets it: project/ is a separate test project that
+names nothing from this repository's tests; it runs here in a subprocess, so the
+installed package's `pytest11` entry point is all that loads the plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
+
+import emulator.testing.plugin
+from emulator.settings import default_fixtures_dir
+
+PROJECT = Path(__file__).parent / "project"
+README = Path(__file__).resolve().parents[2] / "README.md"
+# The outer run's pytest and xdist settings must not leak into the project's run.
+LEAKING = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
+LEAKING += ("PYTEST_DISABLE_PLUGIN_AUTOLOAD",)
+
+
+def run_project(
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    """Copy the project to `tmp_path` (plus `extra` files), run pytest there; the
+    result and the emulators its processes reported (one per process or xdist worker)."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, text in (extra or {}).items():
+        (project / name).write_text(text)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in LEAKING and not key.startswith("PYTEST_XDIST")
+    }
+    environment["TOKEN_EMULATOR_REPORT_DIR"] = str(reports)
+    environment.update(env or {})
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+    # This venv's heavy test tools (not the project's) would triple each start-up.
+    command += ["-p", "no:schemathesis", "-p", "no:hypothesispytest"]
+    command += ["--basetemp", str(tmp_path / "basetemp"), *args]
+    result = subprocess.run(
+        command, cwd=project, env=environment, capture_output=True, text=True, timeout=120
+    )
+    found = [json.loads(path.read_text()) for path in sorted(reports.glob("*.json"))]
+    return result, found
+
+
+def readme_example() -> str:
+    """The first Python block of the README's pytest plugin section, as written."""
+    section = README.read_text().split("\n## pytest plugin\n", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```python\n(.*?)```", section, re.S)
+    assert found, "the README's pytest plugin section has no Python example"
+    return found.group(1)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def assert_stopped(servers: list[dict[str, Any]]) -> None:
+    """Every emulator the run started is gone with it; a leftover is ended here."""
+    leftover = [server for server in servers if alive(server["pid"])]
+    for server in leftover:
+        os.kill(server["pid"], 9)
+    assert leftover == []
+    assert [server["port"] for server in servers if port_open(server["port"])] == []
+
+
+def summary(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+
+
+def test_project_passes_with_the_installed_plugin(tmp_path: Path) -> None:
+    # The README's example runs in the project too.
+    result, servers = run_project(tmp_path, extra={"test_readme_example.py": readme_example()})
+    assert result.returncode == 0, summary(result)
+    assert "13 passed" in result.stdout, summary(result)
+    [server] = servers
+    assert server["worker"] == "main"
+    assert Path(server["database"]).is_relative_to(tmp_path / "basetemp")
+    assert_stopped(servers)
+
+
+def test_project_passes_under_xdist_with_an_emulator_per_worker(tmp_path: Path) -> None:
+    result, servers = run_project(tmp_path, "-p", "xdist", "-n", "2")
+    assert result.returncode == 0, summary(result)
+    assert "12 passed" in result.stdout, summary(result)
+    assert [server["worker"] for server in servers] == ["gw0", "gw1"]
+    assert len({server["port"] for server in servers}) == 2
+    assert len({server["pid"] for server in servers}) == 2
+    assert len({server["database"] for server in servers}) == 2
+    assert_stopped(servers)
+
+
+def test_fixtures_option_chooses_the_directory(tmp_path: Path) -> None:
+    custom = tmp_path / "custom-fixtures"
+    custom.mkdir()
+    shutil.copy(default_fixtures_dir() / "uneeq.toml", custom / "uneeq.toml")
+    result, servers = run_project(
+        tmp_path,
+        "--token-emulator-fixtures",
+        str(custom),
+        "-k",
+        "fixture_directory",
+        env={"EXPECTED_FIXTURES": str(custom.resolve())},
+    )
+    assert result.returncode == 0, summary(result)
+    assert "2 passed" in result.stdout, summary(result)  # the server's and in-process
+    assert_stopped(servers)
+
+
+def test_ini_option_names_a_missing_directory(tmp_path: Path) -> None:
+    ini = (PROJECT / "pytest.ini").read_text() + "token_emulator_fixtures = no-such-dir\n"
+    result, servers = run_project(
+        tmp_path, "test_handle.py::test_uneeq_token_flow", extra={"pytest.ini": ini}
+    )
+    assert result.returncode == 1, summary(result)
+    missing = tmp_path / "project" / "no-such-dir"
+    assert f"token emulator fixtures: {missing} is not a directory" in result.stdout
+    assert servers == []
+
+
+TRIO_TEST = """
+import pytest
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_on_trio(token_emulator_app):
+    pass
+"""
+
+
+def test_in_process_app_on_trio_says_it_needs_asyncio(tmp_path: Path) -> None:
+    pytest.importorskip("trio")
+    result, _ = run_project(tmp_path, "test_trio.py", extra={"test_trio.py": TRIO_TEST})
+    assert result.returncode == 1, summary(result)
+    assert "token_emulator_app runs on asyncio only" in result.stdout, summary(result)
+
+
+def test_without_plugin_autoload_the_fixtures_are_unknown(tmp_path: Path) -> None:
+    # What loads the plugin is the entry point, not anything in the project.
+    result, _ = run_project(
+        tmp_path,
+        "test_handle.py::test_uneeq_token_flow",
+        env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert result.returncode == 1, summary(result)
+    assert "fixture 'token_emulator_server' not found" in result.stdout, summary(result)
+
+
+def test_here_too_the_plugin_is_loaded_and_names_only_prefixed_fixtures(
+    request: pytest.FixtureRequest,
+) -> None:
+    # Installed in this repository's venv, the plugin runs in this suite as well:
+    # its fixtures must not shadow tests/conftest.py's `client`, `server`, `live`.
+    plugin = request.config.pluginmanager.get_plugin("token_emulator")
+    assert plugin is emulator.testing.plugin
+    fixtures = sorted(
+        name for name, value in vars(plugin).items() if isinstance(value, FixtureFunctionDefinition)
+    )
+    assert fixtures == ["token_emulator", "token_emulator_app", "token_emulator_server"]
