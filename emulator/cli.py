@@ -11,13 +11,13 @@ from pathlib import Path
 from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
 from emulator.qa import control, journal, mint, token
-from emulator.qa.remote import Refused, Unreachable
+from emulator.qa.remote import Refused, Unreachable, Unsendable
 from emulator.settings import Settings
 from emulator.testing.credentials import MissingCredential
 from emulator.testing.flows import FlowError
 
 # Exit codes of the QA commands: 1 refused (by the emulator or for missing credentials),
-# 2 no emulator to talk to (and argparse's usage errors).
+# 2 no emulator to talk to, or input no request can carry (and argparse's usage errors).
 REFUSED = 1
 UNREACHABLE = 2
 
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args)
     try:
         code: int = args.handler(args)
-    except Unreachable as error:
+    except (Unreachable, Unsendable) as error:
         return _fail(str(error), UNREACHABLE)
     except (Refused, FlowError, MissingCredential) as error:
         return _fail(str(error), REFUSED)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from emulator.qa.durations import format_duration, parse_duration
-from emulator.qa.options import remote_options, wants_json
+from emulator.qa.options import finite_number, remote_options, wants_json
 from emulator.qa.output import emit, pairs, print_json, table
 from emulator.qa.remote import ControlPlane, Target
 
@@ -47,7 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add.add_argument("--times", type=int, help="how many matching requests (default 1)")
     add.add_argument("--delay-ms", type=int, help="answer normally after this delay")
     add.add_argument("--drop", action="store_true", default=None, help="close the connection")
-    add.add_argument("--probability", type=float, help="0 to 1, default 1")
+    add.add_argument("--probability", type=finite_number, help="0 to 1, default 1")
     add.add_argument("--seed", type=int, help="seed of the probability draws")
     add.set_defaults(handler=_fault_add)
     listing = actions.add_parser("list", parents=[remote], help="the active faults")

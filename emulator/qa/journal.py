@@ -139,6 +139,7 @@ class StatusLine:
         if self.live and self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.shown = False
 
 
 def follow(
@@ -176,6 +177,8 @@ def follow(
     except KeyboardInterrupt:
         status.clear()
         note("stopped following")
+    finally:
+        status.clear()  # the emulator went away, say: its message starts a clean line
     return 0
 
 

@@ -4,6 +4,7 @@ before or after a sub-command's own name is kept and never reset by a nested par
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from emulator.qa.remote import DEFAULT_TIMEOUT, DEFAULT_URL
@@ -19,6 +20,17 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not 0 < value <= MAX_SECONDS:
         raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0, at most {MAX_SECONDS}")
+    return value
+
+
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number (JSON has no NaN or Infinity)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
     return value
 
 

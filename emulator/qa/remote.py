@@ -26,6 +26,10 @@ class Refused(Exception):
     """The control plane answered with a refusal: its message, exit code 1."""
 
 
+class Unsendable(Exception):
+    """What was given cannot go into an HTTP request (a CR or LF in a header): exit code 2."""
+
+
 @dataclass(frozen=True)
 class Target:
     url: str
@@ -38,7 +42,12 @@ class Target:
         url = getattr(args, "url", None) or os.environ.get("EMULATOR_URL") or DEFAULT_URL
         token = getattr(args, "admin_token", None) or os.environ.get("EMULATOR_ADMIN_TOKEN")
         timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT
-        return cls(url.rstrip("/"), token or None, timeout)
+        url = url.rstrip("/")
+        try:
+            httpx.URL(url)
+        except httpx.InvalidURL as error:
+            raise Unreachable(f"{url} is not a usable emulator URL: {_why(error)}") from None
+        return cls(url, token or None, timeout)
 
     def client(self) -> httpx.Client:
         auth = EmulatorAdminAuth(self.admin_token) if self.admin_token else None
@@ -56,6 +65,8 @@ def transport_errors(url: str) -> Iterator[None]:
         raise Unreachable(f"the emulator at {url} did not answer in time") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
         raise Unreachable(f"{url} is not a usable emulator URL: {_why(error)}") from None
+    except httpx.LocalProtocolError as error:
+        raise Unsendable(f"cannot send this request: {_why(error)}") from None
     except httpx.RemoteProtocolError:
         raise Refused(
             f"the emulator at {url} closed the connection without an answer "

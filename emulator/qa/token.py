@@ -8,8 +8,10 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from emulator.qa.mint import read_private_key
 from emulator.qa.options import fixture_options, remote_options, wants_json
 from emulator.qa.output import print_json
 from emulator.qa.remote import Target, transport_errors
@@ -52,7 +54,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     unifize = vendors.add_parser("unifize", parents=parents, help="assertion -> access token")
     unifize.add_argument("--app", default="101", help="the app id (default 101)")
-    unifize.add_argument("--key", help="private key PEM file (default: the fixtures' test key)")
+    unifize.add_argument(
+        "--key", type=Path, help="private key PEM file (default: the fixtures' test key)"
+    )
     unifize.add_argument(
         "--org", type=int, help="an org the app is installed in (installation path)"
     )
@@ -99,7 +103,7 @@ def _uneeq(args: argparse.Namespace) -> flows.Steps[dict[str, Any]]:
     if args.custom_data is not None:
         try:
             custom_data = json.loads(args.custom_data)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             args.parser.error(f"--custom-data is not JSON: {error}")
     return flows.uneeq_answer(
         args.workspace,
@@ -112,13 +116,7 @@ def _uneeq(args: argparse.Namespace) -> flows.Steps[dict[str, Any]]:
 
 
 def _unifize(args: argparse.Namespace) -> flows.Steps[dict[str, Any]]:
-    pem = None
-    if args.key is not None:
-        try:
-            with open(args.key, encoding="utf-8") as file:
-                pem = file.read()
-        except (OSError, UnicodeDecodeError) as error:
-            args.parser.error(f"--key {args.key}: {error}")
+    pem = read_private_key(args.parser, args.key) if args.key is not None else None
     return flows.unifize_answer(
         args.app, pem, args.org, lifetime=args.lifetime, fixtures=_fixtures(args)
     )

@@ -64,7 +64,9 @@ class Call:
     expect: tuple[int, ...] = (200,)
 
     def send_arguments(self) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"headers": self.headers}
+        # UTF-8 bytes: httpx would refuse a non-ASCII str, and a test may want to send one.
+        headers = {name: value.encode() for name, value in self.headers.items()}
+        arguments: dict[str, Any] = {"headers": headers}
         if self.json is not None:
             arguments["json"] = self.json
         elif self.content is not None:
