@@ -158,9 +158,9 @@ def _json_answer(call: Call, response: httpx.Response, needed: str) -> dict[str,
     try:
         answer = response.json()
     except ValueError:
-        raise FlowError(call, response, "answered something that is not JSON") from None
+        raise FlowError(call, response, "got no JSON") from None
     if not isinstance(answer, dict) or not isinstance(answer.get(needed), str):
-        raise FlowError(call, response, f"answered JSON without a {needed!r} string")
+        raise FlowError(call, response, f"got JSON without a {needed!r} string")
     return answer
 
 

@@ -89,7 +89,9 @@ def test_fault_add_list_clear(cli: Cli, url: str) -> None:
     assert [f["id"] for f in as_json["faults"]] == [1, 2]
     assert cli("fault", "clear", "1", "--url", url).out == "cleared fault 1\n"
     assert [f["id"] for f in httpx.get(f"{url}/_emulator/faults").json()["faults"]] == [2]
+    assert json.loads(cli("fault", "clear", "2", "--json", "--url", url).out)["fault"]["id"] == 2
     assert cli("fault", "clear", "--url", url).out == "cleared every fault\n"
+    assert json.loads(cli("fault", "clear", "--json", "--url", url).out) == {"faults": []}
     assert cli("fault", "list", "--url", url).out == "no active faults\n"
 
 

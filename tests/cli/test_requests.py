@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 import shutil
@@ -15,7 +16,7 @@ from typing import IO
 import httpx
 import pytest
 
-from emulator.qa.journal import new_entries
+from emulator.qa.journal import StatusLine, new_entries
 from emulator.testing import uneeq_token
 from tests.cli.conftest import Cli
 
@@ -187,3 +188,29 @@ def test_follow_prints_a_new_request_and_stops_on_ctrl_c(url: str) -> None:
         rest.append(err.get())
     assert "stopped following" in rest[-1:] or "stopped following" in "\n".join(rest)
     assert not any("Traceback" in line for line in rest)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_waiting_line_is_redrawn_on_a_terminal() -> None:
+    terminal = Terminal()
+    status = StatusLine(terminal)
+    status.show("waiting (polling)")
+    status.show("waiting (polled 2 times)")
+    status.clear()
+    status.clear()  # nothing left to clear
+    assert terminal.getvalue() == (
+        "\r\033[Kwaiting (polling)\r\033[Kwaiting (polled 2 times)\r\033[K"
+    )
+
+
+def test_waiting_line_is_said_once_elsewhere() -> None:
+    stream = io.StringIO()
+    status = StatusLine(stream)
+    for polls in range(3):
+        status.show(f"waiting ({polls})")
+        status.clear()
+    assert stream.getvalue() == "waiting (0)\n"

@@ -270,3 +270,25 @@ def test_unreadable_clock_falls_back_to_real_time(
         token = unifize_access_token(http)
     assert token
     assert "the emulator clock is not readable (401); using real time" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>not the emulator</html>", "got no JSON"),
+        (b'{"token": 42}', "got JSON without a 'token' string"),
+        (b"[]", "got JSON without a 'token' string"),
+    ],
+)
+def test_a_200_without_the_token_is_a_flow_error(body: bytes, problem: str) -> None:
+    """Pointed at something that is not the emulator (a stand-in server, not our code)."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    with (
+        httpx.Client(transport=transport, base_url="http://elsewhere.test") as http,
+        pytest.raises(FlowError) as wrong,
+    ):
+        uneeq_token(http)
+    assert str(wrong.value).startswith(
+        f"uneeq: request a single-use token {problem}: POST /uneeq/api/v1/clients/access/tokens "
+        "answered 200"
+    )
