@@ -1,4 +1,4 @@
-"""`token-emulator`: serve the emulator, or check a fixture directory."""
+"""`token-emulator`: serve the emulator, check fixtures, and the QA commands (emulator/qa/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from pathlib import Path
 
 from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
+from emulator.qa import control, journal, mint, token
+from emulator.qa.remote import Refused, Unreachable, Unsendable
 from emulator.settings import Settings
+from emulator.testing.credentials import MissingCredential
+from emulator.testing.flows import FlowError
+
+# Exit codes of the QA commands: 1 refused (by the emulator or for missing credentials),
+# 2 no emulator to talk to, or input no request can carry (and argparse's usage errors).
+REFUSED = 1
+UNREACHABLE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a fixture directory and exit")
     check.add_argument("--fixtures", type=Path, help="fixture directory to validate")
+
+    mint.add_parser(commands)
+    token.add_parser(commands)
+    control.add_parsers(commands)
+    journal.add_parser(commands)
     return parser
 
 
@@ -103,8 +117,23 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"token-emulator: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    return _check(args)
+    if args.command == "check":
+        return _check(args)
+    try:
+        code: int = args.handler(args)
+    except (Unreachable, Unsendable) as error:
+        return _fail(str(error), UNREACHABLE)
+    except (Refused, FlowError, MissingCredential) as error:
+        return _fail(str(error), REFUSED)
+    except FixtureError as error:
+        return _fail(f"the fixtures are not valid: {error}".replace("\n", "; "), REFUSED)
+    return code

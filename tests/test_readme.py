@@ -27,7 +27,11 @@ def example_blocks() -> list[str]:
 @pytest.mark.parametrize("block", example_blocks(), ids=lambda b: b.split("\n", 1)[0][:40])
 def test_readme_example_runs(server: EmulatorProcess, block: str) -> None:
     httpx.post(f"{server.url}/_emulator/reset").raise_for_status()
-    script = block.replace(DEFAULT_URL, server.url).replace(".venv/bin/python", sys.executable)
+    script = (
+        block.replace(DEFAULT_URL, server.url)
+        .replace(".venv/bin/python", sys.executable)
+        .replace(".venv/bin/token-emulator", str(Path(sys.executable).parent / "token-emulator"))
+    )
     result = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + script],
         capture_output=True,

@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
-from emulator.core.errors import NOW_KEY, REASON_KEY
+from emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY
 from emulator.core.store import metadata
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class FaultGate:
         scope[REASON_KEY] = f"status {fault.status} forced by fault #{fault.id}"
         phrase = HTTPStatus(fault.status).phrase
         response = self.vendor.render_error(fault.status, phrase, scope.get(NOW_KEY) or 0.0)
+        response.headers[REASON_HEADER] = scope[REASON_KEY]
         await response(scope, receive, send)
 
 

@@ -1,0 +1,1 @@
+"""QA commands of `token-emulator`: mint client JWTs, run flows, drive a running emulator."""
