@@ -1,22 +1,48 @@
-"""Client-side helpers for tests: what a vendor's client sends, whole flows, a server to run."""
+"""Client-side helpers for tests: what a vendor's client sends, whole flows, a server to run.
 
-from emulator.testing.clients import (
-    uneeq_request_jwt,
-    unifize_assertion,
-    unifize_demo_private_key,
-)
-from emulator.testing.credentials import MissingCredential
-from emulator.testing.flows import (
-    EmulatorAdminAuth,
-    FlowError,
-    eightbyeight_token,
-    uneeq_token,
-    unifize_access_token,
-    web1on1_login,
-    widget_session,
-)
-from emulator.testing.server import EmulatorProcess, free_port
+Names are imported on first use: the pytest plugin (a submodule) is loaded
+into every pytest run of a project that installs this package, and should not
+make each of them import SQLAlchemy and joserfc before a test asks for them.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.testing.clients import (
+        uneeq_request_jwt,
+        unifize_assertion,
+        unifize_demo_private_key,
+    )
+    from emulator.testing.credentials import MissingCredential
+    from emulator.testing.flows import (
+        EmulatorAdminAuth,
+        FlowError,
+        eightbyeight_token,
+        uneeq_token,
+        unifize_access_token,
+        web1on1_login,
+        widget_session,
+    )
+    from emulator.testing.server import EmulatorProcess, free_port
+
+_HOMES = {
+    "uneeq_request_jwt": "clients",
+    "unifize_assertion": "clients",
+    "unifize_demo_private_key": "clients",
+    "MissingCredential": "credentials",
+    "EmulatorAdminAuth": "flows",
+    "FlowError": "flows",
+    "eightbyeight_token": "flows",
+    "uneeq_token": "flows",
+    "unifize_access_token": "flows",
+    "web1on1_login": "flows",
+    "widget_session": "flows",
+    "EmulatorProcess": "server",
+    "free_port": "server",
+}
 __all__ = [
     "EmulatorAdminAuth",
     "EmulatorProcess",
@@ -32,3 +58,12 @@ __all__ = [
     "web1on1_login",
     "widget_session",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'emulator.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"emulator.testing.{home}"), name)
+    globals()[name] = value
+    return value
