@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
 from emulator.qa import control, journal, mint, token
 from emulator.qa.remote import Refused, Unreachable, Unsendable
-from emulator.settings import Settings
+from emulator.settings import Settings, SettingsError
 from emulator.testing.credentials import MissingCredential
 from emulator.testing.flows import FlowError
 
@@ -74,14 +75,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     from emulator.app import create_app
 
-    settings = Settings.from_env(
-        host=args.host,
-        port=args.port,
-        fixtures_dir=args.fixtures,
-        database=args.database,
-        log_level=args.log_level,
-        admin_token=args.admin_token,
-    )
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            fixtures_dir=args.fixtures,
+            database=args.database,
+            log_level=args.log_level,
+            admin_token=args.admin_token,
+        )
+    except SettingsError as error:
+        return _fail(str(error), 2)
+    problem = _unwritable_database(settings.database)
+    if problem:
+        return _fail(problem, 2)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -109,8 +116,31 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unwritable_database(database: str) -> str | None:
+    """Why a SQLite file database cannot be opened for writing, before the server starts
+    (a container's /data owned by another user, say); None when it can or is not a file."""
+    if "://" in database or database == ":memory:":
+        return None
+    path = Path(database).expanduser()
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot create the database directory {directory}: {error.strerror}"
+    target = path if path.exists() else directory
+    if not os.access(target, os.W_OK):
+        return (
+            f"cannot write {target} (the database; set --database, EMULATOR_DATABASE "
+            "or EMULATOR_DATA_DIR to a writable place)"
+        )
+    return None
+
+
 def _check(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(fixtures_dir=args.fixtures)
+    try:
+        settings = Settings.from_env(fixtures_dir=args.fixtures)
+    except SettingsError as error:
+        return _fail(str(error), 2)
     if not _load_fixtures(settings):
         return 1
     print(f"fixtures in {settings.fixtures_dir} are valid")

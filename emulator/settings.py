@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def default_database() -> str:
     return str(default_data_dir() / "emulator.sqlite3")
 
 
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used; the message names it."""
+
+
+def _whole_number(env: Mapping[str, str], name: str) -> int:
+    text = env[name].strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise SettingsError(f"{name} must be a whole number, not {env[name][:40]!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -47,13 +59,13 @@ class Settings:
         if "EMULATOR_HOST" in env:
             from_env["host"] = env["EMULATOR_HOST"]
         if "EMULATOR_PORT" in env:
-            from_env["port"] = int(env["EMULATOR_PORT"])
+            from_env["port"] = _whole_number(env, "EMULATOR_PORT")
         if "EMULATOR_FIXTURES" in env:
             from_env["fixtures_dir"] = Path(env["EMULATOR_FIXTURES"])
         if "EMULATOR_DATABASE" in env:
             from_env["database"] = env["EMULATOR_DATABASE"]
         if "EMULATOR_JOURNAL_SIZE" in env:
-            from_env["journal_size"] = int(env["EMULATOR_JOURNAL_SIZE"])
+            from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
         if "EMULATOR_LOG_LEVEL" in env:
             from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
         if env.get("EMULATOR_ADMIN_TOKEN"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from tests.conftest import FIXTURES
@@ -71,3 +73,31 @@ def test_console_script_serves(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
+
+
+def test_a_bad_number_in_the_environment_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "EMULATOR_PORT": "abc"}
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr == "token-emulator: EMULATOR_PORT must be a whole number, not 'abc'\n"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run serve as another user",
+)
+def test_an_unwritable_database_directory_is_one_line(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    done = subprocess.run(
+        [*as_nobody, sys.executable, "-m", "emulator", "serve", "--database", str(locked / "db")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("token-emulator: cannot ") and str(locked) in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr

@@ -71,9 +71,12 @@ class TokenEmulator:
     """
 
     def __init__(self, url: str, *, admin_token: str | None = None, timeout: float = 10.0) -> None:
+        from emulator.testing.flows import EmulatorAdminAuth
+
         self.url = url.rstrip("/")
-        headers = {"authorization": f"Bearer {admin_token}"} if admin_token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        # The admin token goes to the control plane only: `http` also serves vendor calls.
+        auth = EmulatorAdminAuth(admin_token) if admin_token else None
+        self.http = httpx.Client(base_url=self.url, auth=auth, timeout=timeout)
         self._vendors: list[str] | None = None
 
     def close(self) -> None:

@@ -40,3 +40,19 @@ def test_a_bad_fixture_directory_fails_at_once_with_the_log(tmp_path: Path) -> N
     assert "field 'secret': Field required" in str(refused.value)
     # No second try: a port was not the problem.
     assert (tmp_path / "server.log").read_text().count("are not valid") == 1
+
+
+def test_the_handle_sends_the_admin_token_to_the_control_plane_only(tmp_path: Path) -> None:
+    from emulator.testing.plugin import TokenEmulator
+
+    token = "admin-TEST-ONLY"
+    server = EmulatorProcess(
+        tmp_path / "db.sqlite3",
+        fixtures=default_fixtures_dir(),
+        extra_args=("--admin-token", token),
+    )
+    with server, TokenEmulator(server.url, admin_token=token) as handle:
+        assert handle.requests() == []  # the control plane takes it
+        refused = handle.http.get("/unifize/chatroom")  # a vendor call does not get it
+        assert refused.status_code == 401
+        assert refused.headers["x-emulator-reason"].startswith("missing Authorization header")
