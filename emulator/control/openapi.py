@@ -23,6 +23,7 @@ from emulator.core.openapi import (
     ApiDescription,
     Operation,
     Prefix,
+    Schema,
     content,
     control_error,
     json_body,
@@ -59,6 +60,22 @@ SECURITY_SCHEMES = {
 
 COUNT = {"type": "integer", "minimum": 0}
 NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _by_vendor(field: str, item: Schema) -> Schema:
+    """`{"vendors": [{"id", "title", "prefix", <field>: [item, ...]}]}`, as /routes and
+    /credentials answer."""
+    vendor = obj(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "prefix": {"type": "string"},
+            field: {"type": "array", "items": item},
+        },
+        ["id", "title", "prefix", field],
+    )
+    return obj({"vendors": {"type": "array", "items": vendor}}, ["vendors"])
+
 
 SCHEMAS: dict[str, Any] = {
     CONTROL_ERROR: obj({"error": {"type": "string"}}, ["error"]),
@@ -151,33 +168,17 @@ SCHEMAS: dict[str, Any] = {
         ),
         anyOf=[{"required": ["status"]}, {"required": ["delay_ms"]}, {"required": ["drop"]}],
     ),
-    "ControlRoutes": obj(
-        {
-            "vendors": {
-                "type": "array",
-                "items": obj(
-                    {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "prefix": {"type": "string"},
-                        "routes": {
-                            "type": "array",
-                            "items": obj(
-                                {
-                                    "name": {"type": "string"},
-                                    "short": {"type": "string"},
-                                    "methods": {"type": "array", "items": {"type": "string"}},
-                                    "path": {"type": "string"},
-                                },
-                                ["name", "short", "methods", "path"],
-                            ),
-                        },
-                    },
-                    ["id", "title", "prefix", "routes"],
-                ),
-            }
-        },
-        ["vendors"],
+    "ControlRoutes": _by_vendor(
+        "routes",
+        obj(
+            {
+                "name": {"type": "string"},
+                "short": {"type": "string"},
+                "methods": {"type": "array", "items": {"type": "string"}},
+                "path": {"type": "string"},
+            },
+            ["name", "short", "methods", "path"],
+        ),
     ),
     "ControlFixturesRejected": obj(
         {
@@ -419,32 +420,16 @@ GUARDED_OPERATIONS = (
         summary="Each vendor's test-only credentials from its fixture file, unmasked",
         responses=_ok(
             "the credentials by vendor",
-            obj(
-                {
-                    "vendors": {
-                        "type": "array",
-                        "items": obj(
-                            {
-                                "id": {"type": "string"},
-                                "title": {"type": "string"},
-                                "prefix": {"type": "string"},
-                                "credentials": {
-                                    "type": "array",
-                                    "items": obj(
-                                        {
-                                            "label": {"type": "string"},
-                                            "value": {"type": "string"},
-                                            "note": {"type": "string"},
-                                        },
-                                        ["label", "value"],
-                                    ),
-                                },
-                            },
-                            ["id", "title", "prefix", "credentials"],
-                        ),
-                    }
-                },
-                ["vendors"],
+            _by_vendor(
+                "credentials",
+                obj(
+                    {
+                        "label": {"type": "string"},
+                        "value": {"type": "string"},
+                        "note": {"type": "string"},
+                    },
+                    ["label", "value"],
+                ),
             ),
         ),
     ),
