@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Float, Integer, Table, case, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from emulator.core.store import Store, metadata
+from emulator.core.store import Connection, Store, metadata
 
 clock_table = Table(
     "emulator_clock",
@@ -77,14 +77,23 @@ class ClockReading:
         }
 
 
-async def read_clock(conn: AsyncConnection) -> ClockReading:
-    """The clock as the store holds it, on a connection the caller already has
-    (a vendor's state reader gets only a connection)."""
-    row = (await conn.execute(select(clock_table).where(_ROW))).one()
+# Built once: building and keying a statement costs more than running it.
+_READ = select(clock_table.c.offset_seconds, clock_table.c.frozen_at, clock_table.c.generation)
+_READ = _READ.where(_ROW)
+
+
+def reading_of(row: Any) -> ClockReading:
+    """A clock row (offset_seconds, frozen_at, generation) read against real time now."""
     real = real_time()
     if row.frozen_at is None:
         return ClockReading(real + row.offset_seconds, False, row.offset_seconds, row.generation)
     return ClockReading(row.frozen_at, True, row.frozen_at - real, row.generation)
+
+
+async def read_clock(conn: Connection) -> ClockReading:
+    """The clock as the store holds it, on a connection the caller already has
+    (a vendor's state reader gets only a connection)."""
+    return reading_of((await conn.execute(_READ)).one())
 
 
 class Clock:
@@ -92,7 +101,7 @@ class Clock:
         self._store = store
 
     @staticmethod
-    async def ensure_row(conn: AsyncConnection, store: Store) -> None:
+    async def ensure_row(conn: Connection, store: Store) -> None:
         await store.insert_missing(conn, clock_table, [REAL_CLOCK_ROW])
 
     async def read(self) -> ClockReading:
@@ -137,7 +146,7 @@ class Clock:
         return await self.read()
 
     @staticmethod
-    async def reset(conn: AsyncConnection) -> None:
+    async def reset(conn: Connection) -> None:
         """Back to real time, inside the caller's reset transaction."""
         c = clock_table.c
         values = {"offset_seconds": 0.0, "frozen_at": None, "generation": c.generation + 1}

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
-from emulator.core.faults import DROPPED_KEY, FORCED_KEY
+from emulator.core.faults import ARMED_KEY, DROPPED_KEY, FORCED_KEY
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -115,8 +115,7 @@ class JournalMiddleware:
         # Control calls need no clock reading; vendor calls all do.
         now = None
         if not control:
-            reading = await world.clock.read()
-            world.observe(reading)
+            reading, scope[ARMED_KEY] = await world.request_reading()
             now = reading.now
         scope[NOW_KEY] = now
         status = 500

@@ -7,17 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import BaseRoute
 
 from emulator.core.errors import ErrorRenderer
 from emulator.core.fixtures import FixtureModel
 from emulator.core.openapi import ApiDescription
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 
-Seeder = Callable[[AsyncConnection, Store, Any], Awaitable[None]]
+Seeder = Callable[[Connection, Store, Any], Awaitable[None]]
 # Reads the vendor's tables at an instant of the emulator clock (for statuses such as expired).
-StateReader = Callable[[AsyncConnection, float], Awaitable[dict[str, Any]]]
+StateReader = Callable[[Connection, float], Awaitable[dict[str, Any]]]
 # The test-only credentials a tester needs, read from the vendor's fixtures (its own
 # FixtureModel subclass, hence Any as for Seeder): [{"label", "value", "note"?}].
 CredentialsLister = Callable[[Any], list[dict[str, str]]]

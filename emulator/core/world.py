@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
 from starlette.requests import Request
 
-from emulator.core.clock import Clock, ClockReading
+from emulator.core.clock import Clock, ClockReading, clock_table, reading_of
 from emulator.core.faults import faults
 from emulator.core.fixtures import FixtureModel, load_directory
 from emulator.core.journal import NOW_KEY, Journal
@@ -29,6 +30,17 @@ def load_fixtures(settings: Settings, vendors: Sequence[Vendor]) -> dict[str, Fi
     return load_directory(
         settings.fixtures_dir, [(v.id, v.fixture_file, v.fixture_model) for v in vendors]
     )
+
+
+# What every vendor request reads first, in one statement: the clock, and
+# whether any fault is armed at all (most runs have none, so the gate then
+# skips its own query).
+_REQUEST_READING = select(
+    clock_table.c.offset_seconds,
+    clock_table.c.frozen_at,
+    clock_table.c.generation,
+    select(func.count()).where(faults.c.times_left > 0).scalar_subquery().label("armed"),
+).where(clock_table.c.id == 1)
 
 
 @dataclass
@@ -51,7 +63,7 @@ class World:
     @classmethod
     async def open(cls, settings: Settings, vendors: Sequence[Vendor]) -> World:
         fixtures = load_fixtures(settings, vendors)
-        store = Store(database_url(settings.database))
+        store = Store.open(database_url(settings.database))
         world = cls(
             settings=settings,
             vendors=tuple(vendors),
@@ -89,6 +101,15 @@ class World:
             for vendor in self.vendors:
                 await vendor.seed(conn, self.store, self.fixtures[vendor.id])
         self.observe(await self.clock.read())
+
+    async def request_reading(self) -> tuple[ClockReading, int]:
+        """The clock for a vendor request, and how many faults are armed; catches up
+        with resets made elsewhere."""
+        async with self.store.read() as conn:
+            row = (await conn.execute(_REQUEST_READING)).one()
+        reading = reading_of(row)
+        self.observe(reading)
+        return reading, row.armed
 
     def observe(self, reading: ClockReading) -> None:
         """Catch up with a reset made by any process on this database."""

@@ -364,7 +364,7 @@ def _asyncio_only() -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         pytest.fail(
-            "token_emulator_app runs on asyncio only (SQLite through aiosqlite); "
+            "token_emulator_app runs on asyncio only (the store groups its writes with asyncio); "
             'give your tests an `anyio_backend` fixture returning "asyncio"',
             pytrace=False,
         )

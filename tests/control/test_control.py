@@ -25,7 +25,7 @@ async def test_health(client: httpx.AsyncClient) -> None:
     assert body["status"] == "ready"
     assert "uneeq" in body["vendors"]
     assert body["fixtures"]["files"]["uneeq"] == "uneeq.toml"
-    assert body["database"].startswith("sqlite+aiosqlite:///")
+    assert body["database"].startswith("sqlite+pysqlite:///")
 
 
 async def test_reset_restores_fixtures_clock_and_journal(client: httpx.AsyncClient) -> None:
@@ -157,5 +157,5 @@ def test_a_plain_sqlite_url_is_accepted(tmp_path: Path) -> None:
         assert (
             httpx.get(f"{server.url}/_emulator/health")
             .json()["database"]
-            .startswith("sqlite+aiosqlite:///")
+            .startswith("sqlite+pysqlite:///")
         )

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat, parse_instant
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from emulator.core.vendor import credential, mask_secret
 from emulator.core.world import World
@@ -94,13 +93,20 @@ def _describe(value: Any) -> str:
 # --- API keys and tokens ---------------------------------------------------------
 
 
+# The hot statements are built once (building one costs more than running it).
+_API_KEY = select(api_keys).where(api_keys.c.key == bindparam("want_key"))
+_ROOM_TTL = select(settings.c.room_ttl_seconds)
+_ISSUE = tokens.insert()
+_MAKE_ROOM = rooms.insert()
+_TOKEN = select(tokens).where(tokens.c.jti == bindparam("want_jti"))
+
+
 async def authenticate_key(world: World, key: str) -> ApiKey:
     """The API key behind `Authorization: Bearer`; 401 when it is not registered."""
     row = None
     if len(key) <= 512:
         async with world.store.read() as conn:
-            query = select(api_keys).where(api_keys.c.key == key)
-            row = (await conn.execute(query)).one_or_none()
+            row = (await conn.execute(_API_KEY, {"want_key": key})).one_or_none()
     if row is None:
         raise unauthorized("API key unknown: not in [[api_keys]]")
     return ApiKey(key=row.key, name=row.name)
@@ -126,8 +132,8 @@ def check_token_request(body: dict[str, Any]) -> TokenRequest:
     return TokenRequest(create_room=create_room, phone_number=phone, call_reference=reference)
 
 
-async def _room_ttl(conn: AsyncConnection) -> int:
-    ttl = (await conn.execute(select(settings.c.room_ttl_seconds))).scalar_one_or_none()
+async def _room_ttl(conn: Connection) -> int:
+    ttl = (await conn.execute(_ROOM_TTL)).scalar_one_or_none()
     return DEFAULT_ROOM_TTL_SECONDS if ttl is None else int(ttl)
 
 
@@ -150,16 +156,17 @@ async def issue_token(
         ttl = await _room_ttl(conn)
         room_id = _new_room_id() if wanted.create_room else None
         await conn.execute(
-            tokens.insert().values(
-                jti=jti,
-                api_key=key.key,
-                created_at=now,
-                expires_at=now + ttl,
-                create_room=wanted.create_room,
-                phone_number=wanted.phone_number,
-                call_reference=wanted.call_reference,
-                room_id=room_id,
-            )
+            _ISSUE,
+            {
+                "jti": jti,
+                "api_key": key.key,
+                "created_at": now,
+                "expires_at": now + ttl,
+                "create_room": wanted.create_room,
+                "phone_number": wanted.phone_number,
+                "call_reference": wanted.call_reference,
+                "room_id": room_id,
+            },
         )
         if room_id is not None:
             room = await _insert_room(
@@ -185,7 +192,7 @@ async def issue_token(
 
 
 async def _insert_room(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     room_id: str,
     key: str,
@@ -206,7 +213,7 @@ async def _insert_room(
         "created_at": now,
         "expires_at": now + ttl,
     }
-    await conn.execute(rooms.insert().values(**row))
+    await conn.execute(_MAKE_ROOM, row)
     return row
 
 
@@ -225,7 +232,7 @@ async def _token_row(world: World, auth_token: str) -> Row[Any]:
     if not isinstance(jti, str):
         raise unauthorized("auth token has no jti")
     async with world.store.read() as conn:
-        row = (await conn.execute(select(tokens).where(tokens.c.jti == jti))).one_or_none()
+        row = (await conn.execute(_TOKEN, {"want_jti": jti})).one_or_none()
     if row is None:
         raise unauthorized("auth token unknown (a reset forgets issued tokens)")
     return row
@@ -239,7 +246,7 @@ def _check_not_expired(row: Row[Any], now: float) -> None:
 # --- agent login and guest link --------------------------------------------------
 
 
-async def _room(conn: AsyncConnection, room_id: str) -> Row[Any] | None:
+async def _room(conn: Connection, room_id: str) -> Row[Any] | None:
     return (await conn.execute(select(rooms).where(rooms.c.id == room_id))).one_or_none()
 
 
@@ -345,7 +352,7 @@ def _status(room: Row[Any], now: float) -> str:
 
 
 async def _call_records(
-    conn: AsyncConnection, room_rows: Sequence[Row[Any]], now: float
+    conn: Connection, room_rows: Sequence[Row[Any]], now: float
 ) -> list[dict[str, Any]]:
     """Rooms as call logs, each with its agent logins in order."""
     by_room: dict[str, list[dict[str, str]]] = {row.id: [] for row in room_rows}
@@ -488,12 +495,12 @@ async def call(world: World, now: float, caller: Row[Any], call_id: str) -> dict
 # --- fixtures and state ----------------------------------------------------------
 
 
-async def seed(conn: AsyncConnection, store: Store, fixtures: EightByEightFixtures) -> None:
+async def seed(conn: Connection, store: Store, fixtures: EightByEightFixtures) -> None:
     await store.upsert(conn, settings, [{"id": 1, "room_ttl_seconds": fixtures.room_ttl_seconds}])
     await add_fixtures(conn, store, fixtures)
 
 
-async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: EightByEightFixtures) -> None:
+async def add_fixtures(conn: Connection, store: Store, fixtures: EightByEightFixtures) -> None:
     """The entries only: fixtures added at run time leave the file's settings alone."""
     await store.upsert(conn, api_keys, [k.model_dump() for k in fixtures.api_keys])
     await store.upsert(
@@ -506,7 +513,7 @@ async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: EightByEig
     )
 
 
-async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
+async def state(conn: Connection, now: float) -> dict[str, Any]:
     names = {row.key: row.name for row in await conn.execute(select(api_keys))}
     token_logins: dict[str, list[dict[str, str]]] = {}
     for login in await conn.execute(select(logins).order_by(logins.c.time, logins.c.id)):

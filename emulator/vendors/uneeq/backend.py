@@ -7,12 +7,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.bodies import BodyProblem, parse_json
 from emulator.core.clock import isoformat
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 from emulator.core.tokens import (
     TokenProblem,
     check_times,
@@ -33,10 +32,37 @@ class StartedSession:
     auth_token: str
 
 
+# The hot statements are built once (building one costs more than running it);
+# the values go in as parameters.
+_WORKSPACE = select(workspaces).where(workspaces.c.id == bindparam("workspace_id"))
+_ISSUE = tokens.insert()
+_START = sessions.insert()
+
+
+def _redeem_statement(by_workspace: bool, by_region: bool) -> Any:
+    conditions = [
+        tokens.c.token == bindparam("want_token"),
+        tokens.c.redeemed_at.is_(None),
+        tokens.c.expires_at > bindparam("at"),
+    ]
+    if by_workspace:
+        conditions.append(tokens.c.workspace_id == bindparam("want_workspace"))
+    if by_region:
+        conditions.append(tokens.c.region == bindparam("want_region"))
+    return (
+        update(tokens)
+        .where(*conditions)
+        .values(redeemed_at=bindparam("at"), session_id=bindparam("new_session"))
+        .returning(tokens.c.workspace_id, tokens.c.sid, tokens.c.custom_data)
+    )
+
+
+_REDEEM = {(w, r): _redeem_statement(w, r) for w in (False, True) for r in (False, True)}
+
+
 async def _workspace(world: World, workspace_id: str) -> Row[Any] | None:
     async with world.store.read() as conn:
-        query = select(workspaces).where(workspaces.c.id == workspace_id)
-        return (await conn.execute(query)).one_or_none()
+        return (await conn.execute(_WORKSPACE, {"workspace_id": workspace_id})).one_or_none()
 
 
 def _string_claim(claims: dict[str, Any], name: str) -> str:
@@ -100,15 +126,16 @@ async def issue_token(
     token = opaque_token()
     async with world.store.write() as conn:
         await conn.execute(
-            tokens.insert().values(
-                token=token,
-                workspace_id=workspace_id,
-                region=workspace.region,
-                sid=sid,
-                custom_data=custom_data,
-                issued_at=now,
-                expires_at=now + workspace.token_ttl_seconds,
-            )
+            _ISSUE,
+            {
+                "token": token,
+                "workspace_id": workspace_id,
+                "region": workspace.region,
+                "sid": sid,
+                "custom_data": custom_data,
+                "issued_at": now,
+                "expires_at": now + workspace.token_ttl_seconds,
+            },
         )
     return token
 
@@ -127,35 +154,31 @@ async def start_session(
         # uneeq-js treats a 401 as "logged out", the right outcome for no token at all.
         raise unauthorized("no tokenId in the body")
     session = StartedSession(id=str(uuid.uuid4()), auth_token=opaque_token())
-    conditions = [
-        tokens.c.token == token_id,
-        tokens.c.redeemed_at.is_(None),
-        tokens.c.expires_at > now,
-    ]
-    if workspace_name is not None:
-        conditions.append(tokens.c.workspace_id == workspace_name)
-    if region is not None:
-        conditions.append(tokens.c.region == region)
-    redeem = (
-        update(tokens)
-        .where(*conditions)
-        .values(redeemed_at=now, session_id=session.id)
-        .returning(tokens.c.workspace_id, tokens.c.sid, tokens.c.custom_data)
-    )
+    redeem = _REDEEM[(workspace_name is not None, region is not None)]
+    # Parameter names differ from the columns': an UPDATE would set a column
+    # whose name a parameter shares.
+    values = {
+        "want_token": token_id,
+        "at": now,
+        "new_session": session.id,
+        "want_workspace": workspace_name,
+        "want_region": region,
+    }
     async with world.store.write() as conn:
-        won = (await conn.execute(redeem)).one_or_none()
+        won = (await conn.execute(redeem, values)).one_or_none()
         if won is not None:
             await conn.execute(
-                sessions.insert().values(
-                    id=session.id,
-                    workspace_id=won.workspace_id,
-                    token=token_id,
-                    sid=won.sid,
-                    custom_data=won.custom_data,
-                    started_at=now,
-                    auth_token=session.auth_token,
-                    client=json.dumps(client),
-                )
+                _START,
+                {
+                    "id": session.id,
+                    "workspace_id": won.workspace_id,
+                    "token": token_id,
+                    "sid": won.sid,
+                    "custom_data": won.custom_data,
+                    "started_at": now,
+                    "auth_token": session.auth_token,
+                    "client": json.dumps(client),
+                },
             )
     if won is None:
         raise unauthorized(await _why_not_redeemable(world, now, token_id, workspace_name, region))
@@ -194,11 +217,11 @@ async def session_jwt(world: World, now: float, *, session_id: str, persona_id: 
     return sign_hmac({"sessionId": row.id, "iat": int(now)}, row.secret)
 
 
-async def seed(conn: AsyncConnection, store: Store, fixtures: UneeqFixtures) -> None:
+async def seed(conn: Connection, store: Store, fixtures: UneeqFixtures) -> None:
     await store.upsert(conn, workspaces, [w.model_dump() for w in fixtures.workspaces])
 
 
-async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
+async def state(conn: Connection, now: float) -> dict[str, Any]:
     def rows(table_rows: Any) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in table_rows]
 

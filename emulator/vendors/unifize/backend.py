@@ -6,11 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select
 
 from emulator.core.clock import isoformat
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 from emulator.core.tokens import (
     TokenProblem,
     check_times,
@@ -79,9 +78,19 @@ def _integer_claim(claims: dict[str, Any], name: str) -> int:
     return value
 
 
+# The hot statements are built once (building one costs more than running it).
+_APP = select(apps).where(apps.c.id == bindparam("want_app"))
+_ISSUE = access_tokens.insert()
+_CALLER = (
+    select(access_tokens, apps.c.bot_uid, apps.c.permissions)
+    .join(apps, apps.c.id == access_tokens.c.app_id)
+    .where(access_tokens.c.jti == bindparam("want_jti"))
+)
+
+
 async def _app(world: World, app_id: int) -> Row[Any] | None:
     async with world.store.read() as conn:
-        return (await conn.execute(select(apps).where(apps.c.id == app_id))).one_or_none()
+        return (await conn.execute(_APP, {"want_app": app_id})).one_or_none()
 
 
 async def issue_access_token(
@@ -139,9 +148,14 @@ async def issue_access_token(
     expires_at = now + app.access_token_ttl_seconds
     async with world.store.write() as conn:
         await conn.execute(
-            access_tokens.insert().values(
-                jti=jti, app_id=app.id, org_id=target_org, issued_at=now, expires_at=expires_at
-            )
+            _ISSUE,
+            {
+                "jti": jti,
+                "app_id": app.id,
+                "org_id": target_org,
+                "issued_at": now,
+                "expires_at": expires_at,
+            },
         )
     claims = {
         "iss": ISSUER,
@@ -169,12 +183,7 @@ async def authenticate(world: World, now: float, access_token: str) -> Caller:
     if not isinstance(jti, str):
         raise unauthorized("access token has no jti")
     async with world.store.read() as conn:
-        query = (
-            select(access_tokens, apps.c.bot_uid, apps.c.permissions)
-            .join(apps, apps.c.id == access_tokens.c.app_id)
-            .where(access_tokens.c.jti == jti)
-        )
-        row = (await conn.execute(query)).one_or_none()
+        row = (await conn.execute(_CALLER, {"want_jti": jti})).one_or_none()
     if row is None:
         raise unauthorized("access token unknown (a reset forgets issued tokens)")
     if row.expires_at <= now:
@@ -234,7 +243,7 @@ async def get_chatroom(world: World, now: float, access_token: str, room: str) -
     return record
 
 
-async def seed(conn: AsyncConnection, store: Store, fixtures: UnifizeFixtures) -> None:
+async def seed(conn: Connection, store: Store, fixtures: UnifizeFixtures) -> None:
     await store.upsert(conn, orgs, [org.model_dump() for org in fixtures.orgs])
     await store.upsert(
         conn,
@@ -263,7 +272,7 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: UnifizeFixtures) -
     )
 
 
-async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
+async def state(conn: Connection, now: float) -> dict[str, Any]:
     issued: dict[int, list[dict[str, Any]]] = {}
     for row in await conn.execute(select(access_tokens).order_by(access_tokens.c.issued_at)):
         issued.setdefault(row.app_id, []).append(

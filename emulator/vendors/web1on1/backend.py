@@ -16,12 +16,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat, parse_instant
 from emulator.core.headers import HeaderProblem, bearer_token
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
 from emulator.core.vendor import credential
 from emulator.core.world import World
@@ -155,21 +154,44 @@ async def _verified_claims(world: World, now: float, token: str) -> dict[str, An
     return claims
 
 
+# The hot statements are built once (building one costs more than running it).
+# Parameter names differ from the columns': an UPDATE would set a column whose
+# name a parameter shares.
+_LOGIN_BY_USER = select(logins).where(logins.c.user_id == bindparam("want_user"))
+_LOGIN_BY_EMAIL = select(logins).where(logins.c.email == bindparam("want_email"))
+_API_KEY = select(api_keys).where(api_keys.c.id == bindparam("want_jti"))
+_ACCESS_TOKEN = select(access_tokens).where(access_tokens.c.jti == bindparam("want_jti"))
+_MINT_ACCESS = access_tokens.insert()
+_MINT_REFRESH = refresh_tokens.insert()
+_HELD = (
+    select(refresh_tokens, logins.c.email, logins.c.role, logins.c.organization)
+    .join(logins, logins.c.user_id == refresh_tokens.c.user_id)
+    .where(refresh_tokens.c.token_hash == bindparam("want_hash"))
+)
+_CONSUME = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.token_hash == bindparam("want_hash"),
+        refresh_tokens.c.used_at.is_(None),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(used_at=bindparam("at"))
+    .returning(refresh_tokens.c.chain_id)
+)
+
+
 async def authenticate(world: World, now: float, authorization: str | None) -> Caller:
     """The caller behind `Authorization: Bearer ...`; 401 (or the expiry status) otherwise."""
     claims = await _verified_claims(world, now, _bearer(authorization))
     jti, user_id = claims["jti"], claims["_id"]
     async with world.store.read() as conn:
-        login = (
-            await conn.execute(select(logins).where(logins.c.user_id == user_id))
-        ).one_or_none()
+        login = (await conn.execute(_LOGIN_BY_USER, {"want_user": user_id})).one_or_none()
         if "scopes" in claims:
-            key = (await conn.execute(select(api_keys).where(api_keys.c.id == jti))).one_or_none()
+            key = (await conn.execute(_API_KEY, {"want_jti": jti})).one_or_none()
             issued = None
         else:
             key = None
-            query = select(access_tokens).where(access_tokens.c.jti == jti)
-            issued = (await conn.execute(query)).one_or_none()
+            issued = (await conn.execute(_ACCESS_TOKEN, {"want_jti": jti})).one_or_none()
     if key is not None:
         if key.user_id != user_id:
             raise unauthorized(f"API key {jti!r} belongs to another user")
@@ -199,7 +221,7 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
 
 
 async def _mint(
-    conn: AsyncConnection,
+    conn: Connection,
     world: World,
     secret: str,
     now: float,
@@ -220,23 +242,25 @@ async def _mint(
     claims["jti"] = jti
     refresh_token = f"{login.user_id}.{secrets.token_hex(40)}"  # the page's sample shape
     await conn.execute(
-        access_tokens.insert().values(
-            jti=jti,
-            user_id=login.user_id,
-            chain_id=chain_id,
-            scope=login.role,
-            issued_at=now,
-            expires_at=expires_at,
-        )
+        _MINT_ACCESS,
+        {
+            "jti": jti,
+            "user_id": login.user_id,
+            "chain_id": chain_id,
+            "scope": login.role,
+            "issued_at": now,
+            "expires_at": expires_at,
+        },
     )
     await conn.execute(
-        refresh_tokens.insert().values(
-            token_hash=_token_hash(refresh_token),
-            chain_id=chain_id,
-            parent_hash=parent_hash,
-            user_id=login.user_id,
-            issued_at=now,
-        )
+        _MINT_REFRESH,
+        {
+            "token_hash": _token_hash(refresh_token),
+            "chain_id": chain_id,
+            "parent_hash": parent_hash,
+            "user_id": login.user_id,
+            "issued_at": now,
+        },
     )
     return {
         "tokenType": "Bearer",
@@ -261,8 +285,7 @@ async def issue_with_password(world: World, now: float, body: dict[str, Any]) ->
     """`POST /v2/auth/token` with `email` and `password` (web1on1.txt)."""
     email, password = _string_field(body, "email"), _string_field(body, "password")
     async with world.store.read() as conn:
-        query = select(logins).where(logins.c.email == email.lower())
-        login = (await conn.execute(query)).one_or_none()
+        login = (await conn.execute(_LOGIN_BY_EMAIL, {"want_email": email.lower()})).one_or_none()
     if login is None:
         raise unauthorized(f"no user with email {email[:254]!r}", INVALID_CREDENTIALS)
     if not hmac.compare_digest(password_hash(password, login.salt), login.password_hash):
@@ -287,12 +310,7 @@ async def refresh(
         raise bad_request("refreshToken must be a non-empty string")
     token_hash = _token_hash(refresh_token)
     async with world.store.read() as conn:
-        query = select(refresh_tokens, logins.c.email, logins.c.role, logins.c.organization).join(
-            logins, logins.c.user_id == refresh_tokens.c.user_id
-        )
-        held = (
-            await conn.execute(query.where(refresh_tokens.c.token_hash == token_hash))
-        ).one_or_none()
+        held = (await conn.execute(_HELD, {"want_hash": token_hash})).one_or_none()
     if held is None:
         raise unauthorized("refresh token unknown (a reset forgets issued tokens)", INVALID_REFRESH)
     if client_id is not None and client_id.lower() != held.email:
@@ -312,14 +330,8 @@ async def refresh(
 
     secret = await world.signing.get(SIGNING_SECRET)
     async with world.store.write() as conn:
-        r = refresh_tokens.c
         consumed = (
-            await conn.execute(
-                update(refresh_tokens)
-                .where(r.token_hash == token_hash, r.used_at.is_(None), r.revoked_at.is_(None))
-                .values(used_at=now)
-                .returning(r.chain_id)
-            )
+            await conn.execute(_CONSUME, {"want_hash": token_hash, "at": now})
         ).one_or_none()
         if consumed is not None:
             return await _mint(
@@ -337,7 +349,7 @@ async def refresh(
     )
 
 
-async def _revoke_chain(conn: AsyncConnection, chain_id: str, now: float) -> None:
+async def _revoke_chain(conn: Connection, chain_id: str, now: float) -> None:
     """Refuse every access token of the chain and every refresh token not used yet."""
     a, r = access_tokens.c, refresh_tokens.c
     await conn.execute(
@@ -437,7 +449,7 @@ def record_rows(fixtures: Web1on1Fixtures, conversations: dict[str, str]) -> lis
     return rows
 
 
-async def seed(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -> None:
+async def seed(conn: Connection, store: Store, fixtures: Web1on1Fixtures) -> None:
     """Fill an empty store (first start, or a reset); later starts keep what the API changed.
 
     web1on1's records are changed through the API, so a restart must not write
@@ -450,7 +462,7 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -
     await conn.execute(seeded.insert().values(id=1))
 
 
-async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: Web1on1Fixtures) -> None:
+async def add_fixtures(conn: Connection, store: Store, fixtures: Web1on1Fixtures) -> None:
     named = {m.conversation for m in fixtures.messages}
     query = select(records.c.id, records.c.organization).where(
         records.c.kind == "conversations", records.c.id.in_(named)
@@ -495,7 +507,7 @@ def _stamp(value: float | None) -> str | None:
     return isoformat(value) if value is not None else None
 
 
-async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
+async def state(conn: Connection, now: float) -> dict[str, Any]:
     chains: dict[str, dict[str, Any]] = {}
     for row in await conn.execute(select(refresh_tokens).order_by(refresh_tokens.c.issued_at)):
         chain = chains.setdefault(

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from emulator.core.clock import isoformat
+from emulator.core.store import Connection
 from emulator.core.world import World
 from emulator.vendors.web1on1.backend import Caller, new_login, salted_password
 from emulator.vendors.web1on1.errors import (
@@ -136,7 +136,7 @@ def _on_self(caller: Caller, kind: str, record_id: str) -> bool:
     return kind == "users" and record_id == caller.user_id
 
 
-async def _load(conn: AsyncConnection, kind: str, record_id: str, organization: str) -> str | None:
+async def _load(conn: Connection, kind: str, record_id: str, organization: str) -> str | None:
     if not RECORD_ID.fullmatch(record_id):
         return None  # no record has such an id; never send arbitrary text to the database
     query = select(records.c.record).where(
@@ -181,7 +181,7 @@ def _check_user_fields(fields: dict[str, Any], caller: Caller, *, creating: bool
             raise forbidden("only an admin may change a user's role")
 
 
-async def _conversation_exists(conn: AsyncConnection, conversation: Any, caller: Caller) -> bool:
+async def _conversation_exists(conn: Connection, conversation: Any, caller: Caller) -> bool:
     if not isinstance(conversation, str):
         return False
     return await _load(conn, "conversations", conversation, caller.organization) is not None
@@ -319,7 +319,7 @@ async def _swap(
     raise conflict(f"{kind} {record_id} kept changing under {CAS_ATTEMPTS} attempts to update it")
 
 
-async def _update_login(conn: AsyncConnection, user_id: str, fields: dict[str, Any]) -> None:
+async def _update_login(conn: Connection, user_id: str, fields: dict[str, Any]) -> None:
     values: dict[str, Any] = {}
     if "email" in fields:
         values["email"] = fields["email"]

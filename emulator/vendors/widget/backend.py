@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat
-from emulator.core.store import Store
+from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from emulator.core.vendor import credential, mask_secret
 from emulator.core.world import World
@@ -88,11 +87,52 @@ class Lifetimes:
 # --- lookups -----------------------------------------------------------------
 
 
+# The hot statements are built once (building one costs more than running it).
+# Parameter names differ from the columns': an UPDATE would set a column whose
+# name a parameter shares.
+_LIFETIMES = select(settings).where(settings.c.id == SETTINGS_ROW)
+_CLIENT_KEY = (
+    select(
+        client_keys.c.key,
+        client_keys.c.account,
+        client_keys.c.agent_id,
+        client_keys.c.allowlist,
+        agents.c.display_name,
+        agents.c.auth_mode,
+        agents.c.branding,
+    )
+    .join(agents, agents.c.id == client_keys.c.agent_id)
+    .where(client_keys.c.key == bindparam("want_key"))
+)
+_MINT_VISITOR = visitor_tokens.insert()
+_START_SESSION = sessions.insert()
+_SPEND_VISITOR = (
+    update(visitor_tokens)
+    .where(
+        visitor_tokens.c.jti == bindparam("want_jti"),
+        visitor_tokens.c.exchanged_at.is_(None),
+        visitor_tokens.c.expires_at > bindparam("at"),
+        visitor_tokens.c.client_key == bindparam("want_key"),
+    )
+    .values(exchanged_at=bindparam("at"), session_jti=bindparam("new_jti"))
+    .returning(visitor_tokens.c.identity)
+)
+_SPEND_SESSION = (
+    update(sessions)
+    .where(
+        sessions.c.jti == bindparam("want_jti"),
+        sessions.c.refreshed_at.is_(None),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("oldest_expiry"),
+    )
+    .values(refreshed_at=bindparam("at"), child_jti=bindparam("new_jti"))
+    .returning(sessions.c.chain, sessions.c.visitor_jti, sessions.c.client_key, sessions.c.identity)
+)
+
+
 async def _lifetimes(world: World) -> Lifetimes:
     async with world.store.read() as conn:
-        row = (
-            await conn.execute(select(settings).where(settings.c.id == SETTINGS_ROW))
-        ).one_or_none()
+        row = (await conn.execute(_LIFETIMES)).one_or_none()
     if row is None:  # no widget.toml was ever seeded: the defaults
         defaults = WidgetFixtures()
         return Lifetimes(
@@ -107,21 +147,8 @@ async def _lifetimes(world: World) -> Lifetimes:
 
 async def _client_key(world: World, key: str) -> Row[Any] | None:
     """The client key with its agent; None when no such key is registered."""
-    query = (
-        select(
-            client_keys.c.key,
-            client_keys.c.account,
-            client_keys.c.agent_id,
-            client_keys.c.allowlist,
-            agents.c.display_name,
-            agents.c.auth_mode,
-            agents.c.branding,
-        )
-        .join(agents, agents.c.id == client_keys.c.agent_id)
-        .where(client_keys.c.key == key)
-    )
     async with world.store.read() as conn:
-        return (await conn.execute(query)).one_or_none()
+        return (await conn.execute(_CLIENT_KEY, {"want_key": key})).one_or_none()
 
 
 def _text(value: Any) -> str | None:
@@ -298,17 +325,18 @@ async def _mint_visitor(
     jti = opaque_token(16)
     async with world.store.write() as conn:
         await conn.execute(
-            visitor_tokens.insert().values(
-                jti=jti,
-                kind=identity["kind"],
-                account=key.account,
-                agent_id=key.agent_id,
-                client_key=key.key,
-                subject=identity["sub"],
-                identity=json.dumps(full),
-                issued_at=now,
-                expires_at=now + ttl,
-            )
+            _MINT_VISITOR,
+            {
+                "jti": jti,
+                "kind": identity["kind"],
+                "account": key.account,
+                "agent_id": key.agent_id,
+                "client_key": key.key,
+                "subject": identity["sub"],
+                "identity": json.dumps(full),
+                "issued_at": now,
+                "expires_at": now + ttl,
+            },
         )
     secret = await world.signing.get(VISITOR_SECRET)
     return Issued(_sign(full, "visitor", jti, now, now + ttl, secret), now + ttl, ttl)
@@ -365,32 +393,22 @@ async def exchange(
     )
     ttl = (await _lifetimes(world)).session
     session_jti = opaque_token(16)
-    v = visitor_tokens.c
-    spend = (
-        update(visitor_tokens)
-        .where(
-            v.jti == jti,
-            v.exchanged_at.is_(None),
-            v.expires_at > now,
-            v.client_key == key.key,
-        )
-        .values(exchanged_at=now, session_jti=session_jti)
-        .returning(v.identity)
-    )
+    spend = {"want_jti": jti, "at": now, "want_key": key.key, "new_jti": session_jti}
     async with world.store.write() as conn:
-        won = (await conn.execute(spend)).one_or_none()
+        won = (await conn.execute(_SPEND_VISITOR, spend)).one_or_none()
         if won is not None:
             await conn.execute(
-                sessions.insert().values(
-                    jti=session_jti,
-                    chain=session_jti,
-                    parent_jti=None,
-                    visitor_jti=jti,
-                    client_key=key.key,
-                    identity=won.identity,
-                    issued_at=now,
-                    expires_at=now + ttl,
-                )
+                _START_SESSION,
+                {
+                    "jti": session_jti,
+                    "chain": session_jti,
+                    "parent_jti": None,
+                    "visitor_jti": jti,
+                    "client_key": key.key,
+                    "identity": won.identity,
+                    "issued_at": now,
+                    "expires_at": now + ttl,
+                },
             )
     if won is None:
         raise refuse(400, BAD_TOKEN, await _why_not_exchangeable(world, now, jti, key.key))
@@ -423,32 +441,27 @@ async def refresh(world: World, now: float, *, body: dict[str, Any]) -> Issued:
     jti = _presented_jti(body.get("refresh_token"), secret, "session", "refresh_token", BAD_REFRESH)
     lifetimes = await _lifetimes(world)
     child_jti = opaque_token(16)
-    s = sessions.c
-    spend = (
-        update(sessions)
-        .where(
-            s.jti == jti,
-            s.refreshed_at.is_(None),
-            s.revoked_at.is_(None),
-            s.expires_at > now - lifetimes.grace,
-        )
-        .values(refreshed_at=now, child_jti=child_jti)
-        .returning(s.chain, s.visitor_jti, s.client_key, s.identity)
-    )
+    spend = {
+        "want_jti": jti,
+        "oldest_expiry": now - lifetimes.grace,
+        "at": now,
+        "new_jti": child_jti,
+    }
     async with world.store.write() as conn:
-        won = (await conn.execute(spend)).one_or_none()
+        won = (await conn.execute(_SPEND_SESSION, spend)).one_or_none()
         if won is not None:
             await conn.execute(
-                sessions.insert().values(
-                    jti=child_jti,
-                    chain=won.chain,
-                    parent_jti=jti,
-                    visitor_jti=won.visitor_jti,
-                    client_key=won.client_key,
-                    identity=won.identity,
-                    issued_at=now,
-                    expires_at=now + lifetimes.session,
-                )
+                _START_SESSION,
+                {
+                    "jti": child_jti,
+                    "chain": won.chain,
+                    "parent_jti": jti,
+                    "visitor_jti": won.visitor_jti,
+                    "client_key": won.client_key,
+                    "identity": won.identity,
+                    "issued_at": now,
+                    "expires_at": now + lifetimes.session,
+                },
             )
     if won is None:
         raise refuse(400, BAD_REFRESH, await _refuse_refresh(world, now, jti, lifetimes.grace))
@@ -480,7 +493,7 @@ async def _refuse_refresh(world: World, now: float, jti: str, grace: int) -> str
 # --- fixtures and state ------------------------------------------------------------
 
 
-async def seed(conn: AsyncConnection, store: Store, fixtures: WidgetFixtures) -> None:
+async def seed(conn: Connection, store: Store, fixtures: WidgetFixtures) -> None:
     await store.upsert(
         conn,
         settings,
@@ -496,7 +509,7 @@ async def seed(conn: AsyncConnection, store: Store, fixtures: WidgetFixtures) ->
     await add_fixtures(conn, store, fixtures)
 
 
-async def add_fixtures(conn: AsyncConnection, store: Store, fixtures: WidgetFixtures) -> None:
+async def add_fixtures(conn: Connection, store: Store, fixtures: WidgetFixtures) -> None:
     """The entries only: fixtures added at run time leave the file's lifetimes alone."""
     await store.upsert(conn, accounts, [a.model_dump() for a in fixtures.accounts])
     await store.upsert(
@@ -541,7 +554,7 @@ def _stamp(instant: float | None) -> str | None:
     return None if instant is None else isoformat(instant)
 
 
-async def state(conn: AsyncConnection, now: float) -> dict[str, Any]:
+async def state(conn: Connection, now: float) -> dict[str, Any]:
     lifetimes = (await conn.execute(select(settings))).one_or_none()
     agent_rows = await conn.execute(select(agents).order_by(agents.c.id))
     key_rows = await conn.execute(select(client_keys).order_by(client_keys.c.key))

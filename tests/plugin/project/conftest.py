@@ -14,7 +14,7 @@ from emulator.testing import EmulatorProcess
 
 @pytest.fixture
 def anyio_backend() -> str:
-    # The in-process app runs on asyncio (aiosqlite).
+    # The in-process app runs on asyncio only.
     return "asyncio"
 
 
