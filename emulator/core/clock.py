@@ -155,3 +155,4 @@ class Clock:
     async def _update(self, **values: object) -> None:
         async with self._store.write() as conn:
             await conn.execute(update(clock_table).where(_ROW).values(**values))
+        self._store.changed()  # after the commit: a reader in between must not keep the old

@@ -144,8 +144,10 @@ async def take(world: World, vendor: str, route: str, method: str) -> Row[Any] |
                 .values(times_left=faults.c.times_left - 1)
                 .returning(faults.c.id)
             )
-            if consumed.first() is not None:
-                return row
+            taken = consumed.first() is not None
+        if taken:
+            world.store.changed()  # the count of armed faults may have dropped
+            return row
     return None
 
 
@@ -226,6 +228,7 @@ async def add(world: World, now: float, values: dict[str, Any], seed: int | None
         if seed is None:
             await conn.execute(update(faults).where(faults.c.id == fault_id).values(seed=fault_id))
         row = (await conn.execute(select(faults).where(faults.c.id == fault_id))).one()
+    world.store.changed()
     return fault_json(row)
 
 
@@ -240,7 +243,10 @@ async def remove(world: World, fault_id: int | None) -> dict[str, Any] | None:
     async with world.store.write() as conn:
         if fault_id is None:
             await conn.execute(delete(faults))
-            return None
-        gone = await conn.execute(delete(faults).where(faults.c.id == fault_id).returning(faults))
-        row = gone.one_or_none()
-    return fault_json(row) if row is not None else None
+        else:
+            gone = delete(faults).where(faults.c.id == fault_id).returning(faults)
+            row = (await conn.execute(gone)).one_or_none()
+    world.store.changed()
+    if fault_id is None or row is None:
+        return None
+    return fault_json(row)

@@ -107,15 +107,28 @@ class _Inline:
         self._sync = sync
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
-        result = self._sync.execute(statement, parameters)
-        if result.returns_rows:
-            # Buffered, as the async engine's results are: a half-read cursor
-            # would hold its snapshot open, or keep a COMMIT from going through.
-            return result.freeze()()
-        return result
+        # Not buffered (buffering cost more than the statement): every caller
+        # reads its rows before it next awaits, and a result read to its end,
+        # or dropped, resets its SQLite statement at once.
+        return self._sync.execute(statement, parameters)
 
     async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
         return (await self.execute(statement, parameters)).scalars()
+
+
+class _Handing(contextlib.AbstractAsyncContextManager[Connection]):
+    """`async with` that hands out one connection as it is (cheaper than a generator)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def __aenter__(self) -> Connection:
+        return self._conn
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
 
 
 class Store:
@@ -125,6 +138,16 @@ class Store:
         self.url = url
         self.dialect = url.split("://", 1)[0].split("+", 1)[0]
         self._statements: dict[tuple[str, str], Any] = {}
+        self._local_changes = 0
+
+    def changed(self) -> None:
+        """Say that this process changed what every request reads (the clock, the faults)."""
+        self._local_changes += 1
+
+    def change_stamp(self) -> tuple[int, int] | None:
+        """Equal stamps mean nobody changed the clock or the faults in between;
+        None when the store cannot tell, and they must be read every time."""
+        return None
 
     @staticmethod
     def open(url: str) -> Store:
@@ -226,14 +249,21 @@ class InlineSqliteStore(Store):
             self._reader = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._reader.exec_driver_sql("PRAGMA query_only = ON")
         self._write_door = _Inline(self._writer)
-        self._read_door = _Inline(self._reader)
+        self._reading = _Handing(_Inline(self._reader))
         self._job_lock = asyncio.Lock()  # one writer's block at a time
         self._batch: asyncio.Future[None] | None = None  # the open transaction's commit
         self._flusher: asyncio.Task[None] | None = None
 
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        yield self._read_door
+    def change_stamp(self) -> tuple[int, int] | None:
+        # data_version moves when another connection (another process) commits;
+        # asked of the writer, whose own commits it does not count, and paired
+        # with this process's own changes of the clock and faults.
+        outside: int = self._raw.execute("PRAGMA data_version").fetchone()[0]
+        return outside, self._local_changes
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[Connection]:
+        # The reader is always there to hand out: nothing to set up or tear down.
+        return self._reading
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:

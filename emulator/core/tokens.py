@@ -56,7 +56,9 @@ def opaque_token(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
 
 
+@functools.lru_cache(maxsize=256)
 def _hmac_key(secret: str | bytes) -> OctKey:
+    # Imported once per secret: a vendor verifies many tokens with one secret.
     # Vendors' shared secrets may be short; joserfc warns, the vendor accepts.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SecurityWarning)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -56,6 +57,8 @@ class World:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     _by_id: dict[str, Vendor] = field(default_factory=dict)
     _generation: int = 0  # the last reset this process has seen
+    _reading_row: Any = None  # the clock row and armed faults, as last read
+    _reading_stamp: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -100,13 +103,21 @@ class World:
             await Clock.reset(conn)
             for vendor in self.vendors:
                 await vendor.seed(conn, self.store, self.fixtures[vendor.id])
+        self.store.changed()
         self.observe(await self.clock.read())
 
     async def request_reading(self) -> tuple[ClockReading, int]:
         """The clock for a vendor request, and how many faults are armed; catches up
-        with resets made elsewhere."""
-        async with self.store.read() as conn:
-            row = (await conn.execute(_REQUEST_READING)).one()
+        with resets made elsewhere.
+
+        The row is read again only when the store says something may have
+        changed it; "now" is always computed afresh from it."""
+        stamp = self.store.change_stamp()
+        row = self._reading_row
+        if row is None or stamp is None or stamp != self._reading_stamp:
+            async with self.store.read() as conn:
+                row = (await conn.execute(_REQUEST_READING)).one()
+            self._reading_row, self._reading_stamp = row, stamp
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
