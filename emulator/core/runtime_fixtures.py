@@ -93,6 +93,7 @@ async def add(world: World, vendor: Vendor, data: Any, now: float) -> dict[str, 
         # Something made through the vendor's API since (a user's email, say).
         message = f"conflicts with what the store holds now ({error.orig})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
+    world.store.changed()  # fixture lookups this process remembers are stale
     return {
         name: len(getattr(document, name))
         for name in sorted(_sections(type(document)))

@@ -141,12 +141,13 @@ class Store:
         self._local_changes = 0
 
     def changed(self) -> None:
-        """Say that this process changed what every request reads (the clock, the faults)."""
+        """Say that this process changed what requests read and remember: the clock,
+        the faults, the fixtures (a reset, fixtures added at run time)."""
         self._local_changes += 1
 
     def change_stamp(self) -> tuple[int, int] | None:
-        """Equal stamps mean nobody changed the clock or the faults in between;
-        None when the store cannot tell, and they must be read every time."""
+        """Equal stamps mean nobody changed the clock, the faults or the fixtures in
+        between; None when the store cannot tell, and they must be read every time."""
         return None
 
     @staticmethod
@@ -257,7 +258,7 @@ class InlineSqliteStore(Store):
     def change_stamp(self) -> tuple[int, int] | None:
         # data_version moves when another connection (another process) commits;
         # asked of the writer, whose own commits it does not count, and paired
-        # with this process's own changes of the clock and faults.
+        # with this process's own changes (see changed()).
         outside: int = self._raw.execute("PRAGMA data_version").fetchone()[0]
         return outside, self._local_changes
 

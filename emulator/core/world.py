@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.base import Executable
 from starlette.requests import Request
 
 from emulator.core.clock import Clock, ClockReading, clock_table, reading_of
@@ -44,6 +45,9 @@ _REQUEST_READING = select(
 ).where(clock_table.c.id == 1)
 
 
+MAX_REMEMBERED_ROWS = 4096
+
+
 @dataclass
 class World:
     settings: Settings
@@ -59,6 +63,8 @@ class World:
     _generation: int = 0  # the last reset this process has seen
     _reading_row: Any = None  # the clock row and armed faults, as last read
     _reading_stamp: tuple[int, int] | None = None
+    _fixture_rows: dict[Any, Any] = field(default_factory=dict)
+    _fixture_rows_stamp: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -121,6 +127,26 @@ class World:
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
+
+    async def fixture_row(self, statement: Executable, **parameters: Any) -> Any:
+        """One row (or None) of a table only fixtures fill, remembered while the store
+        says nothing changed: the lookups every token request makes (a workspace, an
+        app, a key) cost a dictionary read instead of a statement."""
+        stamp = self.store.change_stamp()
+        key = (statement, tuple(sorted(parameters.items())))
+        if stamp is not None and stamp == self._fixture_rows_stamp:
+            if key in self._fixture_rows:
+                return self._fixture_rows[key]
+        else:
+            self._fixture_rows.clear()
+            self._fixture_rows_stamp = stamp
+        async with self.store.read() as conn:
+            row = (await conn.execute(statement, parameters)).one_or_none()
+        if stamp is not None:
+            if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
+                self._fixture_rows.clear()  # bounded: unknown keys are remembered too
+            self._fixture_rows[key] = row
+        return row
 
     def observe(self, reading: ClockReading) -> None:
         """Catch up with a reset made by any process on this database."""

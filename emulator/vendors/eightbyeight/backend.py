@@ -105,8 +105,7 @@ async def authenticate_key(world: World, key: str) -> ApiKey:
     """The API key behind `Authorization: Bearer`; 401 when it is not registered."""
     row = None
     if len(key) <= 512:
-        async with world.store.read() as conn:
-            row = (await conn.execute(_API_KEY, {"want_key": key})).one_or_none()
+        row = await world.fixture_row(_API_KEY, want_key=key)
     if row is None:
         raise unauthorized("API key unknown: not in [[api_keys]]")
     return ApiKey(key=row.key, name=row.name)

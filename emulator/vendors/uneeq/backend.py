@@ -61,8 +61,8 @@ _REDEEM = {(w, r): _redeem_statement(w, r) for w in (False, True) for r in (Fals
 
 
 async def _workspace(world: World, workspace_id: str) -> Row[Any] | None:
-    async with world.store.read() as conn:
-        return (await conn.execute(_WORKSPACE, {"workspace_id": workspace_id})).one_or_none()
+    row: Row[Any] | None = await world.fixture_row(_WORKSPACE, workspace_id=workspace_id)
+    return row
 
 
 def _string_claim(claims: dict[str, Any], name: str) -> str:

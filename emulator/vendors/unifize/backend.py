@@ -89,8 +89,8 @@ _CALLER = (
 
 
 async def _app(world: World, app_id: int) -> Row[Any] | None:
-    async with world.store.read() as conn:
-        return (await conn.execute(_APP, {"want_app": app_id})).one_or_none()
+    row: Row[Any] | None = await world.fixture_row(_APP, want_app=app_id)
+    return row
 
 
 async def issue_access_token(

@@ -131,8 +131,7 @@ _SPEND_SESSION = (
 
 
 async def _lifetimes(world: World) -> Lifetimes:
-    async with world.store.read() as conn:
-        row = (await conn.execute(_LIFETIMES)).one_or_none()
+    row = await world.fixture_row(_LIFETIMES)
     if row is None:  # no widget.toml was ever seeded: the defaults
         defaults = WidgetFixtures()
         return Lifetimes(
@@ -147,8 +146,8 @@ async def _lifetimes(world: World) -> Lifetimes:
 
 async def _client_key(world: World, key: str) -> Row[Any] | None:
     """The client key with its agent; None when no such key is registered."""
-    async with world.store.read() as conn:
-        return (await conn.execute(_CLIENT_KEY, {"want_key": key})).one_or_none()
+    row: Row[Any] | None = await world.fixture_row(_CLIENT_KEY, want_key=key)
+    return row
 
 
 def _text(value: Any) -> str | None:
