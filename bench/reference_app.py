@@ -64,12 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings(port=args.port, workers=args.workers)
     configure_logging(settings)
-    options = uvicorn_options(settings)
     if args.workers == 1:
-        uvicorn.run(app, **options)
+        uvicorn.run(app, **uvicorn_options(settings))
     else:
+        from emulator.workers import run_workers  # exactly as `serve --workers` runs them
+
         # By name: each worker is a fresh interpreter, where this module is not __main__.
-        uvicorn.run("bench.reference_app:worker_app", factory=True, workers=args.workers, **options)
+        run_workers("bench.reference_app:worker_app", args.workers, settings)
     return 0
 
 

@@ -116,9 +116,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     # uvicorn starts each worker as a fresh interpreter that imports the app by
     # name; the settings reach it through the environment (worker_app below).
+    from emulator.workers import run_workers
+
     os.environ.update(settings.as_environment())
-    options = uvicorn_options(settings)
-    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=settings.workers, **options)
+    run_workers(f"{__name__}:worker_app", settings.workers, settings)
     return 0
 
 

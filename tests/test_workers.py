@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorProcess
+from emulator.workers import NoDelayConfig
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
 
@@ -122,3 +124,16 @@ def test_the_environment_carries_every_setting_to_a_worker(
     for name, value in settings.as_environment().items():
         monkeypatch.setenv(name, value)
     assert Settings.from_env() == settings
+
+
+def test_worker_connections_get_tcp_nodelay() -> None:
+    # uvicorn binds the workers' shared socket with proto 0, so asyncio leaves Nagle's
+    # algorithm on and each kept-alive request waited ~40 ms for a delayed ACK. The
+    # listening socket now carries TCP_NODELAY, which Linux gives every accepted socket.
+    config = NoDelayConfig("emulator.cli:worker_app", factory=True, host="127.0.0.1", port=0)
+    with config.bind_socket() as listening:
+        listening.listen()
+        with socket.create_connection(listening.getsockname()) as _client:
+            accepted, _address = listening.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
