@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.servers import OAUTH2_MOCK_PACKAGE, REPO
+from emulator.serving import uvicorn_options
+from emulator.settings import Settings
 
 PYTHON_PACKAGES = (
     "token-emulator",
@@ -115,6 +117,12 @@ def uvicorn_choices() -> dict[str, str]:
     }
 
 
+def serve_options() -> dict[str, Any]:
+    """The uvicorn options `serve` passes (emulator/serving.py), but the address."""
+    options = uvicorn_options(Settings())
+    return {name: value for name, value in options.items() if name not in ("host", "port")}
+
+
 def describe() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -126,6 +134,7 @@ def describe() -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": versions(),
         "uvicorn_resolved": uvicorn_choices(),
+        "serve_uvicorn_options": serve_options(),
         "node": _first_line(["node", "--version"]),
         "npm": _first_line(["npm", "--version"]),
         "oauth2_mock_server": oauth2_mock_version(),

@@ -239,6 +239,7 @@ def _machine_table(results: dict[str, Any]) -> list[str]:
     machine = results["machine"]
     packages = machine["packages"]
     resolved = machine["uvicorn_resolved"]
+    options = machine["serve_uvicorn_options"]
     rows = [
         ["CPU", f"{machine['cpu']}, {machine['cores']} cores"],
         ["memory", f"{machine['memory_gib']} GiB"],
@@ -250,8 +251,8 @@ def _machine_table(results: dict[str, Any]) -> list[str]:
         ],
         [
             "uvicorn as `serve` runs it",
-            f"loop {resolved['loop']}, http {resolved['http']}, log_config None, "
-            "access_log off, lifespan on, log level info",
+            f"loop {resolved['loop']}, http {resolved['http']} (uvicorn's auto choices), "
+            + ", ".join(f"{name} {value}" for name, value in options.items()),
         ],
         ["node", f"{machine['node'] or 'not installed'} (npm {machine['npm'] or '-'})"],
         ["oauth2-mock-server", machine["oauth2_mock_server"] or "not installed"],
