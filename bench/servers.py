@@ -134,7 +134,11 @@ class Server:
 
     def __enter__(self) -> Server:
         self.start()
-        self.wait_for_every_worker()
+        try:
+            self.wait_for_every_worker()
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ fails
+            raise
         return self
 
     def __exit__(
