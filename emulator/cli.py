@@ -8,14 +8,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
 from emulator.qa import control, journal, mint, token
 from emulator.qa.remote import Refused, Unreachable, Unsendable
+from emulator.serving import configure_logging, uvicorn_options
 from emulator.settings import Settings, SettingsError
 from emulator.testing.credentials import MissingCredential
 from emulator.testing.flows import FlowError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 # Exit codes of the QA commands: 1 refused (by the emulator or for missing credentials),
 # 2 no emulator to talk to, or input no request can carry (and argparse's usage errors).
@@ -44,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--admin-token",
         help="require this Bearer token on /_emulator/ except health (env EMULATOR_ADMIN_TOKEN)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port and the database (default 1, env "
+        "EMULATOR_WORKERS); each keeps its own request journal",
     )
 
     check = commands.add_parser("check", help="validate a fixture directory and exit")
@@ -83,16 +94,14 @@ def _serve(args: argparse.Namespace) -> int:
             database=args.database,
             log_level=args.log_level,
             admin_token=args.admin_token,
+            workers=args.workers,
         )
     except SettingsError as error:
         return _fail(str(error), 2)
-    problem = _unwritable_database(settings.database)
+    problem = _unwritable_database(settings.database) or _unshareable(settings)
     if problem:
         return _fail(problem, 2)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings)
     if not _load_fixtures(settings):
         return 2
     if settings.admin_token is None and settings.host not in LOOPBACK_HOSTS:
@@ -102,18 +111,35 @@ def _serve(args: argparse.Namespace) -> int:
             settings.host,
             settings.port,
         )
-    # log_config=None keeps uvicorn on our logging set-up; its access log is
-    # replaced by the journal's line, which carries the refusal reason.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        log_level=settings.log_level,
-        access_log=False,
-        lifespan="on",
-    )
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **uvicorn_options(settings))
+        return 0
+    # uvicorn starts each worker as a fresh interpreter that imports the app by
+    # name; the settings reach it through the environment (worker_app below).
+    from emulator.workers import run_workers
+
+    os.environ.update(settings.as_environment())
+    run_workers(f"{__name__}:worker_app", settings.workers, settings)
     return 0
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process, built from the environment `serve` set."""
+    from emulator.app import create_app
+
+    settings = Settings.from_env()
+    configure_logging(settings)  # a fresh interpreter: `serve`'s set-up is not inherited
+    return create_app(settings)
+
+
+def _unshareable(settings: Settings) -> str | None:
+    """Why the settings cannot be served by several worker processes, if they cannot."""
+    if settings.workers < 1:
+        return "--workers must be at least 1"
+    if settings.workers > 1 and settings.database == ":memory:":
+        # Each worker would hold a world of its own and answer from it at random.
+        return "--workers above 1 needs a shared database (a file or a URL), not :memory:"
+    return None
 
 
 def _unwritable_database(database: str) -> str | None:

@@ -49,6 +49,8 @@ class Settings:
     log_level: str = "info"
     # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).
     admin_token: str | None = None
+    # Server processes sharing the port and the database (`serve --workers`).
+    workers: int = 1
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -70,5 +72,26 @@ class Settings:
             from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
         if env.get("EMULATOR_ADMIN_TOKEN"):
             from_env["admin_token"] = env["EMULATOR_ADMIN_TOKEN"]
+        if "EMULATOR_WORKERS" in env:
+            from_env["workers"] = _whole_number(env, "EMULATOR_WORKERS")
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **{**from_env, **given})
+
+    def as_environment(self) -> dict[str, str]:
+        """The environment variables `from_env` reads back into these settings.
+
+        How `serve --workers N` hands its settings to worker processes, which
+        uvicorn starts afresh and which build their app from the environment.
+        """
+        environment = {
+            "EMULATOR_HOST": self.host,
+            "EMULATOR_PORT": str(self.port),
+            "EMULATOR_FIXTURES": str(self.fixtures_dir),
+            "EMULATOR_DATABASE": self.database,
+            "EMULATOR_JOURNAL_SIZE": str(self.journal_size),
+            "EMULATOR_LOG_LEVEL": self.log_level,
+            "EMULATOR_WORKERS": str(self.workers),
+        }
+        if self.admin_token is not None:
+            environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
+        return environment

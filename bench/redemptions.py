@@ -1,0 +1,236 @@
+"""5. Single-use redemptions per second with durable writes, checked exactly-once.
+
+The single-use thing is UneeQ's token: `POST .../access/tokens` mints it,
+`POST .../start-session` redeems it (one conditional UPDATE in the store)
+and creates the session. N tokens are minted first (untimed), then redeemed
+all at once, 32 at a time (in-process: 32 concurrent callers; over HTTP: 32
+connections of the Python generator, since every request carries another
+token). Exactly-once, checked on every run:
+
+- first pass: every token answers 200 exactly once;
+- second pass: the same tokens again, every one refused (401);
+- the store (GET /_emulator/state/uneeq): exactly N sessions, one per token;
+- a race: R more tokens, each sent twice in the same pass: exactly one 200 per
+  token (across both processes in the 2-process case).
+
+Durability is the emulator's own: SQLite in WAL mode (read from the database
+file with the standard library) and the connection's `synchronous` setting
+(read in-process through the store's public door).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bench import load, servers
+from bench.asgi import AsgiCaller, running
+from bench.reference_app import create_reference_app
+from bench.workloads import BARE_REQUEST, HttpRequest, uneeq_start_request, uneeq_token_request
+from emulator.app import create_app
+from emulator.settings import Settings
+
+CONCURRENCY = 32
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+def journal_mode(database: Path) -> str:
+    """WAL is a property of the file: read it the way a test would, read-only."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        mode: str = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return mode
+
+
+async def _synchronous(caller: AsgiCaller) -> str:
+    """`synchronous` belongs to the connection, not the file: ask the store's own."""
+    try:
+        from sqlalchemy import text
+
+        world = caller.state["world"]
+        async with world.store.read() as conn:
+            value = (await conn.execute(text("PRAGMA synchronous"))).scalar()
+        return SYNCHRONOUS.get(int(value), str(value))
+    except Exception as error:  # the store's insides are being rewritten: say so, go on
+        return f"unknown ({type(error).__name__}: {error})"
+
+
+def _exactly_once(
+    tokens: list[str], first: list[tuple[str, int]], second: list[tuple[str, int]]
+) -> dict[str, Any]:
+    first_counts = Counter(status for _token, status in first)
+    second_counts = Counter(status for _token, status in second)
+    successes = Counter(token for token, status in first if status == 200)
+    return {
+        "first_pass": {str(s): n for s, n in sorted(first_counts.items())},
+        "second_pass": {str(s): n for s, n in sorted(second_counts.items())},
+        "each_token_once": len(first) == len(tokens)
+        and all(successes[token] == 1 for token in tokens),
+        "second_pass_all_refused": second_counts == Counter({401: len(tokens)}),
+    }
+
+
+def _race(tokens: list[str], outcomes: list[tuple[str, int]]) -> dict[str, Any]:
+    successes = Counter(token for token, status in outcomes if status == 200)
+    statuses = Counter(status for _token, status in outcomes)
+    return {
+        "tokens": len(tokens),
+        "requests": len(outcomes),
+        "statuses": {str(s): n for s, n in sorted(statuses.items())},
+        "one_success_per_token": all(successes[token] == 1 for token in tokens)
+        and statuses == Counter({200: len(tokens), 401: len(tokens)}),
+    }
+
+
+def _stored_sessions(state: dict[str, Any], tokens: Iterable[str]) -> dict[str, Any]:
+    sessions = state.get("sessions", [])
+    by_token = Counter(session.get("token") for session in sessions)
+    wanted = list(tokens)
+    return {
+        "sessions": len(sessions),
+        "one_session_per_token": len(sessions) == len(wanted)
+        and all(by_token[token] == 1 for token in wanted),
+    }
+
+
+# --- in-process -----------------------------------------------------------------------
+
+
+async def _gather(
+    caller: AsgiCaller, requests: list[tuple[str, HttpRequest]]
+) -> tuple[list[tuple[str, int, bytes]], float]:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(key: str, request: HttpRequest) -> tuple[str, int, bytes]:
+        async with gate:
+            status, body = await request.send(caller)
+            return key, status, body
+
+    started = time.perf_counter()
+    answers = await asyncio.gather(*(one(key, request) for key, request in requests))
+    return list(answers), time.perf_counter() - started
+
+
+async def _mint(caller: AsgiCaller, fixtures: Path, count: int) -> list[str]:
+    request = uneeq_token_request(fixtures)
+    answers, _ = await _gather(caller, [("", request)] * count)
+    if any(status != 200 for _key, status, _body in answers):
+        raise RuntimeError("minting UneeQ tokens was refused")
+    return [json.loads(body)["token"] for _key, _status, body in answers]
+
+
+async def _in_process(work: Path, fixtures: Path, count: int, race: int) -> dict[str, Any]:
+    database = work / "redemptions-in-process.sqlite3"
+    settings = Settings(fixtures_dir=fixtures, database=str(database))
+    async with running(create_app(settings)) as caller:
+        tokens = await _mint(caller, fixtures, count)
+        redeem = [(token, uneeq_start_request(token)) for token in tokens]
+        cpu_before = time.process_time()
+        first, seconds = await _gather(caller, redeem)
+        cpu = time.process_time() - cpu_before
+        second, _ = await _gather(caller, redeem)
+        racing = await _mint(caller, fixtures, race)
+        doubled = [(token, uneeq_start_request(token)) for token in racing for _ in range(2)]
+        raced, _ = await _gather(caller, doubled)
+        status, body = await HttpRequest("GET", "/_emulator/state/uneeq").send(caller)
+        state = json.loads(body) if status == 200 else {}
+        synchronous = await _synchronous(caller)
+    return {
+        "redemptions": count,
+        "seconds": seconds,
+        "per_second": count / seconds,
+        "cpu_ms_per_redemption": cpu / count * 1000,
+        "concurrency": CONCURRENCY,
+        **_exactly_once(tokens, _pairs(first), _pairs(second)),
+        "race": _race(racing, _pairs(raced)),
+        "store": _stored_sessions(state, [*tokens, *racing]),
+        "journal_mode": journal_mode(database),
+        "synchronous": synchronous,
+    }
+
+
+def _pairs(answers: list[tuple[str, int, bytes]]) -> list[tuple[str, int]]:
+    return [(key, status) for key, status, _body in answers]
+
+
+# --- over HTTP --------------------------------------------------------------------------
+
+
+def _send_all(
+    port: int, requests: list[tuple[str, HttpRequest]]
+) -> tuple[load.LoadResult, list[tuple[str, int, bytes]]]:
+    items = [(key, request.wire(port)) for key, request in requests]
+    return load.run_python(
+        port, items, connections=CONCURRENCY, seconds=600, expected_status=200, record=True
+    )
+
+
+def _mint_http(port: int, fixtures: Path, count: int) -> list[str]:
+    _result, answers = _send_all(port, [("", uneeq_token_request(fixtures))] * count)
+    if len(answers) != count or any(status != 200 for _k, status, _b in answers):
+        raise RuntimeError("minting UneeQ tokens over HTTP was refused")
+    return [json.loads(body)["token"] for _key, _status, body in answers]
+
+
+def _over_http(work: Path, fixtures: Path, count: int, race: int, processes: int) -> dict[str, Any]:
+    with servers.emulator(work, fixtures, workers=processes, name=f"redeem-{processes}") as server:
+        tokens = _mint_http(server.port, fixtures, count)
+        redeem = [(token, uneeq_start_request(token)) for token in tokens]
+        cpu_before = server.cpu_seconds()
+        first_result, first = _send_all(server.port, redeem)
+        cpu = server.cpu_seconds() - cpu_before
+        _second_result, second = _send_all(server.port, redeem)
+        racing = _mint_http(server.port, fixtures, race)
+        _race_result, raced = _send_all(
+            server.port, [(token, uneeq_start_request(token)) for token in racing for _ in range(2)]
+        )
+        state_request = HttpRequest("GET", "/_emulator/state/uneeq")
+        _state_result, state_answer = _send_all(server.port, [("state", state_request)])
+        state = json.loads(state_answer[0][2]) if state_answer[0][1] == 200 else {}
+        database = Path(server.command[server.command.index("--database") + 1])
+        mode = journal_mode(database)
+    return {
+        "processes": processes,
+        "redemptions": count,
+        "seconds": first_result.seconds,
+        "per_second": count / first_result.seconds,
+        "latency_ms": first_result.latency_ms,
+        "server_cpu_ms_per_redemption": cpu / count * 1000,
+        "connections": CONCURRENCY,
+        **_exactly_once(tokens, _pairs(first), _pairs(second)),
+        "race": _race(racing, _pairs(raced)),
+        "store": _stored_sessions(state, [*tokens, *racing]),
+        "journal_mode": mode,
+    }
+
+
+def _generator_ceiling(work: Path, count: int) -> dict[str, Any]:
+    """The same generator against the bare reference app: how fast it can go at all here."""
+    with servers.reference(work) as bare:
+        result, _ = _send_all(bare.port, [("", BARE_REQUEST)] * count)
+    return {"requests": result.requests, "per_second": result.per_second, "clean": result.clean}
+
+
+async def _bare_in_process(count: int) -> dict[str, Any]:
+    async with running(create_reference_app()) as caller:
+        answers, seconds = await _gather(caller, [("", BARE_REQUEST)] * count)
+    ok = all(status == 200 for _key, status, _body in answers)
+    return {"requests": count, "per_second": count / seconds, "clean": ok}
+
+
+def run(
+    work: Path, fixtures: Path, *, count: int, race: int, process_counts: tuple[int, ...] = (1, 2)
+) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    return {
+        "single_use_thing": "UneeQ token, redeemed by POST /uneeq/api/v2/clients/start-session",
+        "in_process": asyncio.run(_in_process(work, fixtures, count, race)),
+        "in_process_floor": asyncio.run(_bare_in_process(count)),
+        "http": {str(n): _over_http(work, fixtures, count, race, n) for n in process_counts},
+        "http_generator_ceiling": _generator_ceiling(work, count),
+    }

@@ -1,0 +1,57 @@
+"""bench/run --quick: every benchmark runs a handful of iterations and yields its figures.
+
+No timing is asserted (the machine is shared; bench/RESULTS.md holds the figures);
+what is asserted is that each section ran, every request got the vendor's success
+status, and the redemptions were exactly-once on a WAL database.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.main import main
+from bench.workloads import VENDORS
+
+
+def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
+    # The Python load generator and no node: the smoke test needs neither wrk nor npm.
+    code = main(["--quick", "--no-node", "--python-load", "--output", str(tmp_path)])
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert (code, results["failed"]) == (0, {})
+
+    assert set(results["startup"]) == {"emulator", "bare_starlette"}
+    assert all(figures["n"] == 1 for figures in results["startup"].values())
+    assert {path: figures["n"] for path, figures in results["reset"].items()} == {
+        "http": 3,
+        "in_process": 3,
+    }
+    assert {flow: figures["n"] for flow, figures in results["inprocess"].items()} == {
+        "floor_bare_starlette": 3,
+        **dict.fromkeys(VENDORS, 3),
+    }
+
+    block = results["throughput"]["by_processes"]["1"]
+    assert set(block) == {"bare_starlette_before", *VENDORS, "bare_starlette_after"}
+    for target, run in block.items():
+        assert run["clean"], (target, run)
+        assert run["statuses"] == {str(run["expected_status"]): run["requests"]}
+    assert block["web1on1"]["expected_status"] == 201
+
+    redemptions = results["redemptions"]
+    for where in (redemptions["in_process"], redemptions["http"]["1"]):
+        assert where["first_pass"] == {"200": 10}
+        assert where["second_pass"] == {"401": 10}
+        assert where["each_token_once"] and where["second_pass_all_refused"]
+        assert where["race"]["statuses"] == {"200": 3, "401": 3}
+        assert where["race"]["one_success_per_token"]
+        assert where["store"] == {"sessions": 13, "one_session_per_token": True}
+        assert where["journal_mode"] == "wal"
+    # Durable writes: the store's connection does not turn syncing off.
+    assert redemptions["in_process"]["synchronous"] in {"NORMAL", "FULL", "EXTRA"}
+
+    text = (tmp_path / "RESULTS.md").read_text()
+    for title in ("## Targets", "## 1. Start", "## 2. Reset", "## 3. In-process", "## 4. HTTP"):
+        assert title in text
+    assert "## 5. Single-use redemptions per second" in text
+    assert "oauth2-mock-server not measured" in text
