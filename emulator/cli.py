@@ -12,12 +12,8 @@ from typing import TYPE_CHECKING
 
 from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
-from emulator.qa import control, journal, mint, token
-from emulator.qa.remote import Refused, Unreachable, Unsendable
 from emulator.serving import configure_logging, uvicorn_options
 from emulator.settings import Settings, SettingsError
-from emulator.testing.credentials import MissingCredential
-from emulator.testing.flows import FlowError
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -28,7 +24,11 @@ REFUSED = 1
 UNREACHABLE = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+# Commands that need no QA client: `serve` then starts without importing one.
+SERVER_COMMANDS = frozenset({"serve", "check"})
+
+
+def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="token-emulator", description="Emulator of vendor token servers for tests."
     )
@@ -60,10 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a fixture directory and exit")
     check.add_argument("--fixtures", type=Path, help="fixture directory to validate")
 
-    mint.add_parser(commands)
-    token.add_parser(commands)
-    control.add_parsers(commands)
-    journal.add_parser(commands)
+    if with_qa:
+        from emulator.qa import control, journal, mint, token
+
+        mint.add_parser(commands)
+        token.add_parser(commands)
+        control.add_parsers(commands)
+        journal.add_parser(commands)
     return parser
 
 
@@ -179,11 +182,16 @@ def _fail(message: str, code: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(with_qa=not given or given[0] not in SERVER_COMMANDS).parse_args(given)
     if args.command == "serve":
         return _serve(args)
     if args.command == "check":
         return _check(args)
+    from emulator.qa.remote import Refused, Unreachable, Unsendable
+    from emulator.testing.credentials import MissingCredential
+    from emulator.testing.flows import FlowError
+
     try:
         code: int = args.handler(args)
     except (Unreachable, Unsendable) as error:
