@@ -153,6 +153,8 @@ class JournalMiddleware:
 
 
 def log_entry(entry: JournalEntry, level: int = logging.INFO) -> None:
+    if not log.isEnabledFor(level):
+        return
     outcome = f" ({one_line(entry.reason)})" if entry.reason else ""
     log.log(
         level,
