@@ -16,7 +16,6 @@ import tomllib
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +25,7 @@ from emulator.core.clock import isoformat
 from emulator.core.errors import one_line
 from emulator.testing import uneeq_request_jwt, unifize_assertion
 from emulator.vendors.eightbyeight.pages import refusal_page
+from tests.browser import artifacts_dir
 from tests.conftest import FIXTURES, in_process, last_request, make_settings
 from tests.security.attack_kit import (
     Canary,
@@ -258,9 +258,7 @@ def test_every_class_reaches_every_primary_endpoint() -> None:
         "by_class": dict(Counter(case.klass for case in CASES)),
         "by_endpoint": dict(Counter(case.endpoint.id for case in CASES)),
     }
-    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    (artifacts / "attack-corpus.json").write_text(json.dumps(counts, indent=2) + "\n")
+    (artifacts_dir() / "attack-corpus.json").write_text(json.dumps(counts, indent=2) + "\n")
 
 
 # --- the other side of each boundary: what must still be taken ----------------------------------
