@@ -49,7 +49,9 @@ from tests.security.corpus import (
     WIDGET_ORIGIN,
     Case,
     Ctx,
+    Endpoint,
     all_cases,
+    good,
 )
 from tests.security.fixture_dirs import fixtures_without_rate_limit
 
@@ -344,3 +346,37 @@ async def test_a_fractional_exp_has_passed_at_a_later_fraction(
     assert (late.status_code, late.text) == (401, "Unauthorized")
     reason = "request JWT claim nbf 1900000030.8 is in the future (now 1900000000.7, leeway 30s)"
     assert (await last_request(client))["reason"] == reason
+
+
+async def _own_claims(world: World, ep: Endpoint) -> tuple[dict[str, Any] | None, Any]:
+    """Claims of a token of the endpoint's kind that may be spent here, and how to send it:
+    the widget's exchange and refresh spend theirs, GET /v2/auth/token a refresh token."""
+    http = world.http
+    if ep.id in ("widget:exchange", "widget:refresh"):
+        minted = await _mint(http, NOW)
+        return claims_of(
+            minted["widget_visitor" if ep.id == "widget:exchange" else "widget_session"]
+        ), ep.send
+    if ep.id == "web1on1:token:get":
+        minted = await _mint(http, NOW)
+        login = {"email": "admin@example.org", "password": "t0pZ3kR3t"}
+        second = await _ok(await http.post("/web1on1/v2/auth/token", json=login))
+
+        async def send(client: httpx.AsyncClient, token: str) -> httpx.Response:
+            return await client.get(
+                "/web1on1/v2/auth/token",
+                params={"refreshToken": second["refreshToken"]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+        return claims_of(minted["web1on1"]), send
+    return None, ep.send
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=[ep.id for ep in ENDPOINTS])
+async def test_the_untampered_token_rebuilt_by_hand_is_taken(world: World, ep: Endpoint) -> None:
+    """The control for every case: the token the attacks start from, signed by hand the
+    same way, is taken; so a refusal above is the attack's doing, not the builder's."""
+    claims, send = await _own_claims(world, ep)
+    response = await send(world.http, good(ep, world.ctx, claims))
+    assert response.status_code in (200, 201), response.headers.get("x-emulator-reason")
