@@ -18,11 +18,41 @@ FIXTURES = default_fixtures_dir()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say where the browser tests left their screenshots."""
+    """Say where the browser tests left their screenshots, and how much the fuzzer sent."""
     from tests.browser import SAVED
 
     for path in SAVED:
         terminalreporter.write_line(f"test artifact: {path}")
+    fuzz_summary(terminalreporter)
+
+
+def fuzz_summary(terminalreporter: Any) -> None:
+    """Sum the example counts tests/security/test_fuzz_openapi.py records on its reports
+    (also under pytest-xdist, whose workers send the reports here) and write them down."""
+    import json
+
+    from tests.browser import artifacts_dir
+
+    runs = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "fuzz_examples"
+    ]
+    if not runs:
+        return
+    total = sum(sum(run["examples"].values()) for run in runs)
+    operations = {label for run in runs for label in run["examples"]}
+    path = artifacts_dir() / "fuzz-summary.json"
+    summary = {"total_examples": total, "operations": len(operations), "tests": runs}
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    per_test = ", ".join(f"{run['test']}: {sum(run['examples'].values())}" for run in runs)
+    terminalreporter.write_line(
+        f"schemathesis: {total} examples over {len(operations)} vendor operations "
+        f"(seed {runs[0]['seed']}, at most {runs[0]['max_examples']} random examples per "
+        f"operation and test; {per_test}); written to {path}"
+    )
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 """Every JWS/JWT operation, and the only module that imports joserfc.
 
-Verification is split as joserfc intends: `jwt.decode` checks the signature
-with an explicit algorithm list, then claims are checked against the
-emulator's clock. Every joserfc error is turned into a `TokenProblem` whose
-`kind` tells the vendor which of its own errors to raise.
+Verification comes in two layers. The JWS layer (`verify_hmac_signature`,
+`verify_rsa_signature`) checks the header rules every vendor shares, pins the
+algorithm and verifies the signature with an explicit algorithm list; the JWT
+layer (`verify_hmac`, `verify_rsa`) then reads the payload as a claim set,
+and claims are checked against the emulator's clock. Header and payload are
+read as strict UTF-8 JSON here, not by joserfc (whose `json.loads` of bytes
+also takes UTF-16 and UTF-32). Every joserfc error is turned into a
+`TokenProblem` whose `kind` tells the vendor which of its own errors to raise.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from joserfc.errors import (
     BadSignatureError,
     ExpiredTokenError,
     InvalidClaimError,
-    InvalidPayloadError,
     JoseError,
     SecurityWarning,
 )
 from joserfc.jwk import OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
+from joserfc.util import urlsafe_b64decode
 
 from emulator.core.bodies import BodyProblem, ensure_storable
 
@@ -65,15 +69,41 @@ def _hmac_key(secret: str | bytes) -> OctKey:
         return OctKey.import_key(secret)
 
 
+@dataclass(frozen=True)
+class SignedPayload:
+    """A JWS whose signature verified: its header, and its payload bytes as signed."""
+
+    header: dict[str, Any]
+    payload: bytes
+
+
+def _strict_json(data: bytes, what: str) -> Any:
+    """JSON text as RFC 7515 and 7519 write it: UTF-8, without a byte order mark."""
+    why = "a byte order mark" if data.startswith(b"\xef\xbb\xbf") else None
+    if why is None:
+        try:
+            return json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            why = "not UTF-8"
+        except (ValueError, RecursionError) as error:
+            why = _describe(error)
+    raise TokenProblem("malformed", f"{what} is not a JSON object ({why})")
+
+
 def _extract(compact: str) -> Any:
     """joserfc's parse of a compact JWS, with the header rules every vendor shares."""
     try:
         extracted = jws.extract_compact(compact.encode("utf-8"))
+        header_bytes = urlsafe_b64decode(extracted.segments["header"])
     except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise TokenProblem("malformed", f"not a compact JWS ({_describe(error)})") from None
-    header = extracted.protected
+    # joserfc reads the header with json.loads(bytes), which also takes UTF-16
+    # and UTF-32: read it again as UTF-8, so that no two readers disagree.
+    header = _strict_json(header_bytes, "JWS header")
     if not isinstance(header, dict):
         raise TokenProblem("malformed", "JWS header is not a JSON object")
+    if header != extracted.protected:
+        raise TokenProblem("malformed", "JWS header reads differently as UTF-8")
     # No vendor defines a JWS extension: a critical one, or an unencoded
     # payload (RFC 7797, which a JWT must not use), cannot be honoured.
     for name in ("crit", "b64"):
@@ -88,23 +118,46 @@ def read_header(compact: str) -> dict[str, Any]:
     return header
 
 
-def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> Verified:
-    """Check structure, algorithm and signature; claims are the caller's to check."""
-    header = read_header(compact)
-    alg = header.get("alg")
+def _pinned(compact: str, algorithm: str) -> None:
+    # The verifier's algorithm, never the token's: `none`, another HMAC, or an
+    # asymmetric algorithm named by an attacker is refused before any key is used.
+    alg = read_header(compact).get("alg")
     if alg != algorithm:
         raise TokenProblem("algorithm", f"alg {alg!r} refused: only {algorithm} is accepted")
+
+
+def _deserialize(compact: str, key: OctKey | RSAKey, algorithm: str) -> SignedPayload:
+    """BadSignatureError when the signature does not verify; TokenProblem otherwise."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SecurityWarning)
-            token = jwt.decode(compact, _hmac_key(secret), algorithms=[algorithm])
+            signed = jws.deserialize_compact(compact, key, algorithms=[algorithm])
+    except BadSignatureError:
+        raise
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
+        raise TokenProblem("malformed", f"JWS unreadable ({_describe(error)})") from None
+    return SignedPayload(header=dict(signed.protected), payload=signed.payload or b"")
+
+
+def verify_hmac_signature(
+    compact: str, secret: str | bytes, algorithm: str = "HS256"
+) -> SignedPayload:
+    """The JWS layer: header rules, the pinned algorithm and the signature."""
+    _pinned(compact, algorithm)
+    try:
+        return _deserialize(compact, _hmac_key(secret), algorithm)
     except BadSignatureError:
         raise TokenProblem("signature", "signature does not verify") from None
-    except InvalidPayloadError:
-        raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
-    except (JoseError, ValueError, TypeError, RecursionError) as error:
-        raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
-    return _verified(token.header, token.claims)
+
+
+def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> Verified:
+    """Check structure, algorithm and signature; claims are the caller's to check."""
+    signed = verify_hmac_signature(compact, secret, algorithm)
+    return _verified(signed.header, _claims(signed.payload))
+
+
+def _claims(payload: bytes) -> Any:
+    return _strict_json(payload, "JWT payload")
 
 
 def _verified(header: Mapping[str, Any], claims: Any) -> Verified:
@@ -124,11 +177,7 @@ def read_unverified(compact: str) -> Verified:
     Nothing read here is trusted: the caller verifies the signature next.
     """
     extracted = _extract(compact)
-    try:
-        claims = json.loads(extracted.payload)
-    except (ValueError, RecursionError) as error:
-        raise TokenProblem("malformed", f"JWS payload unreadable ({_describe(error)})") from None
-    return _verified(extracted.protected, claims)
+    return _verified(extracted.protected, _claims(extracted.payload))
 
 
 @functools.lru_cache(maxsize=256)
@@ -148,23 +197,23 @@ def check_rsa_public_key(pem: str) -> None:
         raise ValueError(f"not an RSA public key in PEM form ({_describe(error)})") from None
 
 
-def verify_rsa(compact: str, public_pems: Sequence[str], algorithm: str = "RS256") -> Verified:
-    """Verify with the first of `public_pems` that matches; claims are the caller's to check."""
-    header = read_header(compact)
-    alg = header.get("alg")
-    if alg != algorithm:
-        raise TokenProblem("algorithm", f"alg {alg!r} refused: only {algorithm} is accepted")
+def verify_rsa_signature(
+    compact: str, public_pems: Sequence[str], algorithm: str = "RS256"
+) -> SignedPayload:
+    """The JWS layer with the first of `public_pems` that verifies the signature."""
+    _pinned(compact, algorithm)
     for pem in public_pems:
         try:
-            token = jwt.decode(compact, _rsa_public_key(pem), algorithms=[algorithm])
+            return _deserialize(compact, _rsa_public_key(pem), algorithm)
         except BadSignatureError:
             continue
-        except InvalidPayloadError:
-            raise TokenProblem("malformed", "JWT payload is not a JSON object") from None
-        except (JoseError, ValueError, TypeError, RecursionError) as error:
-            raise TokenProblem("malformed", f"JWS unreadable ({_describe(error)})") from None
-        return _verified(token.header, token.claims)
     raise TokenProblem("signature", "signature does not verify")
+
+
+def verify_rsa(compact: str, public_pems: Sequence[str], algorithm: str = "RS256") -> Verified:
+    """Verify with the first of `public_pems` that matches; claims are the caller's to check."""
+    signed = verify_rsa_signature(compact, public_pems, algorithm)
+    return _verified(signed.header, _claims(signed.payload))
 
 
 def sign_rsa(
@@ -194,26 +243,27 @@ def check_times(
     leeway: int = CLOCK_LEEWAY_SECONDS,
 ) -> None:
     """Check whichever of `exp`, `iat`, `nbf` are present, at `now`."""
-    instant = int(now)
     # exp strictly, iat/nbf with leeway: joserfc's registry applies one leeway
-    # to all three, so the two groups are validated separately.
+    # to all three, so the two groups are validated separately. `now` keeps its
+    # fraction: a NumericDate may have one, and exp 1000.5 has passed at 1000.7.
+    shown = int(now) if now == int(now) else round(now, 3)
     groups = (
-        (JWTClaimsRegistry(now=instant, leeway=0), ("exp",)),
-        (JWTClaimsRegistry(now=instant, leeway=leeway), ("iat", "nbf")),
+        (JWTClaimsRegistry(now=now, leeway=0), ("exp",)),
+        (JWTClaimsRegistry(now=now, leeway=leeway), ("iat", "nbf")),
     )
     for registry, names in groups:
         subset = {name: claims[name] for name in names if name in claims}
         try:
             registry.validate(subset)
         except ExpiredTokenError:
-            raise TokenProblem("expired", f"expired at {claims['exp']} (now {instant})") from None
+            raise TokenProblem("expired", f"expired at {claims['exp']} (now {shown})") from None
         except InvalidClaimError as error:
             name = error.claim
             value = subset.get(name)
             if name in ("iat", "nbf") and _is_finite_number(value):
                 raise TokenProblem(
                     "not_yet_valid",
-                    f"claim {name} {value} is in the future (now {instant}, leeway {leeway}s)",
+                    f"claim {name} {value} is in the future (now {shown}, leeway {leeway}s)",
                 ) from None
             raise TokenProblem("claims", f"claim {name} is not a NumericDate") from None
 

@@ -10,15 +10,18 @@ record id, a live room), so that the handlers behind authentication and lookup
 are fuzzed too, not only the refusals in front of them.
 
 Bounded and reproducible: a fixed seed, deterministic generation and at most
-MAX_EXAMPLES random cases per operation and test (about 5,000 requests, some
-40 s on the project's 2-core machine).
+MAX_EXAMPLES random cases per operation and test, on top of the coverage phase's
+boundary and negative cases. Every request is counted per operation; each test
+records its counts (a user property of its report), pytest's summary prints the
+totals and writes test-artifacts/fuzz-summary.json (tests/conftest.py), and a
+test that leaves an operation without a single example errors at teardown.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +41,8 @@ from schemathesis.python import asgi
 from emulator.app import create_app
 from emulator.testing import uneeq_request_jwt, unifize_assertion
 from emulator.vendors.web1on1.models import KINDS
-from tests.conftest import FIXTURES, make_settings
+from tests.conftest import make_settings
+from tests.security.fixture_dirs import fixtures_without_rate_limit
 
 VENDORS = ["uneeq", "unifize", "8x8", "web1on1", "widget"]
 SEED = 20240501
@@ -76,20 +80,6 @@ class Known:
     web1on1_refresh_token: str  # of a second login, so reusing it never revokes the Bearer
     widget_visitor_token: str
     widget_session_token: str
-
-
-def _fixtures_without_rate_limit(directory: Path) -> Path:
-    """The default fixtures, but web1on1's per-second limit off: the fuzzer sends hundreds
-    of requests a second from one client, and would otherwise mostly read 429s (the
-    limit itself is tested in tests/vendors/web1on1/test_rate_limit.py)."""
-    copy = directory / "fixtures"
-    shutil.copytree(FIXTURES, copy)
-    web1on1 = copy / "web1on1.toml"
-    text = web1on1.read_text()
-    limit = "\nrate_limit_per_second = 20\n"
-    assert limit in text
-    web1on1.write_text(text.replace(limit, "\nrate_limit_per_second = 0\n"))
-    return copy
 
 
 def _toml(fixtures: Path, name: str) -> dict[str, Any]:
@@ -214,12 +204,13 @@ def _set_up(client: Any, fixtures: Path) -> tuple[dict[str, Any], Known]:
 @pytest.fixture(scope="module")
 def app_and_known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Known]]:
     directory = tmp_path_factory.mktemp("fuzz")
-    fixtures = _fixtures_without_rate_limit(directory)
+    fixtures = fixtures_without_rate_limit(directory)
     app = create_app(make_settings(directory, fixtures_dir=fixtures))
     # schemathesis runs the app's lifespan in its own event loop thread, once per app,
     # and the set-up calls go through that same loop.
     with asgi.get_client(app) as client:
         credentials, known = _set_up(client, fixtures)
+        MOUNTED_ROUTES[:] = client.get("/_emulator/routes").json()["vendors"]
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -244,12 +235,49 @@ def known(app_and_known: tuple[Any, Known]) -> Known:
     return app_and_known[1]
 
 
+@pytest.fixture(scope="module")
+def vendor_operations(vendor_api: Any) -> list[str]:
+    """ "METHOD path" of every operation the fuzz tests run: the vendor-tagged ones."""
+    return sorted(
+        result.ok().label for result in vendor_api.include(tag=VENDORS).get_all_operations()
+    )
+
+
+# Every vendor route the app mounts, from GET /_emulator/routes at set-up.
+MOUNTED_ROUTES: list[dict[str, Any]] = []
+
+
+# Requests sent per operation label by the test running now (one test at a time per process).
+EXAMPLES: Counter[str] = Counter()
+FUZZ_PROPERTY = "fuzz_examples"  # tests/conftest.py sums these into the run's summary
+
+
 @pytest.fixture(autouse=True)
-def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
+def _node_id_for_schemathesis(
+    request: pytest.FixtureRequest, vendor_operations: list[str]
+) -> Iterator[None]:
     # schemathesis 4.32 reads and rewrites Node._nodeid to name each operation's
     # subtest; pytest 9.2 keeps the node id elsewhere and has no such attribute.
     if not hasattr(request.node, "_nodeid"):
         request.node._nodeid = request.node.nodeid
+    EXAMPLES.clear()
+    yield
+    if request.node.originalname not in FUZZ_TESTS:
+        return
+    counts = dict(sorted(EXAMPLES.items()))
+    request.node.user_properties.append(
+        (
+            FUZZ_PROPERTY,
+            {
+                "test": request.node.originalname,
+                "seed": SEED,
+                "max_examples": MAX_EXAMPLES,
+                "examples": counts,
+            },
+        )
+    )
+    missing = sorted(set(vendor_operations) - set(counts))
+    assert not missing, f"operations without a single example: {missing}"
 
 
 UNEEQ_PATH = re.compile(r"^/uneeq(/\{region\})?(?P<route>/.*)$")
@@ -310,9 +338,44 @@ def _plant(case: Any, known: Known) -> None:
 
 
 schema = schemathesis.pytest.from_fixture("vendor_api").include(tag=VENDORS)
+FUZZ_TESTS = (
+    "test_vendor_routes_answer_as_documented",
+    "test_vendor_routes_past_the_lookups_answer_as_documented",
+)
+
+
+def test_the_fuzzed_operations_are_every_vendor_route(
+    vendor_api: Any, vendor_operations: list[str]
+) -> None:
+    """The tag filter selects every operation under a vendor prefix (73), and those are
+    every method of every vendor route the app mounts (by route name)."""
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    described = {
+        f"{method.upper()} {path}": operation
+        for path, item in vendor_api.raw_schema["paths"].items()
+        for method, operation in item.items()
+        if method in methods
+    }
+    prefixes = {f"/{vendor}/" for vendor in VENDORS}
+    under_a_vendor = sorted(
+        label for label in described if label.split(" ", 1)[1].startswith(tuple(prefixes))
+    )
+    assert vendor_operations == under_a_vendor
+    assert len(vendor_operations) == 73
+    mounted = {
+        (route["name"], method)
+        for vendor in MOUNTED_ROUTES
+        for route in vendor["routes"]
+        for method in route["methods"]
+    }
+    fuzzed = {
+        (described[label]["x-route-name"], label.split(" ")[0]) for label in vendor_operations
+    }
+    assert fuzzed == mounted
 
 
 def _call(case: Any) -> None:
+    EXAMPLES[case.operation.label] += 1
     raw = {}
     if case.media_type == "application/jwt" and isinstance(case.body, str):
         # UneeQ takes the request JWT bare; schemathesis counts application/jwt as JSON

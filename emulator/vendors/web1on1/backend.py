@@ -205,6 +205,15 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
             raise unauthorized(
                 f"token revoked at {isoformat(issued.revoked_at)} (its refresh chain was revoked)"
             )
+        if issued.expires_at is not None and issued.expires_at <= now:
+            # The JWT's exp is the store's, to the second; a JWT claiming a longer life
+            # than was issued (made with the signing secret) still ends here.
+            raise Web1on1Error(
+                f"token expired at {isoformat(issued.expires_at)} by the store "
+                f"(the JWT says {claims.get('exp')})",
+                status=settings(world).expired_token_status,
+                message=EXPIRED,
+            )
         scopes = tuple(issued.scope.split())
     else:
         what = "API key" if "scopes" in claims else "token"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,30 @@ async def test_a_token_signed_with_another_secret_is_invalid_signature(
     response = await client.get(CONTACTS, headers=bearer(forged))
     assert response.status_code == 401
     assert response.json() == error("invalid signature")
+
+
+async def test_a_jwt_claiming_a_longer_life_than_issued_expires_with_its_store_row(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Regression: only the JWT's exp was checked, so a token re-signed with a later exp
+    (possible with the emulator's signing secret, read here from the database file)
+    outlived the 24 hours the store issued it for."""
+    issued = await login(client, "admin")
+    database = sqlite3.connect(f"file:{tmp_path / 'emulator.sqlite3'}?mode=ro", uri=True)
+    query = "SELECT secret FROM emulator_signing_secrets WHERE name = 'web1on1-tokens'"
+    (secret,) = database.execute(query).fetchone()
+    database.close()
+    claims = claims_of(issued["token"])
+    longer = sign_hmac({**claims, "exp": claims["exp"] + 10 * 365 * DAY}, secret)
+    assert (await client.get(CONTACTS, headers=bearer(longer))).status_code == 200
+    await client.post("/_emulator/clock", json={"advance": DAY})
+    response = await client.get(CONTACTS, headers=bearer(longer))
+    assert response.status_code == 401
+    assert response.json() == error("jwt expired")
+    assert (await last_request(client))["reason"] == (
+        f"token expired at 2030-03-18T17:46:40.000Z by the store (the JWT says "
+        f"{claims['exp'] + 10 * 365 * DAY})"
+    )
 
 
 async def test_a_refresh_token_is_not_an_access_token(client: httpx.AsyncClient) -> None:
