@@ -90,8 +90,12 @@ def _strict_json(data: bytes, what: str) -> Any:
     raise TokenProblem("malformed", f"{what} is not a JSON object ({why})")
 
 
+@functools.lru_cache(maxsize=64)
 def _extract(compact: str) -> Any:
-    """joserfc's parse of a compact JWS, with the header rules every vendor shares."""
+    """joserfc's parse of a compact JWS, with the header rules every vendor shares.
+
+    Remembered for a few tokens: a vendor reads the header before it looks up
+    the key, then verifies the same string (refusals raise and are not kept)."""
     try:
         extracted = jws.extract_compact(compact.encode("utf-8"))
         header_bytes = urlsafe_b64decode(extracted.segments["header"])
@@ -114,38 +118,44 @@ def _extract(compact: str) -> Any:
 
 def read_header(compact: str) -> dict[str, Any]:
     """The protected header of a compact JWS, without verifying anything."""
-    header: dict[str, Any] = _extract(compact).protected
+    header: dict[str, Any] = dict(_extract(compact).protected)  # a copy: _extract remembers
     return header
 
 
-def _pinned(compact: str, algorithm: str) -> None:
-    # The verifier's algorithm, never the token's: `none`, another HMAC, or an
-    # asymmetric algorithm named by an attacker is refused before any key is used.
-    alg = read_header(compact).get("alg")
+def _pinned(compact: str, algorithm: str) -> Any:
+    """The parsed JWS, if it names the verifier's algorithm.
+
+    The verifier's algorithm, never the token's: `none`, another HMAC, or an
+    asymmetric algorithm named by an attacker is refused before any key is used."""
+    extracted = _extract(compact)
+    alg = extracted.protected.get("alg")
     if alg != algorithm:
         raise TokenProblem("algorithm", f"alg {alg!r} refused: only {algorithm} is accepted")
+    return extracted
 
 
-def _deserialize(compact: str, key: OctKey | RSAKey, algorithm: str) -> SignedPayload:
+def _deserialize(extracted: Any, key: OctKey | RSAKey, algorithm: str) -> SignedPayload:
     """BadSignatureError when the signature does not verify; TokenProblem otherwise."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SecurityWarning)
-            signed = jws.deserialize_compact(compact, key, algorithms=[algorithm])
+            verified = jws.validate_compact(extracted, key, algorithms=[algorithm])
     except BadSignatureError:
         raise
     except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise TokenProblem("malformed", f"JWS unreadable ({_describe(error)})") from None
-    return SignedPayload(header=dict(signed.protected), payload=signed.payload or b"")
+    if not verified:
+        raise BadSignatureError()
+    return SignedPayload(header=dict(extracted.protected), payload=extracted.payload or b"")
 
 
 def verify_hmac_signature(
     compact: str, secret: str | bytes, algorithm: str = "HS256"
 ) -> SignedPayload:
     """The JWS layer: header rules, the pinned algorithm and the signature."""
-    _pinned(compact, algorithm)
+    extracted = _pinned(compact, algorithm)
     try:
-        return _deserialize(compact, _hmac_key(secret), algorithm)
+        return _deserialize(extracted, _hmac_key(secret), algorithm)
     except BadSignatureError:
         raise TokenProblem("signature", "signature does not verify") from None
 
@@ -201,10 +211,10 @@ def verify_rsa_signature(
     compact: str, public_pems: Sequence[str], algorithm: str = "RS256"
 ) -> SignedPayload:
     """The JWS layer with the first of `public_pems` that verifies the signature."""
-    _pinned(compact, algorithm)
+    extracted = _pinned(compact, algorithm)
     for pem in public_pems:
         try:
-            return _deserialize(compact, _rsa_public_key(pem), algorithm)
+            return _deserialize(extracted, _rsa_public_key(pem), algorithm)
         except BadSignatureError:
             continue
     raise TokenProblem("signature", "signature does not verify")
