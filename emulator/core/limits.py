@@ -1,4 +1,4 @@
-"""How much of a request body the emulator reads.
+"""How much of a request body the emulator reads, and what a client hanging up mid-body means.
 
 A body over `max_body_bytes` is answered 413 in the shape of the vendor asked
 (the control plane's JSON for `/_emulator/`), with the reason in the journal:
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY, ErrorRenderer, one_line
+from emulator.core.faults import DROPPED_KEY
 
 TOO_LARGE = 413
 # RFC 9110's name for 413; Python 3.11's HTTPStatus still says "Request Entity Too Large".
@@ -94,6 +96,11 @@ class BodyLimitMiddleware:
                 "(no Content-Length); the rest was not read"
             )
             await self._refuse(scope, receive, send, reason)
+        except ClientDisconnect:
+            # The client hung up before its body was complete: nobody to answer, and no
+            # error of ours. The journal shows it as a dropped request (status 0).
+            scope[REASON_KEY] = f"client disconnected after {received} bytes of the body"
+            scope[DROPPED_KEY] = True
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         scope[REASON_KEY] = reason

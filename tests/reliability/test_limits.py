@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,36 @@ def test_a_body_of_exactly_the_limit_is_read(live: httpx.Client) -> None:
     assert answer.status_code == 201 and calls.claims(answer.json()["token"])["scope"] == "agent"
     over = live.post(calls.WEB1ON1_TOKEN, content=padded + b" ", headers={"content-type": JSON})
     assert (over.status_code, over.json()) == (413, {"error": {"message": TOO_LARGE}})
+
+
+def wait_for_entry(live: httpx.Client, path: str) -> dict[str, Any]:
+    """The journal entry of a request whose client went away: the server writes it when it
+    notices, a moment after the client closed (real time: this is about the wire)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = live.get("/_emulator/requests", params={"limit": 1}).json()["requests"]
+        if found and found[0]["path"] == path:
+            entry: dict[str, Any] = found[0]
+            return entry
+        time.sleep(0.05)
+    raise AssertionError(f"no journal entry for {path}")
+
+
+def test_a_client_leaving_mid_body_is_a_dropped_request_not_an_error(
+    server: EmulatorProcess, live: httpx.Client
+) -> None:
+    with connection(server) as sock:
+        sock.sendall(post_head(calls.WEB1ON1_TOKEN, "Content-Length: 1000") + b'{"email": ')
+        # Let the server start reading the body before the client goes (wire time).
+        time.sleep(0.2)
+    entry = wait_for_entry(live, calls.WEB1ON1_TOKEN)
+    assert (entry["route"], entry["status"], entry["reason"]) == (
+        "web1on1:token",
+        0,
+        "client disconnected after 10 bytes of the body",
+    )
+    assert server.log_path is not None
+    assert log_problems(server.log_path) == []
 
 
 def test_headers_still_arriving_past_16_kib_get_a_quick_400(server: EmulatorProcess) -> None:
