@@ -53,6 +53,11 @@ def vm_rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def database_size(workdir: Path) -> int:
+    """The database with its WAL, in bytes."""
+    return sum(f.stat().st_size for f in workdir.glob("soak.sqlite3*"))
+
+
 def soak_fixtures(directory: Path) -> Path:
     """The default fixtures with web1on1's per-IP limit out of reach (every caller here is
     127.0.0.1); the limiter still counts every request."""
@@ -261,6 +266,7 @@ async def soak(requests: int, concurrency: int, workdir: Path) -> dict[str, Any]
             health = (await http.get("/_emulator/health")).status_code
     finally:
         server.stop()
+    database_bytes = database_size(workdir)
     problems = [
         line
         for line in log.read_text(errors="replace").splitlines()
@@ -283,6 +289,8 @@ async def soak(requests: int, concurrency: int, workdir: Path) -> dict[str, Any]
             "growth": end_rss - start_rss,
         },
         "samples": samples,
+        # The store grows with every token; SQLite's page caches fill with it, up to their size.
+        "database_bytes_at_end": database_bytes,
         "journal_entries_at_end": len(journal),
         "health_at_end": health,
         "log_problems": problems[:20],
