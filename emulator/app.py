@@ -24,8 +24,9 @@ from emulator.core.errors import (
 )
 from emulator.core.faults import RAW_SEND_KEY, gate_routes
 from emulator.core.journal import VENDOR_KEY, JournalMiddleware
+from emulator.core.limits import BodyLimitMiddleware
 from emulator.core.vendor import Vendor
-from emulator.core.world import World, world_of
+from emulator.core.world import World
 from emulator.settings import Settings
 from emulator.vendors import all_vendors
 
@@ -34,10 +35,15 @@ class LifespanState(TypedDict):
     world: World
 
 
-def _renderer_for(request: Request) -> ErrorRenderer:
-    vendor_id = request.scope.get(VENDOR_KEY)
-    vendor = world_of(request).vendor(vendor_id) if vendor_id else None
+def _renderer_for_scope(scope: Scope) -> ErrorRenderer:
+    vendor_id = scope.get(VENDOR_KEY)
+    world: World = scope["state"]["world"]
+    vendor = world.vendor(vendor_id) if vendor_id else None
     return vendor.render_error if vendor is not None else render_control_error
+
+
+def _renderer_for(request: Request) -> ErrorRenderer:
+    return _renderer_for_scope(request.scope)
 
 
 class EmulatorApp(Starlette):
@@ -75,7 +81,15 @@ def create_app(
             routes.append(mount)
     return EmulatorApp(
         routes=routes,
-        middleware=[Middleware(JournalMiddleware)],
+        middleware=[
+            Middleware(JournalMiddleware),
+            # Inside the journal, which names the vendor whose shape a 413 takes.
+            Middleware(
+                BodyLimitMiddleware,
+                max_body_bytes=settings.max_body_bytes,
+                renderer_for=_renderer_for_scope,
+            ),
+        ],
         exception_handlers={
             EmulatorError: handle_emulator_error,
             HTTPException: http_exception_handler(_renderer_for),

@@ -47,6 +47,12 @@ def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
+        "--max-body-bytes",
+        type=_byte_count,
+        help="longer request bodies are answered 413 unread "
+        "(default 65536, env EMULATOR_MAX_BODY_BYTES)",
+    )
+    serve.add_argument(
         "--admin-token",
         help="require this Bearer token on /_emulator/ except health (env EMULATOR_ADMIN_TOKEN)",
     )
@@ -68,6 +74,12 @@ def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
         control.add_parsers(commands)
         journal.add_parser(commands)
     return parser
+
+
+def _byte_count(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        raise argparse.ArgumentTypeError(f"a whole number of bytes, not {text[:40]!r}")
+    return int(text)
 
 
 def _load_fixtures(settings: Settings) -> bool:
@@ -98,6 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             admin_token=args.admin_token,
             workers=args.workers,
+            max_body_bytes=args.max_body_bytes,
         )
     except SettingsError as error:
         return _fail(str(error), 2)

@@ -46,6 +46,8 @@ class Settings:
     fixtures_dir: Path = field(default_factory=default_fixtures_dir)
     database: str = field(default_factory=default_database)
     journal_size: int = 1000
+    # Longer request bodies are answered 413 unread (emulator/core/limits.py).
+    max_body_bytes: int = 64 * 1024
     log_level: str = "info"
     # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).
     admin_token: str | None = None
@@ -68,6 +70,8 @@ class Settings:
             from_env["database"] = env["EMULATOR_DATABASE"]
         if "EMULATOR_JOURNAL_SIZE" in env:
             from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
+        if "EMULATOR_MAX_BODY_BYTES" in env:
+            from_env["max_body_bytes"] = _whole_number(env, "EMULATOR_MAX_BODY_BYTES")
         if "EMULATOR_LOG_LEVEL" in env:
             from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
         if env.get("EMULATOR_ADMIN_TOKEN"):
@@ -91,6 +95,7 @@ class Settings:
             "EMULATOR_JOURNAL_SIZE": str(self.journal_size),
             "EMULATOR_LOG_LEVEL": self.log_level,
             "EMULATOR_WORKERS": str(self.workers),
+            "EMULATOR_MAX_BODY_BYTES": str(self.max_body_bytes),
         }
         if self.admin_token is not None:
             environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
