@@ -150,15 +150,22 @@ class PostgresServer:
         return done.stdout.strip()
 
     @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
-        """A new empty database for one test, its URL; dropped afterwards."""
+    def database(self, owner: str | None = None) -> Iterator[str]:
+        """A new empty database for one test (owned by `owner`, a role made with
+        `role`), the superuser's URL to it; dropped afterwards."""
         name = f"emulator_{os.getpid()}_{next(self._names)}"
-        self.psql(f"CREATE DATABASE {name}")
+        self.psql(f"CREATE DATABASE {name}" + (f' OWNER "{owner}"' if owner else ""))
         try:
             yield self.url(name)
         finally:
             # FORCE: a replica killed mid-test may leave connections behind.
             self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def role(self, name: str, password: str) -> None:
+        """A login role, made once (the server trusts every local login: the password
+        is there for a URL that carries one)."""
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'"):
+            self.psql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
