@@ -132,12 +132,12 @@ class PostgresServer:
         self.stop()
         return False
 
-    def psql(self, sql: str) -> str:
-        """Run one statement as the superuser on the maintenance database; its output."""
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run one statement as the superuser (on the maintenance database); its output."""
         done = subprocess.run(
             [
                 str(self.bin_dir / "psql"),
-                *("-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", database),
                 *("-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql),
             ],
             capture_output=True,
@@ -150,16 +150,29 @@ class PostgresServer:
         return done.stdout.strip()
 
     @contextlib.contextmanager
-    def database(self, owner: str | None = None) -> Iterator[str]:
-        """A new empty database for one test (owned by `owner`, a role made with
-        `role`), the superuser's URL to it; dropped afterwards."""
-        name = f"emulator_{os.getpid()}_{next(self._names)}"
-        self.psql(f"CREATE DATABASE {name}" + (f' OWNER "{owner}"' if owner else ""))
+    def database(self, owner: str | None = None, template: str | None = None) -> Iterator[str]:
+        """A new database for one test, empty or a copy of `template` (owned by `owner`,
+        a role made with `role`), the superuser's URL to it; dropped afterwards."""
+        name = self.new_name()
+        options = f' OWNER "{owner}"' if owner else ""
+        options += f" TEMPLATE {template}" if template else ""
+        self.psql(f"CREATE DATABASE {name}{options}")
         try:
             yield self.url(name)
         finally:
             # FORCE: a replica killed mid-test may leave connections behind.
             self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def new_name(self) -> str:
+        return f"emulator_{os.getpid()}_{next(self._names)}"
+
+    def empty_tables(self, database: str) -> None:
+        """Every table of `database` emptied, its ids counting from 1 again."""
+        self.psql(
+            "DO $$ BEGIN EXECUTE (SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ')"
+            " || ' RESTART IDENTITY' FROM pg_tables WHERE schemaname = 'public'); END $$",
+            database,
+        )
 
     def role(self, name: str, password: str) -> None:
         """A login role, made once (the server trusts every local login: the password
