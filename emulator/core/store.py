@@ -42,6 +42,9 @@ def database_url(value: str) -> str:
     if value.startswith("sqlite://"):
         # The URL people type; the emulator needs SQLAlchemy's async driver.
         return "sqlite+aiosqlite://" + value.removeprefix("sqlite://")
+    for plain in ("postgresql://", "postgres://"):
+        if value.startswith(plain):
+            return "postgresql+asyncpg://" + value.removeprefix(plain)
     if "://" in value:
         return value
     if value == ":memory:":
