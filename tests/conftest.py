@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 from emulator.app import create_app
 from emulator.settings import Settings, default_fixtures_dir
 from emulator.testing import EmulatorProcess
-from tests.postgres.server import PostgresServer, find_bin_dir, missing_reason
+from tests.postgres.server import PostgresServer, find_bin_dir, unavailable
 
 FIXTURES = default_fixtures_dir()
 DATABASES = ("sqlite", "postgresql")
@@ -66,12 +66,14 @@ def database_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server of our own for the session (per xdist worker)."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
+    reason = unavailable()
+    if reason is not None:
         # CI installs the binaries (.ci/run): there a missing one is a failure.
         if os.environ.get("CI") == "true":
-            pytest.fail(missing_reason())
-        pytest.skip(missing_reason())
+            pytest.fail(reason)
+        pytest.skip(reason)
+    bin_dir = find_bin_dir()
+    assert bin_dir is not None
     with PostgresServer(bin_dir) as server:
         yield server
 

@@ -56,11 +56,19 @@ def _major(version: str) -> int:
     return int(version) if version.isdigit() else -1
 
 
-def missing_reason() -> str:
-    return (
-        f"PostgreSQL binaries not found ({', '.join(NEEDED)} in {DEBIAN_BIN_DIRS}; "
-        "Debian: apt-get install postgresql; TEST_POSTGRES_BIN names another directory)"
-    )
+def unavailable() -> str | None:
+    """Why no test server can be started here, or None."""
+    if find_bin_dir() is None:
+        return (
+            f"PostgreSQL binaries not found ({', '.join(NEEDED)} in {DEBIAN_BIN_DIRS}; "
+            "Debian: apt-get install postgresql; TEST_POSTGRES_BIN names another directory)"
+        )
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SUPERUSER)
+        except KeyError:
+            return f"running as root and there is no user {SUPERUSER!r} to run postgres as"
+    return None
 
 
 class PostgresServer:
