@@ -16,11 +16,12 @@ COPY pyproject.toml README.md /tmp/src/
 COPY emulator /tmp/src/emulator
 COPY fixtures /tmp/src/fixtures
 
-# Install from the checkout as a user would, drop the sources (and leave /, so
-# that `import emulator` finds the installed package, not a source tree), copy
+# Install from the checkout as a user would, with the `postgres` extra (asyncpg,
+# for EMULATOR_DATABASE=postgresql+asyncpg://...), drop the sources (and leave /,
+# so that `import emulator` finds the installed package, not a source tree), copy
 # the packaged default fixtures to /fixtures, where a mount of your own replaces
 # them, and make the non-root user that owns the data directory.
-RUN pip install --no-cache-dir /tmp/src \
+RUN pip install --no-cache-dir "/tmp/src[postgres]" \
     && rm -rf /tmp/src \
     && cd / \
     && python -c "import shutil, emulator.settings as s; shutil.copytree(s.PACKAGE_DIR / 'default_fixtures', '/fixtures')" \

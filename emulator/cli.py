@@ -114,7 +114,11 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except SettingsError as error:
         return _fail(str(error), 2)
-    problem = _unwritable_database(settings.database) or _unshareable(settings)
+    problem = (
+        _unwritable_database(settings.database)
+        or _unshareable(settings)
+        or _missing_driver(settings.database)
+    )
     if problem:
         return _fail(problem, 2)
     configure_logging(settings)
@@ -174,6 +178,19 @@ def _unwritable_database(database: str) -> str | None:
         return (
             f"cannot write {target} (the database; set --database, EMULATOR_DATABASE "
             "or EMULATOR_DATA_DIR to a writable place)"
+        )
+    return None
+
+
+def _missing_driver(database: str) -> str | None:
+    """Why a PostgreSQL URL cannot be served here (its driver is an optional extra)."""
+    if not database.startswith(("postgresql", "postgres:")):
+        return None
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        return (
+            "a PostgreSQL database needs the asyncpg driver: pip install 'token-emulator[postgres]'"
         )
     return None
 

@@ -1,8 +1,16 @@
-"""Shared fixtures: the ASGI app with its lifespan running, and a real server process."""
+"""Shared fixtures: the ASGI app with its lifespan running, and a real server process.
+
+A test marked `each_database` runs twice, on a SQLite file and on PostgreSQL
+(a throwaway server, tests/postgres/server.py), through the `database`
+fixture that `client`, `live` and the tests' own `make_settings` take.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +21,10 @@ from asgi_lifespan import LifespanManager
 from emulator.app import create_app
 from emulator.settings import Settings, default_fixtures_dir
 from emulator.testing import EmulatorProcess
+from tests.postgres.server import PostgresServer, find_bin_dir, unavailable
 
 FIXTURES = default_fixtures_dir()
+DATABASES = ("sqlite", "postgresql")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -60,6 +70,75 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-kind",
+        choices=DATABASES,
+        default="sqlite",
+        help="the database of every test's fresh store (each_database tests run on both)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "each_database"
+    ):
+        metafunc.parametrize("database_kind", DATABASES, indirect=True)
+
+
+@pytest.fixture
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """--database-kind (sqlite), or each of DATABASES for a test marked `each_database`."""
+    kind: str = getattr(request, "param", None) or request.config.getoption("database_kind")
+    return kind
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of our own for the session (per xdist worker)."""
+    reason = unavailable()
+    if reason is not None:
+        # CI installs the binaries (.ci/run): there a missing one is a failure.
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    bin_dir = find_bin_dir()
+    assert bin_dir is not None
+    with PostgresServer(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database holding the emulator's tables, empty: the template of each test's database,
+    which then starts as on an empty database but without creating ~40 tables each time."""
+    name = postgres.new_name()
+    postgres.psql(f"CREATE DATABASE {name}")
+    settings = make_settings(tmp_path_factory.mktemp("schema"), database=postgres.url(name))
+
+    async def start_and_stop() -> None:
+        app = in_process(settings)
+        await anext(app)
+        await app.aclose()
+
+    # A thread of its own: no event loop of a test's is touched.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, start_and_stop()).result()
+    postgres.empty_tables(name)
+    return name
+
+
+@pytest.fixture
+def database(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Settings.database for a fresh store: a new SQLite file, or a new PostgreSQL database."""
+    if database_kind == "sqlite":
+        yield str(tmp_path / "emulator.sqlite3")
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with postgres.database(template=request.getfixturevalue("postgres_schema")) as url:
+        yield url
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "fixtures_dir": FIXTURES,
@@ -78,15 +157,26 @@ async def in_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in-process with its lifespan running, on a fresh SQLite file."""
-    async for c in in_process(make_settings(tmp_path)):
+async def client(tmp_path: Path, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process with its lifespan running, on a fresh store."""
+    async for c in in_process(make_settings(tmp_path, database=database)):
         yield c
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """One real `serve` process for the session; use `live` to get it reset."""
+def server(request: pytest.FixtureRequest) -> EmulatorProcess:
+    """One real `serve` process for the session, on --database-kind; `live` resets it."""
+    return session_server(request, request.config.getoption("database_kind"))
+
+
+def session_server(request: pytest.FixtureRequest, kind: str) -> EmulatorProcess:
+    process: EmulatorProcess = request.getfixturevalue(f"{kind}_server")
+    return process
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """One real `serve` process on a SQLite file, for the session."""
     directory = tmp_path_factory.mktemp("server")
     process = EmulatorProcess(
         directory / "emulator.sqlite3", fixtures=FIXTURES, log_path=directory / "server.log"
@@ -95,10 +185,28 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess
         yield process
 
 
+@pytest.fixture(scope="session")
+def postgresql_server(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmulatorProcess]:
+    """One real `serve` process on a PostgreSQL database, for the session."""
+    directory = tmp_path_factory.mktemp("postgres-server")
+    with postgres.database() as url:
+        process = EmulatorProcess(url, fixtures=FIXTURES, log_path=directory / "server.log")
+        with process:
+            yield process
+
+
 @pytest.fixture
-def live(server: EmulatorProcess) -> Iterator[httpx.Client]:
+def live_server(database_kind: str, request: pytest.FixtureRequest) -> EmulatorProcess:
+    """The session's server on the test's kind of database (not reset: `live` resets)."""
+    return session_server(request, database_kind)
+
+
+@pytest.fixture
+def live(live_server: EmulatorProcess) -> Iterator[httpx.Client]:
     """A sync HTTP client to the session's server, reset to the fixtures first."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
         http.post("/_emulator/reset").raise_for_status()
         yield http
 

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY
-from emulator.core.store import metadata
+from emulator.core.store import AutoId, metadata
 
 if TYPE_CHECKING:
     from emulator.core.vendor import Vendor
@@ -38,7 +38,7 @@ MAX_TIMES = 10_000
 faults = Table(
     "emulator_faults",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("vendor", String, nullable=False),
     Column("route", String, nullable=True),  # a full route name; NULL: every route
     Column("method", String, nullable=True),  # NULL: every method

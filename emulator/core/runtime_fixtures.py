@@ -82,7 +82,8 @@ async def add(world: World, vendor: Vendor, data: Any, now: float) -> dict[str, 
     raise_problems(_merged(world.fixtures[vendor.id], [*earlier, document]), source)
     write = vendor.add_fixtures or vendor.seed
     try:
-        async with world.store.write() as conn:
+        # Exclusive, as a seed: upserts across tables while requests write would deadlock.
+        async with world.store.write(exclusive=True) as conn:
             await write(conn, world.store, document)
             await conn.execute(
                 added_fixtures.insert().values(

@@ -13,7 +13,9 @@ are one loop over it. Vendors talk to the store only through `read()` and
   the loop's next turn; each writer resumes only after that commit, so an
   answer never reports what is not yet durable.
 - Any other URL (`postgresql+asyncpg://`, or `sqlite+aiosqlite://` typed out)
-  runs on SQLAlchemy's async engine, one transaction per `write()`.
+  runs on SQLAlchemy's async engine, one transaction per `write()`. On
+  PostgreSQL several replicas may share one database; what it needs besides
+  is in `core/postgres.py`.
 """
 
 from __future__ import annotations
@@ -25,16 +27,32 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    MetaData,
+    Result,
+    ScalarResult,
+    Table,
+    create_engine,
+    delete,
+    event,
+)
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import MetaData, Result, ScalarResult, Table, create_engine, delete, event
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
+
+from emulator.core import postgres
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 metadata = MetaData()
+
+# The type of a counting id that a request may name: 64-bit, as SQLite's integers
+# are (PostgreSQL's INTEGER is 32-bit); SQLite counts only on INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
 
 # Long enough that a second process's write (always a short transaction)
 # finishes before we give up; SQLite's busy handler retries.
@@ -57,6 +75,9 @@ def database_url(value: str) -> str:
     """
     if value.startswith("sqlite://"):
         return "sqlite+pysqlite://" + value.removeprefix("sqlite://")
+    for plain in ("postgresql://", "postgres://"):
+        if value.startswith(plain):
+            return "postgresql+asyncpg://" + value.removeprefix(plain)
     if "://" in value:
         return value
     if value == ":memory:":
@@ -160,8 +181,13 @@ class Store:
         """A connection that sees what is committed; never write through it."""
         raise NotImplementedError
 
-    def write(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
+    def write(
+        self, *, exclusive: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[Connection]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        `exclusive` (a reset, a seed, a migration): no other write runs alongside
+        it, in any process. SQLite's writes are all exclusive already."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -169,7 +195,9 @@ class Store:
 
     async def migrate(self) -> None:
         """Create every table that is missing. Safe when two processes start at once."""
-        async with self.write() as conn:
+        # Exclusive: PostgreSQL's CREATE ... IF NOT EXISTS is not safe against a
+        # concurrent CREATE of the same table (a duplicate key in its catalog).
+        async with self.write(exclusive=True) as conn:
             for table in metadata.sorted_tables:
                 await conn.execute(CreateTable(table, if_not_exists=True))
                 for index in table.indexes:
@@ -226,6 +254,8 @@ class Store:
             if key not in self._statements:
                 self._statements[key] = delete(table)
             await conn.execute(self._statements[key])
+            if self.dialect == "postgresql":
+                await postgres.restart_identities(conn, table)
 
 
 class InlineSqliteStore(Store):
@@ -267,7 +297,7 @@ class InlineSqliteStore(Store):
         return self._reading
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:
+    async def write(self, *, exclusive: bool = False) -> AsyncIterator[Connection]:
         async with self._job_lock:
             if self._batch is None:
                 await self._when_free("BEGIN IMMEDIATE")
@@ -357,6 +387,8 @@ class AsyncEngineStore(Store):
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        elif self.dialect == "postgresql":
+            event.listen(self.engine.sync_engine, "connect", postgres.text_codecs)
         self._in_memory = in_memory
         # SQLite takes one writer at a time: queueing our own writers here keeps
         # them out of SQLite's sleeping busy handler (and, in memory, keeps two
@@ -373,12 +405,14 @@ class AsyncEngineStore(Store):
                 yield conn
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:
+    async def write(self, *, exclusive: bool = False) -> AsyncIterator[Connection]:
         if self._lock is not None:
             async with self._lock, self.engine.begin() as conn:
                 yield conn
         else:
             async with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    await postgres.write_lock(conn, exclusive)
                 yield conn
 
     async def close(self) -> None:

@@ -86,7 +86,7 @@ class World:
             await store.migrate()
             # A restart keeps the state it finds and merges the fixture files
             # in; only a reset makes the state exactly the fixtures.
-            async with store.write() as conn:
+            async with store.write(exclusive=True) as conn:
                 await Clock.ensure_row(conn, store)
                 for vendor in world.vendors:
                     await vendor.seed(conn, store, fixtures[vendor.id])
@@ -102,7 +102,7 @@ class World:
     async def reset(self) -> None:
         """State exactly as the fixtures describe it: the real clock, no faults, no fixtures
         added at run time, an empty journal."""
-        async with self.store.write() as conn:
+        async with self.store.write(exclusive=True) as conn:
             for vendor in self.vendors:
                 await self.store.clear(conn, vendor.tables)
             await self.store.clear(conn, [faults, added_fixtures])

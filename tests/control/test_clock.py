@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 
 def instant(reading: dict[str, Any]) -> float:
@@ -87,8 +86,7 @@ async def test_not_json_and_not_finite(client: httpx.AsyncClient) -> None:
     assert nan.json() == {"error": "body holds NaN or Infinity, which is not JSON"}
 
 
-def test_two_processes_share_one_clock(tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
+def test_two_processes_share_one_clock(database: str) -> None:
     with (
         EmulatorProcess(database, fixtures=FIXTURES) as first,
         EmulatorProcess(database, fixtures=FIXTURES) as second,

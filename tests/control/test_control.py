@@ -11,21 +11,24 @@ from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES, in_process, make_settings
 from tests.vendors.uneeq.conftest import DEMO, TOKEN_PATH, token_request
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 
 async def issue(client: httpx.AsyncClient, secret: str = DEMO["secret"]) -> httpx.Response:
     return await client.post(TOKEN_PATH, **token_request({**DEMO, "secret": secret}))
 
 
-async def test_health(client: httpx.AsyncClient) -> None:
+async def test_health(client: httpx.AsyncClient, database: str, database_kind: str) -> None:
     response = await client.get("/_emulator/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
     assert "uneeq" in body["vendors"]
     assert body["fixtures"]["files"]["uneeq"] == "uneeq.toml"
-    assert body["database"].startswith("sqlite+pysqlite:///")
+    if database_kind == "sqlite":
+        assert body["database"].startswith("sqlite+pysqlite:///")
+    else:  # the URL without its user (and password)
+        assert body["database"] == database.replace("postgres@", "")
 
 
 async def test_reset_restores_fixtures_clock_and_journal(client: httpx.AsyncClient) -> None:
@@ -111,8 +114,8 @@ async def test_journal_filter_refusals(
     assert response.status_code == 400 and response.json() == {"error": message}
 
 
-async def test_journal_is_bounded(tmp_path: Path) -> None:
-    async for client in in_process(make_settings(tmp_path, journal_size=5)):
+async def test_journal_is_bounded(tmp_path: Path, database: str) -> None:
+    async for client in in_process(make_settings(tmp_path, database=database, journal_size=5)):
         for _ in range(8):
             await client.get("/uneeq/nowhere")
         entries = (await client.get("/_emulator/requests")).json()["requests"]
@@ -137,8 +140,7 @@ async def test_unknown_control_route(client: httpx.AsyncClient) -> None:
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
 
 
-def test_a_reset_through_one_process_empties_every_journal(tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
+def test_a_reset_through_one_process_empties_every_journal(database: str) -> None:
     with (
         EmulatorProcess(database, fixtures=FIXTURES) as first,
         EmulatorProcess(database, fixtures=FIXTURES) as second,

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import in_process, last_request, make_settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 NOW_ISO = "2030-03-17T17:46:40Z"
 # One route of each vendor, and a request to it (the fault acts before the endpoint,
@@ -161,8 +161,10 @@ def test_a_dropped_connection_is_seen_as_closed(live: httpx.Client, vendor: str)
     assert live.request(method, path).status_code < 500  # the next one is answered
 
 
-async def test_faults_are_shared_by_every_process_on_one_database(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+async def test_faults_are_shared_by_every_process_on_one_database(
+    tmp_path: Path, database: str
+) -> None:
+    settings = make_settings(tmp_path, database=database)
     first, second = in_process(settings), in_process(settings)
     one, two = await anext(first), await anext(second)
     await fault(one, vendor="uneeq", route="token", status=500, times=3)

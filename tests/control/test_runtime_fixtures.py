@@ -12,7 +12,7 @@ from emulator.testing import uneeq_request_jwt, unifize_assertion
 from emulator.testing.clients import unifize_demo_private_key
 from tests.conftest import in_process, make_settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 UNEEQ_TOKEN = "/uneeq/api/v1/clients/access/tokens"
 
@@ -194,8 +194,10 @@ async def test_a_widget_addition_leaves_the_files_lifetimes_alone(
     assert settings["session_ttl_seconds"] == 900
 
 
-async def test_additions_are_seen_by_every_process_and_survive_a_restart(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+async def test_additions_are_seen_by_every_process_and_survive_a_restart(
+    tmp_path: Path, database: str
+) -> None:
+    settings = make_settings(tmp_path, database=database)
     secret = "shared-secret-TEST-ONLY-0123456789"
     async for one in in_process(settings):
         async for two in in_process(settings):

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -358,12 +359,26 @@ def test_compose_default_leaves_the_token_unset() -> None:
 
 
 def install_step(image: dockerfile.Dockerfile) -> tuple[str, str]:
-    """The RUN's pip install source and its `python -c` code that fills EMULATOR_FIXTURES."""
+    """The RUN's pip install source (without its extras) and its `python -c` code that
+    fills EMULATOR_FIXTURES."""
+    source, _extras, code = install_parts(image)
+    return source, code
+
+
+def install_parts(image: dockerfile.Dockerfile) -> tuple[str, set[str], str]:
     run = next(ins.arguments for ins in image.all("RUN") if "pip install" in ins.arguments)
     steps = [shlex.split(step) for step in run.split("&&")]
     pip = next(words for words in steps if words[:2] == ["pip", "install"])
     code = next(words[2] for words in steps if words[:2] == ["python", "-c"])
-    return pip[-1], code
+    source, _, extras = pip[-1].partition("[")
+    return source, {e.strip() for e in extras.rstrip("]").split(",") if e.strip()}, code
+
+
+def test_the_image_installs_the_postgres_extra(image: dockerfile.Dockerfile) -> None:
+    _source, extras, _code = install_parts(image)
+    assert extras == {"postgres"}
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert [d.split(">")[0] for d in project["optional-dependencies"]["postgres"]] == ["asyncpg"]
 
 
 def test_the_image_install_packs_fixtures_dashboard_and_healthcheck(

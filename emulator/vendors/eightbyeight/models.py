@@ -8,7 +8,7 @@ from pydantic import Field
 from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table
 
 from emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
-from emulator.core.store import metadata
+from emulator.core.store import AutoId, metadata
 
 # A room is valid 15 minutes (eightbyeight.txt); tokens live as long.
 DEFAULT_ROOM_TTL_SECONDS = 900
@@ -86,7 +86,7 @@ rooms = Table(
     "eightbyeight_rooms",
     metadata,
     # Creation order, for newest-first call logs and their cursors.
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", AutoId, primary_key=True, autoincrement=True),
     Column("id", String, nullable=False, unique=True),
     Column("api_key", String, ForeignKey("eightbyeight_api_keys.key"), nullable=False),
     Column("token_jti", String, ForeignKey("eightbyeight_tokens.jti"), nullable=False),

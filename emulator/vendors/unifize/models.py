@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text
 
 from emulator.core.fixtures import (
     FixtureModel,
@@ -107,19 +107,21 @@ class UnifizeFixtures(FixtureModel):
         return found
 
 
+# Ids are 64-bit (fixtures and requests may give up to 2**63 - 1): BigInteger, as
+# PostgreSQL's INTEGER is 32-bit.
 orgs = Table(
     "unifize_orgs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String, nullable=False),
 )
 
 apps = Table(
     "unifize_apps",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String, nullable=True),
-    Column("org_id", Integer, ForeignKey("unifize_orgs.id"), nullable=False),
+    Column("org_id", BigInteger, ForeignKey("unifize_orgs.id"), nullable=False),
     Column("bot_uid", String, nullable=False),
     Column("public_keys", Text, nullable=False),  # JSON list of PEM texts
     Column("permissions", Text, nullable=False),  # JSON list
@@ -131,8 +133,8 @@ access_tokens = Table(
     "unifize_access_tokens",
     metadata,
     Column("jti", String, primary_key=True),
-    Column("app_id", Integer, ForeignKey("unifize_apps.id"), nullable=False),
-    Column("org_id", Integer, nullable=False),
+    Column("app_id", BigInteger, ForeignKey("unifize_apps.id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("issued_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
@@ -140,8 +142,8 @@ access_tokens = Table(
 chatrooms = Table(
     "unifize_chatrooms",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("org_id", Integer, ForeignKey("unifize_orgs.id"), nullable=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("org_id", BigInteger, ForeignKey("unifize_orgs.id"), nullable=False),
     Column("record", Text, nullable=False),  # the chatroom as the API shows it, JSON
 )
 

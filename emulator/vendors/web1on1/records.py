@@ -117,9 +117,11 @@ async def list_records(world: World, caller: Caller, kind: str, query: ListQuery
         found = [
             json.loads(text)
             for text in await conn.scalars(
-                select(records.c.record).where(
-                    records.c.kind == kind, records.c.organization == caller.organization
-                )
+                select(records.c.record)
+                .where(records.c.kind == kind, records.c.organization == caller.organization)
+                # Records equal in every sort field stay in `_id` order, on any database
+                # (without it, in the order the database happens to read them).
+                .order_by(records.c.id)
             )
         ]
     ordered = _sorted(found, query.sort)

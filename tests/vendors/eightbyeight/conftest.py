@@ -30,9 +30,9 @@ ERROR_FIELDS = {"code", "message", "errorId", "timestamp"}
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The default fixtures on a fresh SQLite file, clock frozen at NOW."""
-    async for c in in_process(make_settings(tmp_path)):
+async def client(tmp_path: Path, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The default fixtures on a fresh store, clock frozen at NOW."""
+    async for c in in_process(make_settings(tmp_path, database=database)):
         await freeze(c)
         yield c
 

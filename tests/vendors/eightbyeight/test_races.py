@@ -21,7 +21,7 @@ from tests.vendors.eightbyeight.conftest import (
     state,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 ATTEMPTS = 30
 
@@ -61,8 +61,7 @@ def _client(url: str) -> httpx.AsyncClient:
     )
 
 
-async def test_two_server_processes_on_one_sqlite_file(tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
+async def test_two_server_processes_on_one_database(tmp_path: Path, database: str) -> None:
     with (
         EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "a.log") as first,
         EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "b.log") as second,

@@ -1,4 +1,5 @@
-"""Single use under concurrency: one winner among 50, in one process and across two."""
+"""Single use under concurrency: one winner among 50, in one process and across two
+(on one SQLite file, and on one PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 ATTEMPTS = 50
 
@@ -45,8 +46,8 @@ def _client(url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
 
 
-async def test_one_server_process(server: EmulatorProcess) -> None:
-    async with _client(server.url) as http:
+async def test_one_server_process(live_server: EmulatorProcess) -> None:
+    async with _client(live_server.url) as http:
         await http.post("/_emulator/reset")
         token = await issue(http)
         outcomes = await redeem_concurrently([http], token)
@@ -54,8 +55,7 @@ async def test_one_server_process(server: EmulatorProcess) -> None:
     assert_exactly_one_session(sessions, outcomes)
 
 
-async def test_two_server_processes_on_one_sqlite_file(tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
+async def test_two_server_processes_on_one_database(tmp_path: Path, database: str) -> None:
     with (
         EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "a.log") as first,
         EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / "b.log") as second,

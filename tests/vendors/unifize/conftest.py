@@ -39,10 +39,13 @@ def app_toml(app_id: int, *public_pems: str, permissions: str = '["chatroom:read
 
 
 @pytest.fixture
-async def client(tmp_path: Path, other_key: RSAKey) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    tmp_path: Path, database: str, other_key: RSAKey
+) -> AsyncIterator[httpx.AsyncClient]:
     """The default fixtures plus app 103 with `other_key`, clock frozen at NOW."""
     directory = fixture_dir_with(tmp_path, app_toml(103, other_key.as_pem().decode()))
-    async for c in in_process(make_settings(tmp_path, fixtures_dir=directory)):
+    settings = make_settings(tmp_path, database=database, fixtures_dir=directory)
+    async for c in in_process(settings):
         await c.post("/_emulator/clock", json={"freeze": True})
         await c.post("/_emulator/clock", json={"set": NOW_ISO})
         yield c

@@ -69,9 +69,10 @@ async def frozen(client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(tmp_path: Path, database: str) -> AsyncIterator[httpx.AsyncClient]:
     """The default fixtures without the rate limit (its own tests turn it on), clock frozen."""
-    settings = make_settings(tmp_path, fixtures_dir=fixture_dir(tmp_path, rate_limit_per_second=0))
+    directory = fixture_dir(tmp_path, rate_limit_per_second=0)
+    settings = make_settings(tmp_path, database=database, fixtures_dir=directory)
     async for c in in_process(settings):
         yield await frozen(c)
 

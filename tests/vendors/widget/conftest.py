@@ -52,9 +52,9 @@ def payload(jwt: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(tmp_path: Path, database: str) -> AsyncIterator[httpx.AsyncClient]:
     """The default fixtures in-process, clock frozen at NOW."""
-    async for c in in_process(make_settings(tmp_path)):
+    async for c in in_process(make_settings(tmp_path, database=database)):
         await c.post("/_emulator/clock", json={"freeze": True})
         await c.post("/_emulator/clock", json={"set": NOW_ISO})
         yield c
