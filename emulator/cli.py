@@ -42,7 +42,7 @@ def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--database",
-        help="SQLite file, ':memory:', or a SQLAlchemy async URL "
+        help="SQLite file, ':memory:', or a database URL (sqlite:///..., postgresql://...) "
         "(default: emulator.sqlite3 in $EMULATOR_DATA_DIR or ~/.local/share/token-emulator)",
     )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
