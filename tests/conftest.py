@@ -25,6 +25,9 @@ from tests.postgres.server import PostgresServer, find_bin_dir, unavailable
 
 FIXTURES = default_fixtures_dir()
 DATABASES = ("sqlite", "postgresql")
+# Also selectable with --database-kind, not part of each_database's pair: a SQLite
+# file through the async engine (aiosqlite), the path an explicit URL takes.
+KINDS = (*DATABASES, "aiosqlite")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -73,7 +76,7 @@ def anyio_backend() -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--database-kind",
-        choices=DATABASES,
+        choices=KINDS,
         default="sqlite",
         help="the database of every test's fresh store (each_database tests run on both)",
     )
@@ -134,6 +137,9 @@ def database(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest)
     if database_kind == "sqlite":
         yield str(tmp_path / "emulator.sqlite3")
         return
+    if database_kind == "aiosqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'emulator.sqlite3'}"
+        return
     postgres: PostgresServer = request.getfixturevalue("postgres")
     with postgres.database(template=request.getfixturevalue("postgres_schema")) as url:
         yield url
@@ -181,6 +187,16 @@ def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator
     process = EmulatorProcess(
         directory / "emulator.sqlite3", fixtures=FIXTURES, log_path=directory / "server.log"
     )
+    with process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def aiosqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """One real `serve` process on a SQLite file through the async engine, for the session."""
+    directory = tmp_path_factory.mktemp("server")
+    url = f"sqlite+aiosqlite:///{directory / 'emulator.sqlite3'}"
+    process = EmulatorProcess(url, fixtures=FIXTURES, log_path=directory / "server.log")
     with process:
         yield process
 

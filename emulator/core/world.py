@@ -46,6 +46,9 @@ _REQUEST_READING = select(
 
 
 MAX_REMEMBERED_ROWS = 4096
+# A lookup by a longer value (an unknown id in a 15 KiB header) is read each time:
+# remembering it would make the bound 4096 of whatever size a caller sends.
+MAX_REMEMBERED_KEY_CHARS = 512
 
 
 @dataclass
@@ -142,7 +145,7 @@ class World:
             self._fixture_rows_stamp = stamp
         async with self.store.read() as conn:
             row = (await conn.execute(statement, parameters)).one_or_none()
-        if stamp is not None:
+        if stamp is not None and _short(parameters):
             if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
                 self._fixture_rows.clear()  # bounded: unknown keys are remembered too
             self._fixture_rows[key] = row
@@ -157,6 +160,10 @@ class World:
 
     async def close(self) -> None:
         await self.store.close()
+
+
+def _short(parameters: dict[str, Any]) -> bool:
+    return all(len(str(value)) <= MAX_REMEMBERED_KEY_CHARS for value in parameters.values())
 
 
 def world_of(request: Request) -> World:
