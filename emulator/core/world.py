@@ -64,10 +64,12 @@ class World:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     _by_id: dict[str, Vendor] = field(default_factory=dict)
     _generation: int = 0  # the last reset this process has seen
-    _reading_row: Any = None  # the clock row and armed faults, as last read
-    _reading_stamp: tuple[int, int] | None = None
+    # What this process remembers while the store's change stamp holds (None: the
+    # store cannot tell, so nothing is remembered): the clock row with the armed
+    # faults, and rows of fixture-only tables.
+    _stamp: tuple[int, int] | None = None
+    _reading_row: Any = None
     _fixture_rows: dict[Any, Any] = field(default_factory=dict)
-    _fixture_rows_stamp: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -119,33 +121,35 @@ class World:
         """The clock for a vendor request, and how many faults are armed; catches up
         with resets made elsewhere.
 
-        The row is read again only when the store says something may have
-        changed it; "now" is always computed afresh from it."""
+        Asks the store once per request whether anything this process remembers
+        may have changed (the clock row, fixture rows); "now" is always computed
+        afresh from the row."""
         stamp = self.store.change_stamp()
+        if stamp is None or stamp != self._stamp:
+            self._stamp = stamp
+            self._reading_row = None
+            self._fixture_rows.clear()
         row = self._reading_row
-        if row is None or stamp is None or stamp != self._reading_stamp:
+        if row is None:
             async with self.store.read() as conn:
                 row = (await conn.execute(_REQUEST_READING)).one()
-            self._reading_row, self._reading_stamp = row, stamp
+            if stamp is not None:
+                self._reading_row = row
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
 
     async def fixture_row(self, statement: Executable, **parameters: Any) -> Any:
-        """One row (or None) of a table only fixtures fill, remembered while the store
-        says nothing changed: the lookups every token request makes (a workspace, an
-        app, a key) cost a dictionary read instead of a statement."""
-        stamp = self.store.change_stamp()
+        """One row (or None) of a table only fixtures fill, remembered until the
+        request_reading of a later request sees a change: the lookups every token
+        request makes (a workspace, an app, a key) cost a dictionary read instead of
+        a statement."""
         key = (statement, tuple(sorted(parameters.items())))
-        if stamp is not None and stamp == self._fixture_rows_stamp:
-            if key in self._fixture_rows:
-                return self._fixture_rows[key]
-        else:
-            self._fixture_rows.clear()
-            self._fixture_rows_stamp = stamp
+        if key in self._fixture_rows:
+            return self._fixture_rows[key]
         async with self.store.read() as conn:
             row = (await conn.execute(statement, parameters)).one_or_none()
-        if stamp is not None and _short(parameters):
+        if self._stamp is not None and _short(parameters):
             if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
                 self._fixture_rows.clear()  # bounded: unknown keys are remembered too
             self._fixture_rows[key] = row
