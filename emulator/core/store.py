@@ -44,6 +44,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from emulator.core import postgres
+from emulator.core.prepared import prepare
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -119,19 +120,57 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     )
 
 
-class _Inline:
-    """A synchronous connection behind the async interface; each call runs at once."""
+# Statements seen once, remembered until the second sighting prepares them; a
+# statement built per call is never seen twice, so this is bounded and cleared.
+MAX_SIGHTINGS = 1024
+_UNPREPARABLE = object()
+_NO_PARAMETERS: dict[str, Any] = {}
 
-    __slots__ = ("_sync",)
+
+class _Inline:
+    """A synchronous connection behind the async interface; each call runs at once.
+
+    A statement object executed a second time with the same parameter names
+    is prepared (core/prepared.py) and from then on runs on the driver."""
+
+    __slots__ = ("_plans", "_raw", "_sightings", "_sync")
 
     def __init__(self, sync: SyncConnection) -> None:
         self._sync = sync
+        self._raw: sqlite3.Connection = sync.connection.dbapi_connection  # type: ignore[assignment]
+        self._plans: dict[tuple[Any, tuple[str, ...]], Any] = {}
+        self._sightings: dict[tuple[Any, tuple[str, ...]], tuple[str, ...] | None] = {}
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+        if parameters is None:
+            parameters = _NO_PARAMETERS
+        elif type(parameters) is not dict:
+            return self._sync.execute(statement, parameters)  # many rows: SQLAlchemy's way
+        key = (statement, tuple(parameters))
+        plan = self._plans.get(key)
+        if plan is not None and plan is not _UNPREPARABLE:
+            return plan.run(self._raw, parameters)
         # Not buffered (buffering cost more than the statement): every caller
         # reads its rows before it next awaits, and a result read to its end,
         # or dropped, resets its SQLite statement at once.
-        return self._sync.execute(statement, parameters)
+        result = self._sync.execute(statement, parameters or None)
+        if plan is None:
+            self._sighted(key, tuple(result.keys()) if result.returns_rows else None)
+        return result
+
+    def _sighted(self, key: tuple[Any, tuple[str, ...]], row_keys: tuple[str, ...] | None) -> None:
+        if key not in self._sightings:
+            if len(self._sightings) >= MAX_SIGHTINGS:
+                self._sightings.clear()
+            self._sightings[key] = row_keys
+            return
+        if self._sightings.pop(key) != row_keys:
+            return  # not the same rows twice: leave it to SQLAlchemy
+        statement, names = key
+        plan = prepare(statement, names, row_keys, self._sync.dialect)
+        if len(self._plans) >= MAX_SIGHTINGS:
+            self._plans.clear()  # a statement built per call and run twice in it
+        self._plans[key] = plan if plan is not None else _UNPREPARABLE
 
     async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
         return (await self.execute(statement, parameters)).scalars()
