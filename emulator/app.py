@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Mount
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.control.admin import AdminTokenMiddleware
 from emulator.control.routes import ROUTES as CONTROL_ROUTES
@@ -46,6 +46,34 @@ def _renderer_for(request: Request) -> ErrorRenderer:
     return _renderer_for_scope(request.scope)
 
 
+class VendorDispatch:
+    """Innermost of the app's middleware: a vendor request goes straight to the vendor
+    mount its path names (by its first two segments, then its first: UneeQ's
+    `/uneeq/eu` before `/uneeq`), instead of through the app-wide exception layer and
+    a match against every vendor's routes; each mount renders its own refusals
+    (core/mounts.py). A path no mount takes goes on to Starlette's router, which
+    answers it as before."""
+
+    def __init__(self, app: ASGIApp, mounts: Sequence[Mount]) -> None:
+        self.app = app
+        self.by_prefix = {mount.path: mount for mount in mounts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get(VENDOR_KEY):
+            segments = scope["path"].split("/", 3)
+            mount = self.by_prefix.get("/".join(segments[:3])) or self.by_prefix.get(
+                "/".join(segments[:2])
+            )
+            if mount is not None:
+                match, child_scope = mount.matches(scope)
+                if match is Match.FULL:
+                    scope["route"] = mount
+                    scope.update(child_scope)
+                    await mount.handle(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 class EmulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The server's own `send`, before any middleware wraps it: a dropped-connection
@@ -74,11 +102,14 @@ def create_app(
         if extra:
             control.append(Mount(f"/{vendor.id}", routes=extra))
     admin = Middleware(AdminTokenMiddleware, token=settings.admin_token)
-    routes = [Mount("/_emulator", routes=control, middleware=[admin])]
+    routes: list[BaseRoute] = [Mount("/_emulator", routes=control, middleware=[admin])]
+    vendor_mounts: list[Mount] = []
     for vendor in chosen:
         for mount in vendor.mounts():
             gate_routes(mount, vendor)  # injected faults act on each route
             routes.append(mount)
+            if isinstance(mount, Mount):
+                vendor_mounts.append(mount)
     return EmulatorApp(
         routes=routes,
         middleware=[
@@ -89,6 +120,7 @@ def create_app(
                 max_body_bytes=settings.max_body_bytes,
                 renderer_for=_renderer_for_scope,
             ),
+            Middleware(VendorDispatch, mounts=vendor_mounts),
         ],
         exception_handlers={
             EmulatorError: handle_emulator_error,

@@ -6,6 +6,8 @@ imports nothing heavier than the settings, so its start-up stays a bare one.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -29,8 +31,47 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes the lines logged in one turn of the event loop with one write.
+
+    Every vendor request logs a line; writing and flushing each on its own cost
+    a system call per request (about a tenth of a token request's server time).
+    Lines wait at most until the loop's next turn; outside a running loop they
+    are written at once, and logging's shutdown flushes what is left."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[str] = []
+        self._flush_due = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._lines.append(line)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        if not self._flush_due:
+            self._flush_due = True
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self.lock or contextlib.nullcontext():
+            lines, self._lines = self._lines, []
+            self._flush_due = False
+            if lines and self.stream is not None:
+                self.stream.write("".join(lines))
+                self.stream.flush()
+
+
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[TurnBufferedHandler()],
     )

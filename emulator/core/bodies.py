@@ -8,6 +8,7 @@ database or rendered back as JSON, so they are refused at the door.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 
@@ -36,6 +37,19 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
+def _check_plain(value: Any, what: str) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise BodyProblem(f"{what} is nested more than {MAX_DEPTH} levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise BodyProblem(f"{what} holds NaN or Infinity")
+
+
 def ensure_storable(value: Any, what: str = "JSON") -> None:
     """Refuse values the store or a JSON response could not take back."""
     if _too_deep(value):
@@ -59,8 +73,21 @@ def parse_json(raw: bytes | str, what: str = "body") -> Any:
         raise BodyProblem(f"{what} is nested too deeply") from None
     except ValueError:
         raise BodyProblem(f"{what} is not JSON") from None
-    ensure_storable(value, what)
+    if _plain(raw):
+        # ASCII text without a \u escape cannot hold a lone surrogate, and NaN was
+        # refused while parsing: only the depth and a number too large for a float
+        # (1e999 reads as Infinity) are left to check, in one walk instead of a round
+        # trip through json.dumps (a tenth of a redemption).
+        _check_plain(value, what)
+    else:
+        ensure_storable(value, what)
     return value
+
+
+def _plain(raw: bytes | str) -> bool:
+    if isinstance(raw, bytes):
+        return raw.isascii() and b"\\u" not in raw
+    return raw.isascii() and "\\u" not in raw
 
 
 def parse_json_object(raw: bytes | str, what: str = "body") -> dict[str, Any]:

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY
+from emulator.core.mounts import endpoint_app
 from emulator.core.store import AutoId, metadata
 
 if TYPE_CHECKING:
@@ -203,7 +204,8 @@ async def _drop(scope: Scope) -> None:
 
 
 def gate_routes(app: Any, vendor: Vendor) -> None:
-    """Put a FaultGate in front of every named route under `app` (once, at mount time)."""
+    """Put a FaultGate in front of every named route under `app` (once, at mount time),
+    and behind it the route's handler called directly (core/mounts.py)."""
     if isinstance(app, Mount):
         app = app.app
     while not hasattr(app, "routes") and hasattr(app, "app"):
@@ -211,7 +213,7 @@ def gate_routes(app: Any, vendor: Vendor) -> None:
     for route in getattr(app, "routes", []):
         # Mounts may share a router (UneeQ's regions): gate each route once.
         if isinstance(route, Route) and route.name and not isinstance(route.app, FaultGate):
-            route.app = FaultGate(route.app, vendor, route.name)
+            route.app = FaultGate(endpoint_app(route), vendor, route.name)
         elif isinstance(route, Mount):
             gate_routes(route.app, vendor)
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,8 +29,9 @@ QUIET_CONTROL_METHODS = frozenset({"GET", "HEAD"})
 log = logging.getLogger("emulator.requests")
 
 
-@dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):
+    # A NamedTuple: one is made for every request, and a frozen dataclass costs
+    # several times more to make.
     time: float
     vendor: str | None
     route: str | None
@@ -42,7 +42,7 @@ class JournalEntry:
     fault: int | None = None  # the injected fault that forced this answer
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "time": isoformat(self.time), "forced": self.fault is not None}
+        return {**self._asdict(), "time": isoformat(self.time), "forced": self.fault is not None}
 
 
 _STATUS_FILTER = re.compile(r"[1-5]([0-9]{2}|xx)", re.IGNORECASE)

@@ -3,17 +3,25 @@
 Refusals are rendered inside the mount, so that the CORS middleware around
 them adds its headers to every answer, 404 and 405 included; a browser then
 sees the vendor's status instead of an opaque network error.
+
+Every layer a request passes costs it a call on the way in and, for layers
+that watch the answer, one per message on the way out; a token request is a
+few hundred microseconds, so a mount is kept to the layers it needs: CORS
+where browsers call, one `VendorShell` that renders refusals, the vendor's
+router, and per route the fault gate and a plain call of the handler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.routing import Mount
-from starlette.types import ASGIApp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.core.errors import (
     REASON_HEADER,
@@ -36,6 +44,49 @@ def permissive_cors(app: ASGIApp, expose: Sequence[str] = ()) -> ASGIApp:
     )
 
 
+class VendorShell:
+    """Renders a vendor's refusals in its own shape: EmulatorError from its handlers,
+    and the router's 404 and 405 (Starlette's ExceptionMiddleware did this, with a
+    wrapper around every message sent; nothing here raises once an answer started)."""
+
+    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.render_http_exception = http_exception_handler(lambda _request: render_error)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except EmulatorError as error:
+            response = await handle_emulator_error(Request(scope, receive), error)
+        except HTTPException as error:
+            response = self.render_http_exception(Request(scope, receive), error)
+        else:
+            return
+        await response(scope, receive, send)
+
+
+class Endpoint:
+    """A route's handler called as Starlette's `request_response` would, without its
+    exception wrapper: a refusal goes up to the VendorShell, which renders it alike."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+def endpoint_app(route: Route) -> ASGIApp:
+    """What runs a vendor route: its async handler called directly; anything else
+    (a sync function, an ASGI app) as Starlette set it up."""
+    if inspect.iscoroutinefunction(route.endpoint):
+        return Endpoint(route.endpoint)
+    return route.app
+
+
 def vendor_mount(
     prefix: str,
     app: ASGIApp,
@@ -44,13 +95,7 @@ def vendor_mount(
     cors_expose: Sequence[str] | None = None,
 ) -> Mount:
     """Mount `app` at `prefix`; `cors_expose` (even empty) turns permissive CORS on."""
-    handled: ASGIApp = ExceptionMiddleware(
-        app,
-        handlers={
-            EmulatorError: handle_emulator_error,
-            HTTPException: http_exception_handler(lambda _request: render_error),
-        },
-    )
+    handled: ASGIApp = VendorShell(app, render_error)
     if cors_expose is not None:
         handled = permissive_cors(handled, cors_expose)
     return Mount(prefix, app=handled)
