@@ -97,3 +97,27 @@ def test_a_database_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
     assert done.stderr == (
         f"token-emulator: cannot create the database directory {not_a_directory}: File exists\n"
     )
+
+
+def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> None:
+    """Lines are buffered for one turn of the event loop (serving.TurnBufferedHandler):
+    each is in the log soon after its answer, not only when the server stops."""
+    log = tmp_path / "serve.log"
+    process = EmulatorProcess(":memory:", fixtures=FIXTURES, log_path=log).start()
+    try:
+        with httpx.Client(base_url=process.url) as client:
+            for index in range(5):
+                assert client.get(f"/uneeq/nothing-{index}").status_code == 404
+        # Wire time: the server writes the line after the answer has left.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and log.read_text().count("-> 404") < 5:
+            time.sleep(0.02)
+        lines = log.read_text().splitlines()
+        written = [line.split(": ", 1)[1] for line in lines if "-> 404" in line]
+        assert written == [
+            f"- GET /uneeq/nothing-{index} -> 404 (no route for GET /uneeq/nothing-{index})"
+            for index in range(5)
+        ]
+        assert process.process is not None and process.process.poll() is None  # still serving
+    finally:
+        process.stop()
