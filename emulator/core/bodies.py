@@ -50,8 +50,16 @@ def _check_plain(value: Any, what: str) -> None:
             raise BodyProblem(f"{what} holds NaN or Infinity")
 
 
-def ensure_storable(value: Any, what: str = "JSON") -> None:
-    """Refuse values the store or a JSON response could not take back."""
+def ensure_storable(value: Any, what: str = "JSON", source: bytes | str | None = None) -> None:
+    """Refuse values the store or a JSON response could not take back; `source`, the
+    JSON text `value` was read from, if there is one."""
+    if source is not None and _plain(source):
+        # ASCII text without a \u escape cannot hold a lone surrogate: the depth and
+        # the numbers that are not finite (NaN; 1e999 reads as Infinity) are left to
+        # check, in one walk instead of a round trip through json.dumps (a tenth of a
+        # redemption).
+        _check_plain(value, what)
+        return
     if _too_deep(value):
         raise BodyProblem(f"{what} is nested more than {MAX_DEPTH} levels deep")
     try:
@@ -73,14 +81,7 @@ def parse_json(raw: bytes | str, what: str = "body") -> Any:
         raise BodyProblem(f"{what} is nested too deeply") from None
     except ValueError:
         raise BodyProblem(f"{what} is not JSON") from None
-    if _plain(raw):
-        # ASCII text without a \u escape cannot hold a lone surrogate, and NaN was
-        # refused while parsing: only the depth and a number too large for a float
-        # (1e999 reads as Infinity) are left to check, in one walk instead of a round
-        # trip through json.dumps (a tenth of a redemption).
-        _check_plain(value, what)
-    else:
-        ensure_storable(value, what)
+    ensure_storable(value, what, raw)
     return value
 
 

@@ -163,19 +163,20 @@ def verify_hmac_signature(
 def verify_hmac(compact: str, secret: str | bytes, algorithm: str = "HS256") -> Verified:
     """Check structure, algorithm and signature; claims are the caller's to check."""
     signed = verify_hmac_signature(compact, secret, algorithm)
-    return _verified(signed.header, _claims(signed.payload))
+    return _verified(signed.header, signed.payload)
 
 
 def _claims(payload: bytes) -> Any:
     return _strict_json(payload, "JWT payload")
 
 
-def _verified(header: Mapping[str, Any], claims: Any) -> Verified:
+def _verified(header: Mapping[str, Any], payload: bytes) -> Verified:
+    claims = _claims(payload)
     if not isinstance(claims, dict):
         raise TokenProblem("malformed", "JWT payload is not a JSON object")
     try:
         # Claims end up in the store and in JSON answers: refuse what cannot.
-        ensure_storable(claims, "JWT payload")
+        ensure_storable(claims, "JWT payload", payload)
     except BodyProblem as problem:
         raise TokenProblem("malformed", str(problem)) from None
     return Verified(header=dict(header), claims=dict(claims))
@@ -187,7 +188,7 @@ def read_unverified(compact: str) -> Verified:
     Nothing read here is trusted: the caller verifies the signature next.
     """
     extracted = _extract(compact)
-    return _verified(extracted.protected, _claims(extracted.payload))
+    return _verified(extracted.protected, extracted.payload or b"")
 
 
 @functools.lru_cache(maxsize=256)
@@ -223,7 +224,7 @@ def verify_rsa_signature(
 def verify_rsa(compact: str, public_pems: Sequence[str], algorithm: str = "RS256") -> Verified:
     """Verify with the first of `public_pems` that matches; claims are the caller's to check."""
     signed = verify_rsa_signature(compact, public_pems, algorithm)
-    return _verified(signed.header, _claims(signed.payload))
+    return _verified(signed.header, signed.payload)
 
 
 def sign_rsa(
