@@ -72,9 +72,22 @@ def ensure_storable(value: Any, what: str = "JSON", source: bytes | str | None =
         raise BodyProblem(f"{what} is nested too deeply") from None
 
 
+# Built once: json.loads with any option builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def _loads(raw: bytes | str) -> Any:
+    """json.loads(raw, parse_constant=_no_constants), with the decoder built once."""
+    if isinstance(raw, bytes):
+        raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    elif raw.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+    return _DECODER.decode(raw)
+
+
 def parse_json(raw: bytes | str, what: str = "body") -> Any:
     try:
-        value = json.loads(raw, parse_constant=_no_constants)
+        value = _loads(raw)
     except BodyProblem:
         raise BodyProblem(f"{what} holds NaN or Infinity, which is not JSON") from None
     except RecursionError:

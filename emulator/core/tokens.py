@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import secrets
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from joserfc.util import urlsafe_b64decode
 
 from emulator.core.bodies import BodyProblem, ensure_storable
+from emulator.core.randomness import random_token
 
 # How far in the future `iat` and `nbf` may be before a token is refused:
 # room for a client clock running a little fast. `exp` gets no leeway.
@@ -57,7 +57,7 @@ class Verified:
 
 def opaque_token(nbytes: int = 32) -> str:
     """A random URL-safe token for single-use and refresh tokens."""
-    return secrets.token_urlsafe(nbytes)
+    return random_token(nbytes)
 
 
 @functools.lru_cache(maxsize=256)

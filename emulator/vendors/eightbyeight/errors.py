@@ -10,12 +10,12 @@ are the emulator's, one per status, listed in the README. The browser routes
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from starlette.responses import JSONResponse, Response
 
 from emulator.core.errors import EmulatorError
+from emulator.core.randomness import random_uuid
 from emulator.vendors.eightbyeight.pages import refusal_page
 
 CODES = {
@@ -50,7 +50,7 @@ def render_error(status: int, message: str, now: float) -> Response:
     body = {
         "code": code_for(status),
         "message": message,
-        "errorId": str(uuid.uuid4()),
+        "errorId": random_uuid(),
         "timestamp": timestamp(now),
     }
     return JSONResponse(body, status_code=status)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.bodies import BodyProblem, parse_json
 from emulator.core.clock import isoformat
+from emulator.core.randomness import random_uuid
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import (
     TokenProblem,
@@ -153,7 +153,7 @@ async def start_session(
     if not token_id:
         # uneeq-js treats a 401 as "logged out", the right outcome for no token at all.
         raise unauthorized("no tokenId in the body")
-    session = StartedSession(id=str(uuid.uuid4()), auth_token=opaque_token())
+    session = StartedSession(id=random_uuid(), auth_token=opaque_token())
     redeem = _REDEEM[(workspace_name is not None, region is not None)]
     # Parameter names differ from the columns': an UPDATE would set a column
     # whose name a parameter shares.

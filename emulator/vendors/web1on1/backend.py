@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat, parse_instant
 from emulator.core.headers import HeaderProblem, bearer_token
+from emulator.core.randomness import random_hex
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
 from emulator.core.vendor import credential
@@ -94,7 +94,7 @@ def password_hash(password: str, salt: str) -> str:
 
 def salted_password(password: str) -> dict[str, str]:
     """The `salt` and `password_hash` columns of a login."""
-    salt = secrets.token_hex(8)
+    salt = random_hex(8)
     return {"salt": salt, "password_hash": password_hash(password, salt)}
 
 
@@ -240,7 +240,7 @@ async def _mint(
     parent_hash: str | None,
 ) -> dict[str, Any]:
     """A new access token and refresh token in `chain_id`, inside the caller's transaction."""
-    jti = secrets.token_hex(12)
+    jti = random_hex(12)
     # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours. Whole
     # seconds, so the JWT's exp, `expiresAt` and the store agree on the instant.
     ttl = settings(world).access_token_ttl_seconds
@@ -249,7 +249,7 @@ async def _mint(
     if expires_at is not None:
         claims["exp"] = int(expires_at)
     claims["jti"] = jti
-    refresh_token = f"{login.user_id}.{secrets.token_hex(40)}"  # the page's sample shape
+    refresh_token = f"{login.user_id}.{random_hex(40)}"  # the page's sample shape
     await conn.execute(
         _MINT_ACCESS,
         {
@@ -302,7 +302,7 @@ async def issue_with_password(world: World, now: float, body: dict[str, Any]) ->
     secret = await world.signing.get(SIGNING_SECRET)
     async with world.store.write() as conn:
         return await _mint(
-            conn, world, secret, now, login, chain_id=secrets.token_hex(8), parent_hash=None
+            conn, world, secret, now, login, chain_id=random_hex(8), parent_hash=None
         )
 
 

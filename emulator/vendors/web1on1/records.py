@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator.core.clock import isoformat
+from emulator.core.randomness import random_hex
 from emulator.core.store import Connection
 from emulator.core.world import World
 from emulator.vendors.web1on1.backend import Caller, new_login, salted_password
@@ -76,7 +76,7 @@ def _require(caller: Caller, kind: str, operation: Operation, *, on_self: bool =
 
 def object_id(now: float) -> str:
     """A MongoDB-style id: 4 bytes of the emulator's time, then 8 random bytes."""
-    return f"{int(now) % 2**32:08x}{secrets.token_hex(8)}"
+    return f"{int(now) % 2**32:08x}{random_hex(8)}"
 
 
 def _sort_key(value: Any) -> tuple[Any, ...]:

@@ -1,0 +1,38 @@
+"""Tokens and ids from core/randomness.py: the shapes `secrets` and `uuid` give, never twice,
+and never the same in a forked child as in its parent."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+from emulator.core import randomness
+
+
+def test_shapes_match_the_standard_library() -> None:
+    token = randomness.random_token()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # as secrets.token_urlsafe(32)
+    assert re.fullmatch(r"[0-9a-f]{24}", randomness.random_hex(12))
+    parsed = uuid.UUID(randomness.random_uuid())
+    assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert len(randomness.random_bytes(5000)) == 5000  # more than a block at once
+
+
+def test_no_value_is_handed_out_twice() -> None:
+    tokens = {randomness.random_token() for _ in range(20_000)}  # ~160 blocks
+    assert len(tokens) == 20_000
+
+
+def test_a_forked_child_does_not_repeat_its_parents_bytes() -> None:
+    randomness.random_bytes(1)  # the parent holds a block with bytes still to hand out
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writer, randomness.random_bytes(64))
+        os._exit(0)
+    os.close(writer)
+    from_child = os.read(reader, 64)
+    os.close(reader)
+    os.waitpid(child, 0)
+    assert len(from_child) == 64 and from_child != randomness.random_bytes(64)
