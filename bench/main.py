@@ -30,7 +30,7 @@ class Plan:
     seconds: float = 10.0
     warm_up: float = 1.0
     connections: int = 32
-    redemptions: int = 600
+    redemptions: int = 3000
     race: int = 50
     processes: tuple[int, ...] = (1, 2)
     warm_starts: bool = True

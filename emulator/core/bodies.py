@@ -44,8 +44,11 @@ def _check_plain(value: Any, what: str) -> None:
         if isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 raise BodyProblem(f"{what} is nested more than {MAX_DEPTH} levels deep")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+                elif isinstance(child, float) and not math.isfinite(child):
+                    raise BodyProblem(f"{what} holds NaN or Infinity")
         elif isinstance(item, float) and not math.isfinite(item):
             raise BodyProblem(f"{what} holds NaN or Infinity")
 
