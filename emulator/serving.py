@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from typing import Any
 
 from emulator.settings import Settings
+
+# The journal's logger (emulator/core/journal.py): one line per vendor request.
+REQUEST_LOGGER = "emulator.requests"
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -33,17 +37,25 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes the lines logged in one turn of the event loop with one write.
+    """Writes the request lines logged in one turn of the event loop with one write.
 
     Every vendor request logs a line; writing and flushing each on its own cost
     a system call per request (about a tenth of a token request's server time).
-    Lines wait at most until the loop's next turn; outside a running loop they
-    are written at once, and logging's shutdown flushes what is left."""
+    Request lines wait at most until the loop's next turn. Any other record
+    (uvicorn's start and shutdown, warnings) is written at once with whatever
+    waits before it: uvicorn ends a SIGTERM'd server by raising the signal
+    again, and a process killed that way runs no atexit flush.
 
-    def __init__(self) -> None:
+    A stream that fails (a closed pipe, a full disk) is reported once on stderr,
+    the way logging reports a failed write, and the lines are dropped: a
+    callback that raised on every turn would spin the loop."""
+
+    def __init__(self, buffered: str = REQUEST_LOGGER) -> None:
         super().__init__()
+        self._buffered = buffered
         self._lines: list[str] = []
         self._flush_due = False
+        self._failed = False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -52,6 +64,9 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
             return
         self._lines.append(line)
+        if record.name != self._buffered:
+            self.flush()
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -65,9 +80,23 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
         with self.lock or contextlib.nullcontext():
             lines, self._lines = self._lines, []
             self._flush_due = False
-            if lines and self.stream is not None:
+            if not lines or self.stream is None:
+                return
+            try:
                 self.stream.write("".join(lines))
                 self.stream.flush()
+            except Exception as error:  # whatever the stream raised: it failed
+                self._report(error, len(lines))
+
+    def _report(self, error: Exception, dropped: int) -> None:
+        if self._failed or not logging.raiseExceptions:
+            return
+        self._failed = True
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"--- Logging error ---\n{type(error).__name__}: {error}: "
+                f"{dropped} log line(s) dropped; later failures of this stream are not reported\n"
+            )
 
 
 class SecondsOnceFormatter(logging.Formatter):

@@ -121,3 +121,16 @@ def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> Non
         assert process.process is not None and process.process.poll() is None  # still serving
     finally:
         process.stop()
+
+
+def test_sigterm_leaves_every_line_in_the_log(tmp_path: Path) -> None:
+    """uvicorn ends a SIGTERM'd server by raising the signal again: no atexit flush
+    runs, so nothing may still wait in the handler when the loop ends."""
+    log = tmp_path / "serve.log"
+    process = EmulatorProcess(":memory:", fixtures=FIXTURES, log_path=log).start()
+    assert httpx.get(process.url + "/uneeq/last-request").status_code == 404
+    assert process.stop(signal.SIGTERM) == -signal.SIGTERM
+    text = log.read_text()
+    assert "GET /uneeq/last-request -> 404" in text
+    assert "Application shutdown complete." in text
+    assert "Finished server process" in text.splitlines()[-1], text

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
 from emulator.core.faults import ARMED_KEY, DROPPED_KEY, FORCED_KEY
+from emulator.serving import REQUEST_LOGGER
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -26,7 +27,7 @@ VENDOR_KEY = "emulator.vendor"
 # Control reads that succeed are polled (healthchecks; the dashboard, every second),
 # so they are logged at debug only; control calls that change the world stay at info.
 QUIET_CONTROL_METHODS = frozenset({"GET", "HEAD"})
-log = logging.getLogger("emulator.requests")
+log = logging.getLogger(REQUEST_LOGGER)
 
 
 class JournalEntry(NamedTuple):
