@@ -103,7 +103,9 @@ def parse_json(raw: bytes | str, what: str = "body") -> Any:
 
 def _plain(raw: bytes | str) -> bool:
     if isinstance(raw, bytes):
-        return raw.isascii() and b"\\u" not in raw
+        # A NUL byte means UTF-16 or UTF-32 (json.detect_encoding): there a \u escape
+        # is not the two bytes b"\\u", and ASCII text is ASCII bytes with NULs between.
+        return raw.isascii() and b"\\u" not in raw and b"\x00" not in raw
     return raw.isascii() and "\\u" not in raw
 
 

@@ -68,6 +68,21 @@ async def test_hostile_start_session_bodies(client: httpx.AsyncClient, raw: str,
     assert (await client.post(START_PATH, json=sdk_body(token))).status_code == 200
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+async def test_an_escaped_lone_surrogate_in_utf_16_or_32_is_refused(
+    client: httpx.AsyncClient, encoding: str
+) -> None:
+    """JSON may come in UTF-16 or UTF-32 (RFC 8259 readers may accept them, Python's
+    does); there the escape's bytes are not b"\\u", and it must still be found."""
+    token = await issue(client)
+    raw = json.dumps({"tokenId": token}).replace("}", ', "x": "\\ud800"}')
+    response = await client.post(START_PATH, content=raw.encode(encoding))
+    assert (response.status_code, response.text) == (400, "Bad Request")
+    assert (await last_request(client))["reason"] == "body holds text that is not valid Unicode"
+    await assert_state_still_renders(client)
+    assert (await client.post(START_PATH, json=sdk_body(token))).status_code == 200
+
+
 async def test_session_jwt_with_hostile_ids(client: httpx.AsyncClient) -> None:
     body = json.dumps({"session_id": LONE_SURROGATE, "persona_id": "demo"})
     response = await client.post("/uneeq/v1/jwt/token", content=body)

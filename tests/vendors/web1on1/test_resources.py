@@ -295,6 +295,14 @@ async def test_hostile_ids_are_404(client: httpx.AsyncClient, path: str) -> None
         (b'"text"', "body is JSON str, not an object"),
         (b'{"a": NaN}', "body holds NaN or Infinity, which is not JSON"),
         (b'{"a": "\\ud800"}', "body holds text that is not valid Unicode"),
+        *(
+            pytest.param(
+                '{"a": "\\ud800"}'.encode(encoding),
+                "body holds text that is not valid Unicode",
+                id=f"escaped-lone-surrogate-in-{encoding}",
+            )
+            for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+        ),
         (b"[" * 60_000, "body is nested too deeply"),  # under the 64 KiB body limit
         (b"\xff\xfe", "body is not JSON"),
     ],
