@@ -40,12 +40,24 @@ class BodyTooLarge(Exception):
 
 def declared_length(scope: Scope) -> int | None:
     """The request's Content-Length; None when absent or unreadable (the server refuses
-    a malformed one before we run; in-process, the stream is counted instead)."""
+    a malformed one before we run; in-process, the stream is counted instead), and
+    None beside a Transfer-Encoding, which overrides it (RFC 9112, 6.3): h11 then
+    frames the body by its chunks, however long the Content-Length says it is."""
+    length = None
     for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return None
         if name == b"content-length":
             text = value.decode("latin-1").strip()
-            return int(text) if text.isascii() and text.isdigit() else None
-    return None
+            length = int(text) if text.isascii() and text.isdigit() else None
+    return length
+
+
+def _unbounded_framing(scope: Scope) -> str:
+    names = {name for name, _value in scope["headers"]}
+    if b"transfer-encoding" in names and b"content-length" in names:
+        return "Transfer-Encoding, which overrides its Content-Length"
+    return "no Content-Length"
 
 
 class BodyLimitMiddleware:
@@ -101,7 +113,7 @@ class BodyLimitMiddleware:
                 raise
             reason = (
                 f"body passed the {self.limit}-byte limit at {error.received} bytes "
-                "(no Content-Length); the rest was not read"
+                f"({_unbounded_framing(scope)}); the rest was not read"
             )
             await self._refuse(scope, receive, send, reason)
         except ClientDisconnect:
