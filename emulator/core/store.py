@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -125,6 +126,8 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 MAX_SIGHTINGS = 1024
 _UNPREPARABLE = object()
 _NO_PARAMETERS: dict[str, Any] = {}
+# A statement object's id and the names of the parameters it is run with.
+_PlanKey = tuple[int, tuple[str, ...]]
 
 
 class _Inline:
@@ -138,39 +141,50 @@ class _Inline:
     def __init__(self, sync: SyncConnection) -> None:
         self._sync = sync
         self._raw: sqlite3.Connection = sync.connection.dbapi_connection  # type: ignore[assignment]
-        self._plans: dict[tuple[Any, tuple[str, ...]], Any] = {}
-        self._sightings: dict[tuple[Any, tuple[str, ...]], tuple[str, ...] | None] = {}
+        # Keyed by the statement's id with a weak reference to it, not by the statement:
+        # one built per call carries its bound values (a web1on1 record, up to the body
+        # limit), and up to MAX_SIGHTINGS of them kept alive here held ~60 MB. A dead
+        # reference, or one to another object now at that id, is simply not a match.
+        self._plans: dict[_PlanKey, tuple[weakref.ref[Any], Any]] = {}
+        self._sightings: dict[_PlanKey, tuple[weakref.ref[Any], tuple[str, ...] | None]] = {}
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
         if parameters is None:
             parameters = _NO_PARAMETERS
         elif type(parameters) is not dict:
             return self._sync.execute(statement, parameters)  # many rows: SQLAlchemy's way
-        key = (statement, tuple(parameters))
-        plan = self._plans.get(key)
-        if plan is not None and plan is not _UNPREPARABLE:
-            return plan.run(self._raw, parameters)
+        key = (id(statement), tuple(parameters))
+        planned = self._plans.get(key)
+        if planned is not None and planned[0]() is statement:
+            plan = planned[1]
+            if plan is not _UNPREPARABLE:
+                return plan.run(self._raw, parameters)
+        else:
+            plan = None
         # Not buffered (buffering cost more than the statement): every caller
         # reads its rows before it next awaits, and a result read to its end,
         # or dropped, resets its SQLite statement at once.
         result = self._sync.execute(statement, parameters or None)
         if plan is None:
-            self._sighted(key, tuple(result.keys()) if result.returns_rows else None)
+            self._sighted(statement, key, tuple(result.keys()) if result.returns_rows else None)
         return result
 
-    def _sighted(self, key: tuple[Any, tuple[str, ...]], row_keys: tuple[str, ...] | None) -> None:
-        if key not in self._sightings:
+    def _sighted(
+        self, statement: Executable, key: _PlanKey, row_keys: tuple[str, ...] | None
+    ) -> None:
+        seen = self._sightings.get(key)
+        if seen is None or seen[0]() is not statement:
             if len(self._sightings) >= MAX_SIGHTINGS:
                 self._sightings.clear()
-            self._sightings[key] = row_keys
+            self._sightings[key] = (weakref.ref(statement), row_keys)
             return
-        if self._sightings.pop(key) != row_keys:
+        del self._sightings[key]
+        if seen[1] != row_keys:
             return  # not the same rows twice: leave it to SQLAlchemy
-        statement, names = key
-        plan = prepare(statement, names, row_keys, self._sync.dialect)
+        plan = prepare(statement, key[1], row_keys, self._sync.dialect)
         if len(self._plans) >= MAX_SIGHTINGS:
-            self._plans.clear()  # a statement built per call and run twice in it
-        self._plans[key] = plan if plan is not None else _UNPREPARABLE
+            self._plans.clear()  # statements built per call and run twice in it
+        self._plans[key] = (seen[0], plan if plan is not None else _UNPREPARABLE)
 
     async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
         return (await self.execute(statement, parameters)).scalars()

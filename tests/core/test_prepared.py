@@ -7,7 +7,9 @@ the test compares what callers read from both.
 
 from __future__ import annotations
 
+import gc
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,8 @@ async def store(tmp_path: Path) -> AsyncIterator[InlineSqliteStore]:
 
 def prepared_count(store: InlineSqliteStore) -> int:
     doors = [store._write_door, store._reading._conn]  # type: ignore[attr-defined]
-    return sum(isinstance(plan, Prepared) for door in doors for plan in door._plans.values())
+    plans = [plan for door in doors for _statement, plan in door._plans.values()]
+    return sum(isinstance(plan, Prepared) for plan in plans)
 
 
 async def insert(store: Store, **values: Any) -> None:
@@ -180,3 +183,37 @@ async def test_statements_built_per_call_are_not_kept(store: InlineSqliteStore) 
     reader = store._reading._conn  # type: ignore[attr-defined]
     assert prepared_count(store) == 0
     assert len(reader._sightings) <= 1024
+
+
+async def test_statements_built_per_call_are_not_kept_alive(store: InlineSqliteStore) -> None:
+    """Their bound values come with them (a web1on1 record can be 64 KiB): the store's
+    memory of what it has seen must not hold them once the caller is done."""
+    alive = []
+    for index in range(50):
+        statement = INSERT.values(name=f"big{index}", open=True, count=0, weight=None)
+        async with store.write() as conn:
+            await conn.execute(statement, {"name": "x" * 100_000 + str(index)})
+        alive.append(weakref.ref(statement))
+    del statement
+    gc.collect()
+    # SQLAlchemy's compiled cache keeps the statement it compiled for the shape: the first.
+    assert [index for index, ref in enumerate(alive) if ref() is not None] == [0]
+
+
+async def test_a_statement_at_a_dead_ones_address_is_not_taken_for_it(
+    store: InlineSqliteStore,
+) -> None:
+    """Sightings are keyed by id(): a new statement may get a collected one's id, and
+    must then count as first seen, not run with the other's plan."""
+    await insert(store, name="a", open=True, weight=2.5, count=0)
+    wrong = []
+    for index in range(200):
+        # The same row keys, other answers, each dropped at once: CPython often hands
+        # the next one the same address, and a plan keyed by it alone would answer it.
+        wanted = "a" if index % 2 else "nobody"
+        async with store.read() as conn:
+            result = await conn.execute(select(things.c.name).where(things.c.name == wanted))
+            rows = [tuple(row) for row in result]
+        if rows != ([("a",)] if wanted == "a" else []):
+            wrong.append((index, rows))
+    assert wrong == []
