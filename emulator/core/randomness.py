@@ -4,7 +4,8 @@ Every `os.urandom` (behind `secrets` and `uuid.uuid4`) is a system call, about
 4 µs on this kind of virtual machine: a redemption made two of them, a
 fifteenth of its time. The bytes here are os.urandom's all the same, read
 4 KiB at a time and each handed out once. A forked child starts with an
-empty block, so it never hands out bytes its parent also holds.
+empty block, so it never hands out bytes its parent also holds, and a lock of
+its own.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def random_bytes(count: int) -> bytes:
 
 
 def _forget() -> None:
-    global _block, _used
-    _block, _used = b"", 0
+    # A new lock too: a fork taken while another thread held the lock would leave
+    # the child's copy held forever.
+    global _block, _used, _lock
+    _block, _used, _lock = b"", 0, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import signal
 import uuid
 
 from emulator.core import randomness
@@ -36,3 +38,24 @@ def test_a_forked_child_does_not_repeat_its_parents_bytes() -> None:
     os.close(reader)
     os.waitpid(child, 0)
     assert len(from_child) == 64 and from_child != randomness.random_bytes(64)
+
+
+def test_a_child_forked_while_the_lock_was_held_can_still_draw() -> None:
+    """Another thread may hold the lock at the moment of a fork; the child's copy of
+    that lock would stay held, and its first token would wait forever."""
+    reader, writer = os.pipe()
+    with randomness._lock:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            os.write(writer, randomness.random_bytes(16))
+            os._exit(0)
+    os.close(writer)
+    try:
+        ready, _, _ = select.select([reader], [], [], 10)
+        drawn = os.read(reader, 16) if ready else b""
+    finally:
+        os.close(reader)
+        if not drawn:
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    assert len(drawn) == 16
