@@ -458,7 +458,14 @@ class _WriteBlock(contextlib.AbstractAsyncContextManager[Connection]):
                 self._committed.cancel()  # nobody waits for this block's commit
                 store._undo_job()
                 return
-            store._raw.execute("RELEASE job")
+            try:
+                store._raw.execute("RELEASE job")
+            except sqlite3.Error:
+                # Only an I/O failure makes RELEASE fail: this block's writes are undone
+                # (or the whole group's, which hears so) rather than committed unseen.
+                self._committed.cancel()
+                store._undo_job()
+                raise
         finally:
             store._job_lock.release()
         # Answer only once the group's commit is on disk; a writer cancelled here
