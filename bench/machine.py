@@ -98,7 +98,9 @@ def git_commit() -> str | None:
         check=False,
     )
     dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+        # The run's own outputs, left from an earlier run, are not a change to the code.
+        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "."]
+        + [f":(exclude){output}" for output in ("bench/RESULTS.md", "bench/results.json")],
         capture_output=True,
         text=True,
         check=False,
