@@ -184,7 +184,15 @@ class _Inline:
         plan = prepare(statement, key[1], row_keys, self._sync.dialect)
         if len(self._plans) >= MAX_SIGHTINGS:
             self._plans.clear()  # statements built per call and run twice in it
-        self._plans[key] = (seen[0], plan if plan is not None else _UNPREPARABLE)
+        # A plan holds the values fixed in its statement (`.values(record=...)`), so
+        # it goes with the statement; a sighting holds only row keys and may linger.
+        plans = self._plans
+
+        def forget(dead: weakref.ref[Any]) -> None:
+            if (planned := plans.get(key)) is not None and planned[0] is dead:
+                del plans[key]
+
+        plans[key] = (weakref.ref(statement, forget), plan if plan is not None else _UNPREPARABLE)
 
     async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
         return (await self.execute(statement, parameters)).scalars()

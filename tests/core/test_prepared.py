@@ -217,3 +217,23 @@ async def test_a_statement_at_a_dead_ones_address_is_not_taken_for_it(
         if rows != ([("a",)] if wanted == "a" else []):
             wrong.append((index, rows))
     assert wrong == []
+
+
+async def test_a_plan_goes_with_its_statement(store: InlineSqliteStore) -> None:
+    """A plan holds the values fixed in its statement: one built per call and run twice
+    in it (a retry, say) must not leave its plan, and those values, behind."""
+    await insert(store, name="a", open=True, weight=None, count=0)
+    name = "a"
+    for index in range(200):
+        big = f"{index:04d}" + "x" * 50_000
+        statement = update(things).where(things.c.name == bindparam("want_name"))
+        statement = statement.values(name=big, count=index)
+        async with store.write() as conn:
+            await conn.execute(statement, {"want_name": name})
+            await conn.execute(statement, {"want_name": big})  # prepared on this sighting
+        name = big
+    del statement
+    gc.collect()
+    writer = store._write_door  # type: ignore[attr-defined]
+    # What is left is the statement SQLAlchemy's compiled cache keeps alive: one.
+    assert [ref() is not None for ref, _plan in writer._plans.values()] == [True]
