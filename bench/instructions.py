@@ -3,10 +3,10 @@ does not move, for comparing two versions of the code.
 
     python -m bench.instructions uneeq          # or unifize, 8x8, web1on1, widget, redeem
 
-Runs the in-process workload twice under `valgrind --tool=callgrind` (K1 and K2
-requests, 32 at a time through bench/asgi.py, after 20 untimed ones) and
-divides the difference of the two instruction counts by K2 - K1, so start-up
-and import cost cancel out. Instructions, not time: a system call counts as
+Runs the in-process workload once plainly (so that the bytecode is written),
+then twice under `valgrind --tool=callgrind` (K1 and K2 requests, 32 at a time
+through bench/asgi.py, after 20 untimed ones) and divides the difference of the
+two instruction counts by K2 - K1, so start-up and import cost cancel out. Instructions, not time: a system call counts as
 the few instructions that make it, so a change that saves system calls shows
 in `bench/run`'s CPU columns, not here. Needs valgrind (Debian: valgrind);
 takes about a minute.
@@ -98,8 +98,14 @@ def main() -> None:
     if args.run:
         asyncio.run(workload(args.kind, args.counts[0]))
         return
+    if len(args.counts) != 2 or not 0 <= args.counts[0] < args.counts[1]:
+        parser.error("give two counts K1 < K2 (default 100 400)")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    # One plain run first: in a fresh checkout it writes the bytecode both counted runs
+    # then read, so that neither pays for compiling and the start-up cancels out.
+    warm_up = [sys.executable, "-m", "bench.instructions", "--run", args.kind, "1"]
+    subprocess.run(warm_up, check=True, stdout=subprocess.DEVNULL)
     low, high = args.counts
     per_request = (_instructions(args.kind, high) - _instructions(args.kind, low)) / (high - low)
     print(f"{args.kind}: {per_request:,.0f} instructions per request ({low} and {high} requests)")
