@@ -50,9 +50,8 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
     the way logging reports a failed write, and the lines are dropped: a
     callback that raised on every turn would spin the loop."""
 
-    def __init__(self, buffered: str = REQUEST_LOGGER) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._buffered = buffered
         self._lines: list[str] = []
         self._flush_due = False
         self._failed = False
@@ -64,7 +63,7 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
             return
         self._lines.append(line)
-        if record.name != self._buffered:
+        if record.name != REQUEST_LOGGER:
             self.flush()
             return
         try:
