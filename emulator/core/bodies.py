@@ -25,19 +25,9 @@ def _no_constants(name: str) -> Any:
 MAX_DEPTH = 64
 
 
-def _too_deep(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_DEPTH:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _check_plain(value: Any, what: str) -> None:
+def _check_depth_and_numbers(value: Any, what: str) -> None:
+    """One walk: nesting deeper than MAX_DEPTH, and numbers that are not finite (NaN;
+    1e999 reads as Infinity)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -56,23 +46,15 @@ def _check_plain(value: Any, what: str) -> None:
 def ensure_storable(value: Any, what: str = "JSON", source: bytes | str | None = None) -> None:
     """Refuse values the store or a JSON response could not take back; `source`, the
     JSON text `value` was read from, if there is one."""
+    _check_depth_and_numbers(value, what)
     if source is not None and _plain(source):
-        # ASCII text without a \u escape cannot hold a lone surrogate: the depth and
-        # the numbers that are not finite (NaN; 1e999 reads as Infinity) are left to
-        # check, in one walk instead of a round trip through json.dumps (a tenth of a
-        # redemption).
-        _check_plain(value, what)
+        # ASCII text without a \u escape cannot hold a lone surrogate: no need for the
+        # round trip through json.dumps (a tenth of a redemption).
         return
-    if _too_deep(value):
-        raise BodyProblem(f"{what} is nested more than {MAX_DEPTH} levels deep")
     try:
-        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise BodyProblem(f"{what} holds text that is not valid Unicode") from None
-    except ValueError:
-        raise BodyProblem(f"{what} holds NaN or Infinity") from None
-    except RecursionError:
-        raise BodyProblem(f"{what} is nested too deeply") from None
 
 
 # Built once: json.loads with any option builds a new decoder on every call.
