@@ -463,22 +463,24 @@ class _WriteBlock(contextlib.AbstractAsyncContextManager[Connection]):
         store = self._store
         try:
             if exc_type is not None:
-                self._committed.cancel()  # nobody waits for this block's commit
-                store._undo_job()
+                self._abandon()
                 return
             try:
                 store._raw.execute("RELEASE job")
             except sqlite3.Error:
                 # Only an I/O failure makes RELEASE fail: this block's writes are undone
                 # (or the whole group's, which hears so) rather than committed unseen.
-                self._committed.cancel()
-                store._undo_job()
+                self._abandon()
                 raise
         finally:
             store._job_lock.release()
         # Answer only once the group's commit is on disk; a writer cancelled here
         # stops waiting, the others do not notice.
         await self._committed
+
+    def _abandon(self) -> None:
+        self._committed.cancel()  # nobody waits for this block's commit
+        self._store._undo_job()
 
 
 class AsyncEngineStore(Store):
