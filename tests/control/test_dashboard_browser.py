@@ -34,9 +34,15 @@ def browser() -> Iterator[Any]:
 
 
 def wait_for(browser: Any, condition: Callable[[Any], T], timeout: float = 15) -> T:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    result: T = WebDriverWait(browser, timeout, poll_frequency=0.05).until(condition)
+    # An element found just before the page navigates (the login form's submit) is
+    # stale by the time it is read: that is "not yet", like an element not found.
+    wait = WebDriverWait(
+        browser, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    result: T = wait.until(condition)
     return result
 
 
