@@ -59,3 +59,41 @@ def test_a_child_forked_while_the_lock_was_held_can_still_draw() -> None:
             os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
     assert len(drawn) == 16
+
+
+def test_ordered_ids_are_object_ids_that_count_up_within_a_second() -> None:
+    ids = [randomness.ordered_id(1_700_000_000.9) for _ in range(5_000)]
+    assert all(re.fullmatch(r"[0-9a-f]{24}", one) for one in ids)
+    assert {one[:8] for one in ids} == {f"{1_700_000_000:08x}"}  # the time, whole seconds
+    assert len(set(ids)) == 5_000
+    # Within one random part they sort in the order made (what keeps index inserts
+    # at the end); a part drawn anew when the counter runs out starts elsewhere.
+    runs = [[one for one in ids if one[8:18] == part] for part in {one[8:18] for one in ids}]
+    assert all(run == sorted(run) for run in runs)
+    assert randomness.ordered_id(2**32 + 5).startswith("00000005")  # wraps as an ObjectId
+
+
+def test_an_exhausted_counter_draws_a_new_random_part_instead_of_repeating() -> None:
+    """A frozen clock keeps the time part fixed: after 2**24 ids the counter alone
+    would repeat the first ids."""
+    first = randomness.ordered_id(0)
+    with randomness._lock:
+        randomness._id_count = randomness.ID_COUNTS - 1
+    last_of_part = randomness.ordered_id(0)
+    after = randomness.ordered_id(0)
+    assert last_of_part[8:18] == first[8:18] and last_of_part.endswith("ffffff")
+    assert after[8:18] != first[8:18]
+
+
+def test_a_forked_child_draws_its_own_random_part_for_ordered_ids() -> None:
+    parent = randomness.ordered_id(0)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writer, randomness.ordered_id(0).encode())
+        os._exit(0)
+    os.close(writer)
+    from_child = os.read(reader, 24).decode()
+    os.close(reader)
+    os.waitpid(child, 0)
+    assert len(from_child) == 24 and from_child[8:18] != parent[8:18]

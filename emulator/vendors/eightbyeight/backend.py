@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat, parse_instant
+from emulator.core.randomness import ordered_id
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from emulator.core.vendor import credential, mask_secret
@@ -149,7 +150,7 @@ async def issue_token(
     world: World, now: float, *, key: ApiKey, wanted: TokenRequest, base_url: str
 ) -> IssuedToken:
     """Mint an auth token, and with create_room a room valid room_ttl_seconds from now."""
-    jti = opaque_token(16)
+    jti = ordered_id(now)
     room: dict[str, Any] | None = None
     async with world.store.write() as conn:
         ttl = await _room_ttl(conn)

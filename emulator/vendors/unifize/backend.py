@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select
 
 from emulator.core.clock import isoformat
+from emulator.core.randomness import ordered_id
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import (
     TokenProblem,
     check_times,
-    opaque_token,
     read_unverified,
     sign_hmac,
     verify_hmac,
@@ -144,7 +144,7 @@ async def issue_access_token(
     if target_org not in json.loads(app.installed_in):
         raise forbidden(f"app {app.id} is not installed in org {target_org}")
 
-    jti = opaque_token(16)
+    jti = ordered_id(now)
     expires_at = now + app.access_token_ttl_seconds
     async with world.store.write() as conn:
         await conn.execute(

@@ -19,7 +19,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat, parse_instant
 from emulator.core.headers import HeaderProblem, bearer_token
-from emulator.core.randomness import random_hex
+from emulator.core.randomness import ordered_id, random_hex
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
 from emulator.core.vendor import credential
@@ -240,7 +240,7 @@ async def _mint(
     parent_hash: str | None,
 ) -> dict[str, Any]:
     """A new access token and refresh token in `chain_id`, inside the caller's transaction."""
-    jti = random_hex(12)
+    jti = ordered_id(now)
     # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours. Whole
     # seconds, so the JWT's exp, `expiresAt` and the store agree on the instant.
     ttl = settings(world).access_token_ttl_seconds
@@ -302,7 +302,7 @@ async def issue_with_password(world: World, now: float, body: dict[str, Any]) ->
     secret = await world.signing.get(SIGNING_SECRET)
     async with world.store.write() as conn:
         return await _mint(
-            conn, world, secret, now, login, chain_id=random_hex(8), parent_hash=None
+            conn, world, secret, now, login, chain_id=ordered_id(now), parent_hash=None
         )
 
 

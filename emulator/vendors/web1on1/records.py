@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emulator.core.clock import isoformat
-from emulator.core.randomness import random_hex
+from emulator.core.randomness import ordered_id
 from emulator.core.store import Connection
 from emulator.core.world import World
 from emulator.vendors.web1on1.backend import Caller, new_login, salted_password
@@ -72,11 +72,6 @@ def _require(caller: Caller, kind: str, operation: Operation, *, on_self: bool =
             f"scope {' '.join(caller.scopes)!r} may not {operation} {target}: "
             f"the permission table needs {needed} or higher"
         )
-
-
-def object_id(now: float) -> str:
-    """A MongoDB-style id: 4 bytes of the emulator's time, then 8 random bytes."""
-    return f"{int(now) % 2**32:08x}{random_hex(8)}"
 
 
 def _sort_key(value: Any) -> tuple[Any, ...]:
@@ -206,7 +201,7 @@ async def create_record(
     if kind == "users":
         _check_user_fields(fields, caller, creating=True)
         fields.setdefault("role", "guest")  # the least a new user can do
-    record_id = object_id(now)
+    record_id = ordered_id(now)  # a MongoDB ObjectId, as web1on1's own ids
     stamp = isoformat(now)
     record = {
         "_id": record_id,

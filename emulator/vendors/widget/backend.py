@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 
 from emulator.core.clock import isoformat
+from emulator.core.randomness import ordered_id
 from emulator.core.store import Connection, Store
 from emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from emulator.core.vendor import credential, mask_secret
@@ -321,7 +322,7 @@ async def _mint_visitor(
         "client_key": key.key,
         **identity,
     }
-    jti = opaque_token(16)
+    jti = ordered_id(now)
     async with world.store.write() as conn:
         await conn.execute(
             _MINT_VISITOR,
@@ -391,7 +392,7 @@ async def exchange(
         token, await world.signing.get(VISITOR_SECRET), "visitor", "token", BAD_TOKEN
     )
     ttl = (await _lifetimes(world)).session
-    session_jti = opaque_token(16)
+    session_jti = ordered_id(now)
     spend = {"want_jti": jti, "at": now, "want_key": key.key, "new_jti": session_jti}
     async with world.store.write() as conn:
         won = (await conn.execute(_SPEND_VISITOR, spend)).one_or_none()
@@ -439,7 +440,7 @@ async def refresh(world: World, now: float, *, body: dict[str, Any]) -> Issued:
     secret = await world.signing.get(SESSION_SECRET)
     jti = _presented_jti(body.get("refresh_token"), secret, "session", "refresh_token", BAD_REFRESH)
     lifetimes = await _lifetimes(world)
-    child_jti = opaque_token(16)
+    child_jti = ordered_id(now)
     spend = {
         "want_jti": jti,
         "oldest_expiry": now - lifetimes.grace,
