@@ -6,9 +6,10 @@ does not move, for comparing two versions of the code.
 Runs the in-process workload once plainly (so that the bytecode is written),
 then twice under `valgrind --tool=callgrind` (K1 and K2 requests, 32 at a time
 through bench/asgi.py, after 20 untimed ones) and divides the difference of the
-two instruction counts by K2 - K1, so start-up and import cost cancel out. Instructions, not time: a system call counts as
-the few instructions that make it, so a change that saves system calls shows
-in `bench/run`'s CPU columns, not here. Needs valgrind (Debian: valgrind);
+two instruction counts by K2 - K1, so start-up and import cost cancel out.
+Instructions, not time: a system call counts as the few instructions that make
+it, so a change that saves system calls shows in `bench/run`'s CPU columns, not
+here. Needs valgrind (Debian: valgrind);
 takes about a minute.
 """
 
