@@ -6,10 +6,17 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 
 import pytest
 
-from emulator.serving import REQUEST_LOGGER, TurnBufferedHandler
+from emulator.serving import (
+    LOG_FORMAT,
+    REQUEST_LOGGER,
+    SecondsOnceFormatter,
+    TurnBufferedHandler,
+    request_line_handler,
+)
 
 
 class BrokenPipe(io.StringIO):
@@ -73,3 +80,65 @@ def test_a_broken_stream_is_reported_once_and_the_loop_goes_on(
     reports = capsys.readouterr().err
     assert reports.count("--- Logging error ---") == 1
     assert "BrokenPipeError" in reports and "1 log line(s) dropped" in reports
+
+
+def serve_logging(stream: io.StringIO) -> tuple[logging.Logger, TurnBufferedHandler]:
+    """A request logger under its own root, set up as configure_logging sets up serve."""
+    root = logging.RootLogger(logging.INFO)
+    manager = logging.Manager(root)
+    handler = handler_on(stream)
+    handler.setFormatter(SecondsOnceFormatter(LOG_FORMAT))
+    root.addHandler(handler)
+    return manager.getLogger(REQUEST_LOGGER), handler
+
+
+def test_the_journal_writes_its_line_straight_to_serves_handler_as_logging_would() -> None:
+    stream = io.StringIO()
+    logger, handler = serve_logging(stream)
+    assert request_line_handler(logger, logging.INFO) is handler
+
+    async def serving() -> None:
+        handler.write_request_line(logging.INFO, "uneeq:token POST /uneeq/x -> 200")
+        logger.info("%s", "uneeq:token POST /uneeq/x -> 200")
+        await asyncio.sleep(0)
+
+    asyncio.run(serving())
+    direct, through_logging = stream.getvalue().splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    for line in (direct, through_logging):
+        assert re.fullmatch(
+            stamp + " INFO emulator.requests: uneeq:token POST /uneeq/x -> 200", line
+        )
+    assert direct[:19] <= through_logging[:19]
+
+
+def test_any_other_logging_set_up_gets_the_journals_records() -> None:
+    """A test's capturing handler, a filter or another format: records go through logging."""
+    stream = io.StringIO()
+    logger, handler = serve_logging(stream)
+    captured = logging.Handler()
+    logger.addHandler(captured)
+    assert request_line_handler(logger, logging.INFO) is None
+    logger.removeHandler(captured)
+    handler.addFilter(lambda _record: True)
+    assert request_line_handler(logger, logging.INFO) is None
+    handler.filters.clear()
+    logger.parent.addFilter(lambda _record: True)  # type: ignore[union-attr]
+    assert request_line_handler(logger, logging.INFO) is None
+    logger.parent.filters.clear()  # type: ignore[union-attr]
+    handler.setFormatter(SecondsOnceFormatter("%(levelname)s %(message)s"))
+    assert request_line_handler(logger, logging.INFO) is None
+    handler.setFormatter(SecondsOnceFormatter(LOG_FORMAT))
+    handler.setLevel(logging.WARNING)
+    assert request_line_handler(logger, logging.INFO) is None
+    handler.setLevel(logging.NOTSET)
+    logger.propagate = False  # reaches no handler at all: logging's last resort decides
+    assert request_line_handler(logger, logging.INFO) is None
+
+
+def test_caplog_sees_the_journals_lines(caplog: pytest.LogCaptureFixture) -> None:
+    from emulator.core.journal import JournalEntry, log_entry
+
+    caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
+    log_entry(JournalEntry(0.0, "uneeq", "uneeq:token", "POST", "/uneeq/x", 401, "bad JWT"))
+    assert caplog.messages == ["uneeq:token POST /uneeq/x -> 401 (bad JWT)"]

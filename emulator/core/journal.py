@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from emulator.core.clock import isoformat
 from emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
 from emulator.core.faults import ARMED_KEY, DROPPED_KEY, FORCED_KEY
-from emulator.serving import REQUEST_LOGGER
+from emulator.serving import REQUEST_LOGGER, request_line_handler
 
 if TYPE_CHECKING:
     from emulator.core.world import World
@@ -157,12 +157,12 @@ def log_entry(entry: JournalEntry, level: int = logging.INFO) -> None:
     if not log.isEnabledFor(level):
         return
     outcome = f" ({one_line(entry.reason)})" if entry.reason else ""
-    log.log(
-        level,
-        "%s %s %s -> %s%s",
-        entry.route or "-",
-        one_line(entry.method),
-        one_line(entry.path),
-        entry.status,
-        outcome,
+    line = (
+        f"{entry.route or '-'} {one_line(entry.method)} {one_line(entry.path)} "
+        f"-> {entry.status}{outcome}"
     )
+    handler = request_line_handler(log, level)
+    if handler is not None:
+        handler.write_request_line(level, line)  # serve's own set-up: the same line, sooner
+    else:
+        log.log(level, "%s", line)
