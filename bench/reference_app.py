@@ -45,17 +45,18 @@ app = create_reference_app()
 
 def worker_app() -> Starlette:
     """One worker's app: a fresh interpreter, so logging is set up again, as `serve` does."""
-    from emulator.serving import configure_logging
+    from emulator.serving import configure_logging, settle_garbage_collector
     from emulator.settings import Settings
 
     configure_logging(Settings())
+    settle_garbage_collector()
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
-    from emulator.serving import configure_logging, uvicorn_options
+    from emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
     from emulator.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.reference_app")
@@ -65,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(port=args.port, workers=args.workers)
     configure_logging(settings)
     if args.workers == 1:
+        settle_garbage_collector()  # as `serve` does: the comparison stays like for like
         uvicorn.run(app, **uvicorn_options(settings))
     else:
         from emulator.workers import run_workers  # exactly as `serve --workers` runs them

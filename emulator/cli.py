@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from emulator.control.admin import LOOPBACK_HOSTS
 from emulator.core.fixtures import FixtureError
-from emulator.serving import configure_logging, uvicorn_options
+from emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
 from emulator.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -132,7 +132,9 @@ def _serve(args: argparse.Namespace) -> int:
             settings.port,
         )
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **uvicorn_options(settings))
+        app = create_app(settings)
+        settle_garbage_collector()
+        uvicorn.run(app, **uvicorn_options(settings))
         return 0
     # uvicorn starts each worker as a fresh interpreter that imports the app by
     # name; the settings reach it through the environment (worker_app below).
@@ -149,7 +151,9 @@ def worker_app() -> Starlette:
 
     settings = Settings.from_env()
     configure_logging(settings)  # a fresh interpreter: `serve`'s set-up is not inherited
-    return create_app(settings)
+    app = create_app(settings)
+    settle_garbage_collector()
+    return app
 
 
 def _unshareable(settings: Settings) -> str | None:

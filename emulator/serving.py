@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 import time
@@ -177,3 +178,24 @@ def request_line_handler(logger: logging.Logger, level: int) -> TurnBufferedHand
     if type(formatter) is not SecondsOnceFormatter or formatter._fmt != LOG_FORMAT:
         return None
     return found
+
+
+# Collect the youngest objects every this many allocations (CPython's default: 700).
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def settle_garbage_collector() -> None:
+    """Once the app is built, before it serves: keep the garbage collector off what
+    start-up made, and let it run less often.
+
+    Start-up leaves ~70,000 tracked objects that live as long as the process
+    (modules, SQLAlchemy's tables and statements, the fixtures), and every full
+    collection walked them all: ~30 ms each, a dozen times in 10 s of load, the
+    p99 of every token request. `gc.freeze` moves them out of the collector's
+    sight (they are freed as usual when unreferenced; a cycle among them would
+    stay). A request allocates a few hundred containers, so collecting the
+    youngest every 700 ran a collection every few requests."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
