@@ -158,8 +158,8 @@ def configure_logging(settings: Settings) -> None:
 def request_line_handler(logger: logging.Logger, level: int) -> TurnBufferedHandler | None:
     """The TurnBufferedHandler that alone receives `logger`'s records at `level`, with
     serve's own format and no filter on the way; None when logging is set up any
-    other way (a test's capturing handler, a filter, another format), and records
-    must go through logging."""
+    other way (a test's capturing handler, a filter, another format or date
+    format, a record factory of its own), and records must go through logging."""
     found: TurnBufferedHandler | None = None
     current: logging.Logger | None = logger
     while current is not None:
@@ -175,7 +175,12 @@ def request_line_handler(logger: logging.Logger, level: int) -> TurnBufferedHand
     if found is None or found.filters or level < found.level:
         return None
     formatter = found.formatter
-    if type(formatter) is not SecondsOnceFormatter or formatter._fmt != LOG_FORMAT:
+    if (
+        type(formatter) is not SecondsOnceFormatter
+        or formatter._fmt != LOG_FORMAT
+        or formatter.datefmt is not None
+        or logging.getLogRecordFactory() is not logging.LogRecord  # one that rewrites records
+    ):
         return None
     return found
 

@@ -116,7 +116,8 @@ def test_the_journal_writes_its_line_straight_to_serves_handler_as_logging_would
 
 
 def test_any_other_logging_set_up_gets_the_journals_records() -> None:
-    """A test's capturing handler, a filter or another format: records go through logging."""
+    """A test's capturing handler, a filter, another format or date format, a record
+    factory: records go through logging."""
     stream = io.StringIO()
     logger, handler = serve_logging(stream)
     captured = logging.Handler()
@@ -131,7 +132,15 @@ def test_any_other_logging_set_up_gets_the_journals_records() -> None:
     logger.parent.filters.clear()  # type: ignore[union-attr]
     handler.setFormatter(SecondsOnceFormatter("%(levelname)s %(message)s"))
     assert request_line_handler(logger, logging.INFO) is None
+    handler.setFormatter(SecondsOnceFormatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+    assert request_line_handler(logger, logging.INFO) is None
     handler.setFormatter(SecondsOnceFormatter(LOG_FORMAT))
+    plain = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(lambda *args, **kwargs: plain(*args, **kwargs))
+    try:
+        assert request_line_handler(logger, logging.INFO) is None
+    finally:
+        logging.setLogRecordFactory(plain)
     handler.setLevel(logging.WARNING)
     assert request_line_handler(logger, logging.INFO) is None
     handler.setLevel(logging.NOTSET)
@@ -162,3 +171,18 @@ def test_settling_the_garbage_collector_freezes_start_up_and_collects_less_often
     frozen, young, older, oldest = map(int, done.stdout.split())
     assert frozen > 10_000  # modules, tables, statements: out of every collection's walk
     assert (young, older, oldest) == (YOUNG_COLLECTION_THRESHOLD, 10, 10)
+
+
+def test_serves_own_logging_set_up_takes_the_direct_path() -> None:
+    """In a fresh interpreter (pytest's own handlers sit on this one's root logger)."""
+    script = (
+        "import logging\n"
+        "from emulator.serving import REQUEST_LOGGER, configure_logging, request_line_handler\n"
+        "from emulator.settings import Settings\n"
+        "configure_logging(Settings())\n"
+        "found = request_line_handler(logging.getLogger(REQUEST_LOGGER), logging.INFO)\n"
+        "print(found is logging.getLogger().handlers[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
