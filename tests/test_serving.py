@@ -156,33 +156,35 @@ def test_caplog_sees_the_journals_lines(caplog: pytest.LogCaptureFixture) -> Non
     assert caplog.messages == ["uneeq:token POST /uneeq/x -> 401 (bad JWT)"]
 
 
-def test_settling_the_garbage_collector_freezes_start_up_and_collects_less_often() -> None:
-    """In a fresh interpreter, as `serve` calls it once the app is built."""
-    script = (
-        "import gc\n"
-        "from emulator.app import create_app\n"
-        "from emulator.serving import settle_garbage_collector\n"
-        "create_app()\n"
-        "settle_garbage_collector()\n"
-        "print(gc.get_freeze_count(), *gc.get_threshold())\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+def printed_by_fresh_interpreter(*lines: str) -> str:
+    """What a new Python process running `lines` prints: serve's process-wide set-up
+    (the garbage collector, the root logger) is checked there, not in pytest's."""
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    frozen, young, older, oldest = map(int, done.stdout.split())
+    return done.stdout
+
+
+def test_settling_the_garbage_collector_freezes_start_up_and_collects_less_often() -> None:
+    printed = printed_by_fresh_interpreter(
+        "import gc",
+        "from emulator.app import create_app",
+        "from emulator.serving import settle_garbage_collector",
+        "create_app()",
+        "settle_garbage_collector()",  # as `serve` calls it, once the app is built
+        "print(gc.get_freeze_count(), *gc.get_threshold())",
+    )
+    frozen, young, older, oldest = map(int, printed.split())
     assert frozen > 10_000  # modules, tables, statements: out of every collection's walk
     assert (young, older, oldest) == (YOUNG_COLLECTION_THRESHOLD, 10, 10)
 
 
 def test_serves_own_logging_set_up_takes_the_direct_path() -> None:
-    """In a fresh interpreter (pytest's own handlers sit on this one's root logger)."""
-    script = (
-        "import logging\n"
-        "from emulator.serving import REQUEST_LOGGER, configure_logging, request_line_handler\n"
-        "from emulator.settings import Settings\n"
-        "configure_logging(Settings())\n"
-        "found = request_line_handler(logging.getLogger(REQUEST_LOGGER), logging.INFO)\n"
-        "print(found is logging.getLogger().handlers[0])\n"
+    printed = printed_by_fresh_interpreter(
+        "import logging",
+        "from emulator.serving import REQUEST_LOGGER, configure_logging, request_line_handler",
+        "from emulator.settings import Settings",
+        "configure_logging(Settings())",
+        "found = request_line_handler(logging.getLogger(REQUEST_LOGGER), logging.INFO)",
+        "print(found is logging.getLogger().handlers[0])",
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
+    assert printed.strip() == "True"
