@@ -11,7 +11,9 @@ are one loop over it. Vendors talk to the store only through `read()` and
   Writes are grouped: every `write()` that starts while a transaction is
   open joins it under its own savepoint, and the transaction commits once on
   the loop's next turn; each writer resumes only after that commit, so an
-  answer never reports what is not yet durable.
+  answer never reports what is not yet durable. Every CHECKPOINT_EVERY
+  commits the store copies the WAL back into the database file on a thread
+  of its own, instead of SQLite doing so inside a COMMIT on the loop.
 - Any other URL (`postgresql+asyncpg://`, or `sqlite+aiosqlite://` typed out)
   runs on SQLAlchemy's async engine, one transaction per `write()`. On
   PostgreSQL several replicas may share one database; what it needs besides
