@@ -11,9 +11,9 @@ are one loop over it. Vendors talk to the store only through `read()` and
   Writes are grouped: every `write()` that starts while a transaction is
   open joins it under its own savepoint, and the transaction commits once on
   the loop's next turn; each writer resumes only after that commit, so an
-  answer never reports what is not yet durable. Every CHECKPOINT_EVERY
-  commits the store copies the WAL back into the database file on a thread
-  of its own, instead of SQLite doing so inside a COMMIT on the loop.
+  answer never reports what is not yet durable. When the WAL has grown by
+  CHECKPOINT_WAL_BYTES the store copies it back into the database file on a
+  thread of its own, instead of SQLite doing so inside a COMMIT on the loop.
 - Any other URL (`postgresql+asyncpg://`, or `sqlite+aiosqlite://` typed out)
   runs on SQLAlchemy's async engine, one transaction per `write()`. On
   PostgreSQL several replicas may share one database; what it needs besides
@@ -113,8 +113,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# Group commits between two checkpoints of the WAL (see InlineSqliteStore._checkpoint).
-CHECKPOINT_EVERY = 32
+# WAL growth between two checkpoints (see InlineSqliteStore._checkpoint): SQLite's
+# own default, 1,000 frames of 4 KiB pages.
+CHECKPOINT_WAL_BYTES = 1000 * (4096 + 24)
 
 # How the writer waits for another writer's lock: from a bare yield to the loop
 # up to 5 ms between tries.
@@ -344,7 +345,8 @@ class InlineSqliteStore(Store):
         # Who copies the WAL back into the database file (see _checkpoint); None in memory.
         self._checkpointer: Any = None  # SQLAlchemy's pooled DBAPI connection
         self._checkpoint_thread: ThreadPoolExecutor | None = None
-        self._commits_since_checkpoint = 0
+        self._wal_path: Path | None = None
+        self._wal_bytes_checkpointed = 0  # the WAL file's size at the last checkpoint
         if in_memory:
             # One database per connection: the reader must be the writer.
             self._reader = self._writer
@@ -352,6 +354,11 @@ class InlineSqliteStore(Store):
             self._reader = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._reader.exec_driver_sql("PRAGMA query_only = ON")
             self._raw.execute("PRAGMA wal_autocheckpoint = 0")
+            # A WAL started afresh is cut to what its first commit wrote, so the
+            # file's size tells how much was written since (see _commit).
+            self._raw.execute("PRAGMA journal_size_limit = 0")
+            database_file = self._raw.execute("PRAGMA database_list").fetchone()[2]
+            self._wal_path = Path(database_file + "-wal")
             # A pooled connection of the engine, held until close: SQLAlchemy opens
             # file databases without check_same_thread, so the checkpoint thread may use it.
             self._checkpointer = self._engine.raw_connection()
@@ -425,22 +432,27 @@ class InlineSqliteStore(Store):
                 _answer(batch, error)
                 return
             _answer(batch, None)
-            self._commits_since_checkpoint += 1
-            if self._commits_since_checkpoint >= CHECKPOINT_EVERY:
-                self._commits_since_checkpoint = 0
-                await self._checkpoint()
+            if self._wal_path is not None:
+                size = self._wal_path.stat().st_size
+                if size < self._wal_bytes_checkpointed:
+                    self._wal_bytes_checkpointed = 0  # the WAL started afresh
+                if size - self._wal_bytes_checkpointed >= CHECKPOINT_WAL_BYTES:
+                    self._wal_bytes_checkpointed = size
+                    await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Copy the WAL back into the database file, on a thread, while this process's
-        writers wait for the write lock (held by the caller).
+        writers wait for the write lock (held by the caller): once the WAL has grown
+        by CHECKPOINT_WAL_BYTES, the cadence of SQLite's own automatic checkpoint.
 
         SQLite's automatic checkpoint (every 1,000 WAL pages) ran inside a COMMIT on
         the loop's thread, fsyncs included: the loop stood still ~7 ms every few
         dozen commits, with every answer of the group waiting. Here the writers of
         the group are answered first, reads and everything before a write go on,
         and since no write of ours comes in between, the checkpoint catches up and
-        the next transaction starts the WAL afresh. PASSIVE: it never waits for
-        another process, whose commits a later checkpoint copies."""
+        the next transaction starts the WAL afresh (its first commit cuts the file).
+        PASSIVE: it never waits for another process, whose commits a later
+        checkpoint copies."""
         if self._checkpointer is None or self._checkpoint_thread is None:
             return
         done = self._checkpoint_thread.submit(

@@ -1,5 +1,5 @@
-"""The inline SQLite store checkpoints the WAL itself, on a thread, every
-CHECKPOINT_EVERY group commits (core/store.py `_checkpoint`): the WAL stays short
+"""The inline SQLite store checkpoints the WAL itself, on a thread, each time it has
+grown by CHECKPOINT_WAL_BYTES (core/store.py `_checkpoint`): the WAL stays short
 and nothing committed is lost, in this process or for another reader."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.schema import CreateTable
 
-from emulator.core.store import CHECKPOINT_EVERY, InlineSqliteStore, Store
+from emulator.core.store import CHECKPOINT_WAL_BYTES, InlineSqliteStore, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ def wal_frames(path: Path) -> int:
     return int(frames)
 
 
-async def test_the_wal_starts_afresh_every_few_dozen_commits_and_keeps_every_row(
+async def test_the_wal_starts_afresh_as_it_grows_and_keeps_every_row(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "checkpoints.sqlite3"
@@ -45,18 +45,20 @@ async def test_the_wal_starts_afresh_every_few_dozen_commits_and_keeps_every_row
             await conn.execute(CreateTable(rows))
         # SQLite's own checkpoint inside COMMIT is off on the writer: ours replaces it.
         assert store._raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        most_frames = CHECKPOINT_WAL_BYTES // (4096 + 24)
 
         async def write(index: int) -> None:
             async with store.write() as conn:
-                await conn.execute(INSERT, {"text": f"row {index} " + "x" * 500})
+                await conn.execute(INSERT, {"text": f"row {index} " + "x" * 2000})
 
-        commits = 20 * CHECKPOINT_EVERY
+        commits = 2_500
         for index in range(commits):  # one at a time: a group commit each
             await write(index)
-        # Without checkpoints the WAL holds ~800 frames by now (measured: 825).
-        assert wal_frames(path) < 4 * CHECKPOINT_EVERY
+        # Without checkpoints the WAL holds ~5,000 frames by now (measured: 5,022).
+        assert wal_frames(path) <= most_frames
         # 32 at a time as well, and nothing lost either way.
         await asyncio.gather(*(write(commits + index) for index in range(640)))
+        assert wal_frames(path) <= most_frames
         async with store.read() as conn:
             assert (await conn.execute(COUNT)).scalar_one() == commits + 640
     finally:
