@@ -11,9 +11,9 @@ are one loop over it. Vendors talk to the store only through `read()` and
   Writes are grouped: every `write()` that starts while a transaction is
   open joins it under its own savepoint, and the transaction commits once on
   the loop's next turn; each writer resumes only after that commit, so an
-  answer never reports what is not yet durable. When the WAL has grown by
-  CHECKPOINT_WAL_BYTES the store copies it back into the database file on a
-  thread of its own, instead of SQLite doing so inside a COMMIT on the loop.
+  answer never reports what is not yet durable. When the WAL is
+  CHECKPOINT_WAL_BYTES long the store copies it back into the database file
+  on a thread of its own, instead of SQLite doing so inside a COMMIT on the loop.
 - Any other URL (`postgresql+asyncpg://`, or `sqlite+aiosqlite://` typed out)
   runs on SQLAlchemy's async engine, one transaction per `write()`. On
   PostgreSQL several replicas may share one database; what it needs besides
@@ -113,8 +113,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# WAL growth between two checkpoints (see InlineSqliteStore._checkpoint): SQLite's
-# own default, 1,000 frames of 4 KiB pages.
+# How long the WAL may grow before it is checkpointed (InlineSqliteStore._checkpoint):
+# SQLite's own default, 1,000 frames of 4 KiB pages.
 CHECKPOINT_WAL_BYTES = 1000 * (4096 + 24)
 
 # How the writer waits for another writer's lock: from a bare yield to the loop
@@ -346,7 +346,6 @@ class InlineSqliteStore(Store):
         self._checkpointer: Any = None  # SQLAlchemy's pooled DBAPI connection
         self._checkpoint_thread: ThreadPoolExecutor | None = None
         self._wal_path: Path | None = None
-        self._wal_bytes_checkpointed = 0  # the WAL file's size at the last checkpoint
         if in_memory:
             # One database per connection: the reader must be the writer.
             self._reader = self._writer
@@ -355,7 +354,9 @@ class InlineSqliteStore(Store):
             self._reader.exec_driver_sql("PRAGMA query_only = ON")
             self._raw.execute("PRAGMA wal_autocheckpoint = 0")
             # A WAL started afresh is cut to what its first commit wrote, so the
-            # file's size tells how much was written since (see _commit).
+            # file's size tells how long the WAL is (see _commit). (A process that
+            # does not cut it leaves the file long: checkpoints with nothing to copy
+            # then follow every commit, without an fsync.)
             self._raw.execute("PRAGMA journal_size_limit = 0")
             database_file = self._raw.execute("PRAGMA database_list").fetchone()[2]
             self._wal_path = Path(database_file + "-wal")
@@ -432,18 +433,16 @@ class InlineSqliteStore(Store):
                 _answer(batch, error)
                 return
             _answer(batch, None)
-            if self._wal_path is not None:
-                size = self._wal_path.stat().st_size
-                if size < self._wal_bytes_checkpointed:
-                    self._wal_bytes_checkpointed = 0  # the WAL started afresh
-                if size - self._wal_bytes_checkpointed >= CHECKPOINT_WAL_BYTES:
-                    self._wal_bytes_checkpointed = size
-                    await self._checkpoint()
+            # SQLite's own policy: a checkpoint after every commit while the WAL is
+            # long. One process restarts the WAL after the first; with another process
+            # writing meanwhile, checkpoints that keep up let a later write restart it.
+            if self._wal_path is not None and self._wal_path.stat().st_size >= CHECKPOINT_WAL_BYTES:
+                await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Copy the WAL back into the database file, on a thread, while this process's
-        writers wait for the write lock (held by the caller): once the WAL has grown
-        by CHECKPOINT_WAL_BYTES, the cadence of SQLite's own automatic checkpoint.
+        writers wait for the write lock (held by the caller): while the WAL is
+        CHECKPOINT_WAL_BYTES or longer, as SQLite's own automatic checkpoint does.
 
         SQLite's automatic checkpoint (every 1,000 WAL pages) ran inside a COMMIT on
         the loop's thread, fsyncs included: the loop stood still ~7 ms every few
