@@ -436,8 +436,18 @@ class InlineSqliteStore(Store):
             # SQLite's own policy: a checkpoint after every commit while the WAL is
             # long. One process restarts the WAL after the first; with another process
             # writing meanwhile, checkpoints that keep up let a later write restart it.
-            if self._wal_path is not None and self._wal_path.stat().st_size >= CHECKPOINT_WAL_BYTES:
+            if self._wal_bytes() >= CHECKPOINT_WAL_BYTES:
                 await self._checkpoint()
+
+    def _wal_bytes(self) -> int:
+        """The WAL file's size; 0 in memory, or if the file cannot be read (the next
+        commit asks again: the group was answered, and must not hear of it)."""
+        if self._wal_path is None:
+            return 0
+        try:
+            return self._wal_path.stat().st_size
+        except OSError:
+            return 0
 
     async def _checkpoint(self) -> None:
         """Copy the WAL back into the database file, on a thread, while this process's
