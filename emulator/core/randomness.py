@@ -23,6 +23,7 @@ _used = 0
 # ordered_id's state: this process's random part and its next count; a count of
 # ID_COUNTS means a random part must be drawn first.
 ID_COUNTS = 1 << 24
+ORDERED_ID_DIGITS = 24  # the length of an ordered_id
 _id_process = ""
 _id_count = ID_COUNTS
 

@@ -214,9 +214,10 @@ access_tokens = Table(
 refresh_tokens = Table(
     "web1on1_refresh_tokens",
     metadata,
-    Column("token_hash", String, primary_key=True),  # SHA-256: state never shows the token
+    # The token's ordered id, then its SHA-256 (backend._token_hash): never the token.
+    Column("token_hash", String, primary_key=True),
     Column("chain_id", String, nullable=False),
-    Column("parent_hash", String, nullable=True),  # the token this one replaced
+    Column("parent_hash", String, nullable=True),  # the token_hash of the one it replaced
     Column("user_id", String, nullable=False),
     Column("issued_at", Float, nullable=False),
     Column("used_at", Float, nullable=True),

@@ -327,12 +327,34 @@ async def test_refresh_token_unknown_is_401(client: httpx.AsyncClient) -> None:
     assert "unknown" in (await last_request(client))["reason"]
 
 
+async def test_refresh_tokens_begin_with_an_ordered_id(client: httpx.AsyncClient) -> None:
+    # The store's key begins with it, so new tokens land at the end of its index.
+    secrets = [(await login(client, "agent"))["refreshToken"].split(".")[1] for _ in range(3)]
+    assert all(len(secret) == 80 for secret in secrets)
+    assert [s[:24] for s in secrets] == sorted(s[:24] for s in secrets)
+    assert len({s[:24] for s in secrets}) == 3
+    assert len({s[24:] for s in secrets}) == 3
+
+
+async def test_refresh_token_with_a_known_ordered_id_but_other_digits_is_401(
+    client: httpx.AsyncClient,
+) -> None:
+    issued = await login(client, "agent")
+    user, _, secret = issued["refreshToken"].partition(".")
+    flipped = secret[:-1] + ("0" if secret[-1] != "0" else "1")
+    response = await refresh_after_expiry(client, f"{user}.{flipped}")
+    assert response.status_code == 401
+    assert "unknown" in (await last_request(client))["reason"]
+    assert (await refresh_after_expiry(client, issued["refreshToken"])).status_code == 201
+
+
 async def test_state_shows_chains_without_secrets(client: httpx.AsyncClient) -> None:
     issued = await login(client, "agent")
     shown = await state(client)
     text = str(shown)
     assert issued["refreshToken"] not in text
-    assert issued["refreshToken"].split(".")[1][:12] not in text
+    # Its first 24 digits are an ordered id, as public as a jti; the rest is the secret.
+    assert issued["refreshToken"].split(".")[1][24:36] not in text
     assert "agent-TEST-ONLY" not in text
     [chain] = shown["chains"]
     assert chain["user"] == USERS["agent"]["id"]
