@@ -1,5 +1,5 @@
-"""The inline SQLite store checkpoints the WAL itself, on a thread, each time it has
-grown by CHECKPOINT_WAL_BYTES (core/store.py `_checkpoint`): the WAL stays short
+"""The inline SQLite store checkpoints the WAL itself, on a thread, after each commit
+while the WAL is CHECKPOINT_WAL_BYTES or longer (core/store.py `_checkpoint`): it stays short
 and nothing committed is lost, in this process or for another reader."""
 
 from __future__ import annotations
