@@ -43,7 +43,7 @@ def permissive_cors(app: ASGIApp, expose: Sequence[str] = ()) -> ASGIApp:
         allow_headers=["*"],
         expose_headers=[*expose, REASON_HEADER],
     )
-    return CorsWhereOrigin(app, cors)
+    return CorsWhereOrigin(cors)
 
 
 class CorsWhereOrigin:
@@ -57,9 +57,9 @@ class CorsWhereOrigin:
 
     __slots__ = ("app", "cors")
 
-    def __init__(self, app: ASGIApp, cors: CORSMiddleware) -> None:
-        self.app = app
+    def __init__(self, cors: CORSMiddleware) -> None:
         self.cors = cors
+        self.app = cors.app  # what the middleware wraps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,9 +81,11 @@ class CorsWhereOrigin:
 
 def _vary_on_origin(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """What CORSMiddleware.send does to an answer to a request without an Origin:
-    `Vary: Origin`, joined to any Vary the answer has (in place)."""
+    `Vary: Origin`, joined to the answer's `vary` headers (in place). Its
+    MutableHeaders matches names exactly, lowercase, as ASGI writes them; a `Vary`
+    spelt otherwise gets a `vary: Origin` beside it, from it and from us alike."""
     for name, _value in raw:
-        if name.lower() == b"vary":
+        if name == b"vary":
             headers = MutableHeaders(raw=raw)
             headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
             return raw

@@ -97,3 +97,8 @@ def test_a_forked_child_draws_its_own_random_part_for_ordered_ids() -> None:
     os.close(reader)
     os.waitpid(child, 0)
     assert len(from_child) == 24 and from_child[8:18] != parent[8:18]
+
+
+def test_ordered_id_digits_is_the_length_of_an_ordered_id() -> None:
+    lengths = {len(randomness.ordered_id(seconds)) for seconds in (0, 1.5, 2**32 - 1, 2**40)}
+    assert lengths == {randomness.ORDERED_ID_DIGITS}

@@ -112,22 +112,41 @@ def new_login(
 
 def _new_refresh_token(user_id: str, now: float) -> str:
     # The page's sample shape: the user id, a dot, 80 hex digits. Ours are an
-    # ordered id (24 digits, see _token_hash) and 56 random ones (224 bits).
+    # ordered id (24 digits, see _store_key) and 56 random ones (224 bits).
     return f"{user_id}.{ordered_id(now)}{random_hex(28)}"
 
 
-def _token_hash(refresh_token: str) -> str:
-    """The store's key for a refresh token: the ordered id it begins with, then the
-    SHA-256 of the whole token, so the store never holds the token itself.
+DIGEST_DIGITS = 64  # a SHA-256 in hex
+
+
+def _digest(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _store_key(refresh_token: str) -> str:
+    """The store's key for a refresh token (its `token_hash` column): the ordered id
+    the token begins with, as public as a jti, then the SHA-256 of the whole token;
+    never the random part.
 
     Keys of new tokens sort after older ones: an insert lands on the key index's
     last page, with the rest of its group commit. A plain hash put each token on
     a page of its own, which COMMIT and the checkpoint then wrote out (~5 % of a
     login's server CPU over HTTP). A token of any other shape gets a key no
     token has."""
-    ordered = refresh_token.rpartition(".")[2][:ORDERED_ID_DIGITS]
-    digest = hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).hexdigest()
-    return ordered + digest
+    return refresh_token.rpartition(".")[2][:ORDERED_ID_DIGITS] + _digest(refresh_token)
+
+
+async def _held_refresh_token(world: World, refresh_token: str) -> tuple[str, Row[Any]] | None:
+    """The token's store key and row; None if unknown. A database file written before
+    keys began with the ordered id keys its tokens by the SHA-256 alone: they are
+    looked up that way when the new key finds nothing, so they refresh (and are
+    caught when reused) across an upgrade."""
+    async with world.store.read() as conn:
+        for key in (_store_key(refresh_token), _digest(refresh_token)):
+            held = (await conn.execute(_HELD, {"want_hash": key})).one_or_none()
+            if held is not None:
+                return key, held
+    return None
 
 
 def _bearer(authorization: str | None) -> str:
@@ -280,7 +299,7 @@ async def _mint(
     await conn.execute(
         _MINT_REFRESH,
         {
-            "token_hash": _token_hash(refresh_token),
+            "token_hash": _store_key(refresh_token),
             "chain_id": chain_id,
             "parent_hash": parent_hash,
             "user_id": login.user_id,
@@ -333,11 +352,10 @@ async def refresh(
     """Trade a refresh token for new tokens, given the user's email or a live access token."""
     if not isinstance(refresh_token, str) or not refresh_token:
         raise bad_request("refreshToken must be a non-empty string")
-    token_hash = _token_hash(refresh_token)
-    async with world.store.read() as conn:
-        held = (await conn.execute(_HELD, {"want_hash": token_hash})).one_or_none()
-    if held is None:
+    found = await _held_refresh_token(world, refresh_token)
+    if found is None:
         raise unauthorized("refresh token unknown (a reset forgets issued tokens)", INVALID_REFRESH)
+    token_hash, held = found
     if client_id is not None and client_id.lower() != held.email:
         raise unauthorized(
             f"clientId {client_id[:254]!r} is not the email of the refresh token's user",
@@ -529,9 +547,9 @@ def _status(row: Row[Any], now: float) -> str:
 
 
 def _shown(token_hash: str) -> str:
-    # 12 digits of the SHA-256: enough to tell tokens apart, useless as a token.
-    # (The ordered id before it is shared by every token of a second.)
-    return token_hash[ORDERED_ID_DIGITS : ORDERED_ID_DIGITS + 12]
+    # The first 12 digits of the token's SHA-256 (a key's last 64 digits, in keys
+    # written before the ordered id too): enough to tell tokens apart, useless as one.
+    return token_hash[-DIGEST_DIGITS:][:12]
 
 
 def _stamp(value: float | None) -> str | None:

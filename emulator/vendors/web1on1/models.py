@@ -214,7 +214,8 @@ access_tokens = Table(
 refresh_tokens = Table(
     "web1on1_refresh_tokens",
     metadata,
-    # The token's ordered id, then its SHA-256 (backend._token_hash): never the token.
+    # The store key (backend._store_key): the token's ordered id, as public as a jti,
+    # then its SHA-256; never the random part. Earlier versions kept the SHA-256 alone.
     Column("token_hash", String, primary_key=True),
     Column("chain_id", String, nullable=False),
     Column("parent_hash", String, nullable=True),  # the token_hash of the one it replaced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -346,6 +347,41 @@ async def test_refresh_token_with_a_known_ordered_id_but_other_digits_is_401(
     assert response.status_code == 401
     assert "unknown" in (await last_request(client))["reason"]
     assert (await refresh_after_expiry(client, issued["refreshToken"])).status_code == 201
+
+
+async def test_a_refresh_token_kept_by_an_earlier_version_still_refreshes_and_is_caught_reused(
+    tmp_path: Path,
+) -> None:
+    """Earlier versions keyed a refresh token by its SHA-256 alone; a database file they
+    wrote keeps its tokens (the store key now begins with the token's ordered id).
+    Always a SQLite file: the row is rewritten as that version wrote it."""
+    settings = make_settings(tmp_path, fixtures_dir=fixture_dir(tmp_path, rate_limit_per_second=0))
+    async for client in in_process(settings):
+        await frozen(client)
+        issued = await login(client, "agent")
+        token = issued["refreshToken"]
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        database = sqlite3.connect(tmp_path / "emulator.sqlite3")
+        with database:
+            rewritten = database.execute(
+                "UPDATE web1on1_refresh_tokens SET token_hash = ? WHERE token_hash LIKE ?",
+                (digest, f"%{digest}"),
+            ).rowcount
+        database.close()
+        assert rewritten == 1
+        [chain] = (await state(client))["chains"]
+        assert chain["refresh_tokens"][0]["hash"] == digest[:12]
+
+        renewed = await refresh_after_expiry(client, token)
+        assert renewed.status_code == 201
+        [chain] = (await state(client))["chains"]
+        assert [t["parent"] for t in chain["refresh_tokens"]] == [None, digest[:12]]
+        reuse = await refresh_after_expiry(client, token)
+        assert reuse.status_code == 401
+        assert "already used" in (await last_request(client))["reason"]
+        newer = await refresh_after_expiry(client, renewed.json()["refreshToken"])
+        assert newer.status_code == 401
+        assert "revoked" in (await last_request(client))["reason"]
 
 
 async def test_state_shows_chains_without_secrets(client: httpx.AsyncClient) -> None:
