@@ -9,8 +9,7 @@ through bench/asgi.py, after 20 untimed ones) and divides the difference of the
 two instruction counts by K2 - K1, so start-up and import cost cancel out.
 Instructions, not time: a system call counts as the few instructions that make
 it, so a change that saves system calls shows in `bench/run`'s CPU columns, not
-here. Needs valgrind (Debian: valgrind);
-takes about a minute.
+here. Needs valgrind (Debian: valgrind); takes about a minute.
 """
 
 from __future__ import annotations
