@@ -1,12 +1,18 @@
-"""`serve --workers N`: uvicorn's worker processes on one port, with TCP_NODELAY."""
+"""`serve --workers N`: uvicorn's worker processes on one port, with TCP_NODELAY,
+each with its own listening socket where the kernel spreads connections over them."""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
 
 from uvicorn import Config, Server
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from emulator.serving import uvicorn_options
@@ -32,16 +38,101 @@ class NoDelayConfig(Config):
         return sock
 
 
+# Linux hands each new connection to one of the listening sockets that share a port
+# (SO_REUSEPORT), by a hash of the connection's addresses. Other systems accept the
+# option without spreading connections (macOS gives them all to one socket).
+SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+log = logging.getLogger("uvicorn.error")
+
+
+@dataclass(frozen=True)
+class OwnListener:
+    """Where uvicorn's supervisor hands each worker the socket to serve, this stands
+    for a listening socket the worker binds itself, on the port the parent holds.
+
+    With one socket shared by every worker, the worker that wakes first accepts
+    every connection waiting (asyncio accepts up to the backlog at a time): a
+    client opening its 32 kept-alive connections at once had them all served
+    by one worker while the others idled, in about half of the benchmark's
+    runs. With a socket each, the kernel spreads the connections. uvicorn
+    spawns its workers, pickling their arguments, so this becomes the worker's
+    socket there; a worker the supervisor restarts binds a new one."""
+
+    family: int
+    address: tuple[Any, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (bind_own_listener, (self.family, self.address))
+
+
+def _reusing_socket(family: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def bind_own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A worker's own socket on the shared port (asyncio's server makes it listen).
+
+    IPPROTO_TCP and TCP_NODELAY: see NoDelayConfig."""
+    sock = _reusing_socket(family)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        # Before the worker has set up logging; the supervisor stops on this exit
+        # status rather than starting the worker again and again.
+        sys.stderr.write(f"worker cannot listen on {address}: {error}\n")
+        sys.exit(STARTUP_FAILURE)
+    return sock
+
+
+def hold_port(host: str, port: int) -> socket.socket:
+    """The port the workers share, bound in the parent and never listened on, so it
+    takes no connections; the workers' sockets join it (port 0: the one picked here).
+
+    Checked free first with a socket that does not share: it fails where anything
+    listens on the port already, another `serve --workers` included, whose
+    sockets ours would otherwise join."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    held = _reusing_socket(family)
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        held.bind((host, port))
+    except OSError as error:
+        held.close()
+        log.error(error)  # as uvicorn's own bind reports it
+        sys.exit(STARTUP_FAILURE)
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, held.getsockname()[1])
+    return held
+
+
 def run_workers(app: str, workers: int, settings: Settings) -> None:
     """`uvicorn.run(app, factory=True, workers=N, **uvicorn_options(settings))`, with
-    NoDelayConfig; `app` names a factory, since each worker is a fresh interpreter."""
+    NoDelayConfig and, on Linux, a listening socket per worker (OwnListener); `app`
+    names a factory, since each worker is a fresh interpreter."""
     config = NoDelayConfig(app, factory=True, workers=workers, **uvicorn_options(settings))
-    sockets = [config.bind_socket()]
+    held: socket.socket | None = None
+    sockets: list[Any]
+    if SPREADS_CONNECTIONS:
+        held = hold_port(settings.host, settings.port)
+        sockets = [OwnListener(held.family, held.getsockname())]
+    else:
+        sockets = [config.bind_socket()]
     # uvicorn 0.30 took the workers' target as well; later ones build it themselves.
     if "target" in inspect.signature(Multiprocess).parameters:
         target = Server(config).run
         supervisor = Multiprocess(config, target=target, sockets=sockets)  # type: ignore[call-arg]
     else:
         supervisor = Multiprocess(config, sockets=sockets)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the supervisor stops the workers
-        supervisor.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the supervisor stops the workers
+            supervisor.run()
+    finally:
+        if held is not None:
+            held.close()

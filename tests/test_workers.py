@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
+import http.client
+import json
 import os
+import pickle
 import re
-import signal
+import select
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorProcess
-from emulator.workers import NoDelayConfig
+from emulator.workers import SPREADS_CONNECTIONS, NoDelayConfig, OwnListener, hold_port
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
 
+# A socket per worker where the kernel spreads connections over them (Linux).
+spreading_only = pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="Linux's SO_REUSEPORT only")
+JSON = "application/json"
 WORKER_STARTED = re.compile(r"Started server process \[(\d+)\]")
 
 
@@ -36,47 +41,100 @@ def _worker_pids(log: Path, count: int, timeout: float = 20.0) -> list[int]:
     raise AssertionError(f"{count} workers did not start:\n{log.read_text()}")
 
 
-@contextlib.contextmanager
-def _paused(pid: int) -> Iterator[None]:
-    """Stop one worker so that only the other accepts connections (kept well under
-    uvicorn's 5 s worker healthcheck, which would replace a worker that stays stopped)."""
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
+class KeptConnection:
+    """One kept-alive connection (http.client on a connected socket): it stays with
+    the worker that accepted it."""
+
+    def __init__(self, connected: socket.socket) -> None:
+        self.http = http.client.HTTPConnection(*connected.getpeername()[:2], timeout=10)
+        self.http.sock = connected
+
+    def ask(
+        self, method: str, path: str, body: bytes | str | None = None, **headers: str
+    ) -> tuple[int, bytes]:
+        self.http.request(method, path, body=body, headers=headers)
+        answer = self.http.getresponse()
+        return answer.status, answer.read()
+
+    def journal(self) -> list[dict[str, Any]]:
+        """The answering worker's journal, newest first."""
+        status, body = self.ask("GET", "/_emulator/requests")
+        assert status == 200
+        entries: list[dict[str, Any]] = json.loads(body)["requests"]
+        return entries
 
 
-def _journal(http: httpx.Client) -> list[tuple[str, int, str | None]]:
-    entries = http.get("/_emulator/requests").json()["requests"]
+def _connect_at_once(port: int, count: int) -> list[KeptConnection]:
+    """`count` connections begun together, as a load generator begins its own."""
+    begun = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        begun.append(sock)
+    waiting = list(begun)
+    while waiting:
+        _, connected, _ = select.select([], waiting, [], 10)
+        assert connected, "connections not made in 10 s"
+        waiting = [sock for sock in waiting if sock not in connected]
+    for sock in begun:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        sock.settimeout(10)
+    return [KeptConnection(sock) for sock in begun]
+
+
+def _by_worker(connections: list[KeptConnection]) -> list[list[KeptConnection]]:
+    """The connections grouped by the worker that accepted each. Each asks for a path
+    of its own (a 404 the answering worker journals); two connections reached one
+    worker when their workers' journals hold the same paths."""
+    for number, connection in enumerate(connections):
+        assert connection.ask("GET", f"/uneeq/connection-{number}")[0] == 404
+    groups: dict[frozenset[str], list[KeptConnection]] = {}
+    for connection in connections:
+        paths = frozenset(entry["path"] for entry in connection.journal())
+        groups.setdefault(paths, []).append(connection)
+    return list(groups.values())
+
+
+def _routed(connection: KeptConnection) -> list[tuple[str, int, str | None]]:
+    """The answering worker's journal without the 404s of the grouping."""
+    entries = [entry for entry in connection.journal() if entry["route"]]
     return [(entry["route"], entry["status"], entry["reason"]) for entry in entries]
 
 
-def test_two_workers_answer_and_share_one_world(tmp_path: Path) -> None:
+def test_two_workers_share_the_connections_and_one_world(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     database = tmp_path / "emulator.sqlite3"
     server = EmulatorProcess(
         database, fixtures=FIXTURES, log_path=log, extra_args=("--workers", "2")
     )
-    # A new connection per request: a kept-alive one would stay with one worker.
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    with server, httpx.Client(base_url=server.url, timeout=10, limits=fresh) as http:
-        first, second = _worker_pids(log, 2)
-        assert first != second
-        with _paused(second):
-            issued = http.post(TOKEN_PATH, **token_request())
-            assert issued.status_code == 200
-            token = issued.json()["token"]
-            first_journal = _journal(http)
-        with _paused(first):
-            started = http.post(START_PATH, json=sdk_body(token))
-            assert started.status_code == 200
-            session_id = started.json()["id"]
-            again = http.post(START_PATH, json=sdk_body(token))
-            second_journal = _journal(http)
-        state = http.get("/_emulator/state/uneeq").json()
+    with server:
+        _worker_pids(log, 2)
+        # 24 connections made at once and kept, as a load generator's are. On one
+        # shared socket the worker that woke first accepted them all; each worker's
+        # own socket gets its share (all 24 on one: a chance of 1 in 2**23).
+        connections = _connect_at_once(server.port, 24)
+        try:
+            groups = _by_worker(connections)
+            assert len(groups) == 2, [len(group) for group in groups]
+            first, second = groups[0][0], groups[1][0]
+            request = token_request()
+            status, issued = first.ask("POST", TOKEN_PATH, request["content"], **request["headers"])
+            assert status == 200
+            token = json.loads(issued)["token"]
+            first_journal = _routed(first)
+            start = json.dumps(sdk_body(token))
+            status, started = second.ask("POST", START_PATH, start, **{"content-type": JSON})
+            assert status == 200
+            session_id = json.loads(started)["id"]
+            again = second.ask("POST", START_PATH, start, **{"content-type": JSON})
+            second_journal = _routed(second)
+            state = json.loads(first.ask("GET", "/_emulator/state/uneeq")[1])
+        finally:
+            for connection in connections:
+                connection.http.close()
     # The second worker redeemed the token the first one issued, exactly once...
-    assert (again.status_code, again.text) == (401, "Unauthorized")
+    assert again == (401, b"Unauthorized")
     [session] = state["sessions"]
     assert session["id"] == session_id and session["token"] == token
     # ...and each worker's journal holds only the requests it answered.
@@ -137,3 +195,56 @@ def test_worker_connections_get_tcp_nodelay() -> None:
             accepted, _address = listening.accept()
             with accepted:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+@pytest.mark.skipif(
+    not SPREADS_CONNECTIONS, reason="SO_REUSEPORT spreads connections on Linux only"
+)
+def test_each_worker_listens_on_a_socket_of_its_own_on_the_held_port() -> None:
+    with hold_port("127.0.0.1", 0) as held:
+        address = held.getsockname()
+        # The parent's socket only holds the port: nothing is accepted there.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(address, timeout=5).close()
+        # What a worker gets from its pickled arguments (uvicorn spawns its workers).
+        standing_in = OwnListener(held.family, address)
+        first = pickle.loads(pickle.dumps(standing_in))
+        second = pickle.loads(pickle.dumps(standing_in))
+        with first, second:
+            for listening in (first, second):
+                assert isinstance(listening, socket.socket)
+                assert listening.getsockname() == address
+                assert listening.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+                listening.listen()
+            accepted = []
+            for _ in range(32):
+                with socket.create_connection(address, timeout=5):
+                    ready, _, _ = select.select([first, second], [], [], 5)
+                    for listening in ready:
+                        connection, _peer = listening.accept()
+                        with connection:
+                            nodelay = connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                            assert nodelay != 0
+                        accepted.append(listening)
+        # Both took connections (one taking all 32: a chance of 1 in 2**31).
+        assert {id(listening) for listening in accepted} == {id(first), id(second)}
+
+
+@pytest.mark.skipif(
+    not SPREADS_CONNECTIONS, reason="SO_REUSEPORT spreads connections on Linux only"
+)
+def test_a_port_something_listens_on_stops_the_start(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as plain:
+        plain.bind(("127.0.0.1", 0))
+        plain.listen()
+        with pytest.raises(SystemExit) as stopped:
+            hold_port("127.0.0.1", plain.getsockname()[1])
+    assert stopped.value.code == STARTUP_FAILURE
+    assert "Address already in use" in caplog.text
+    # Another `serve --workers`' sockets, which would take ours in, are refused alike.
+    with hold_port("127.0.0.1", 0) as held:
+        address = held.getsockname()
+        with pickle.loads(pickle.dumps(OwnListener(held.family, address))) as listening:
+            listening.listen()
+            with pytest.raises(SystemExit):
+                hold_port("127.0.0.1", address[1])
