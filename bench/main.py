@@ -105,6 +105,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
         count=c.plan.redemptions,
         race=c.plan.race,
         process_counts=c.plan.processes,
+        wrk=c.wrk,
     ),
 }
 
@@ -124,7 +125,8 @@ def _load_generator(python_load: bool) -> tuple[str | None, str, str]:
     return (
         wrk,
         f"{load.wrk_version(wrk)} (1 thread, closed loop, Lua script per request)",
-        f"wrk {how}; the redemptions use the Python generator (a distinct body per request)",
+        f"wrk {how}; the redemptions' timed pass over HTTP sends each token once with wrk "
+        "(a Lua script with the list of tokens), their other passes use the Python generator",
     )
 
 

@@ -4,8 +4,10 @@ The single-use thing is UneeQ's token: `POST .../access/tokens` mints it,
 `POST .../start-session` redeems it (one conditional UPDATE in the store)
 and creates the session. N tokens are minted first (untimed), then redeemed
 all at once, 32 at a time (in-process: 32 concurrent callers; over HTTP: 32
-connections of the Python generator, since every request carries another
-token). Exactly-once, checked on every run:
+connections of wrk, sending each token once from a list in its Lua script, or
+of the Python generator where wrk is missing). The untimed passes over HTTP use
+the Python generator, which tells each answer's token. Exactly-once, checked on
+every run:
 
 - first pass: every token answers 200 exactly once;
 - second pass: the same tokens again, every one refused (401);
@@ -32,11 +34,22 @@ from typing import Any
 from bench import load, servers
 from bench.asgi import AsgiCaller, running
 from bench.reference_app import create_reference_app
-from bench.workloads import BARE_REQUEST, HttpRequest, uneeq_start_request, uneeq_token_request
+from bench.workloads import (
+    BARE_REQUEST,
+    HttpRequest,
+    json_body,
+    uneeq_start_request,
+    uneeq_token_request,
+)
 from emulator.app import create_app
 from emulator.settings import Settings
 
 CONCURRENCY = 32
+# What wrk sends once every token is out (its answer, told apart by this text, is not
+# counted), and the slowest rate a run is given time for before it counts as unfinished.
+HEALTH_PATH = "/_emulator/health"
+HEALTH_ANSWER = '"status":"ready"'
+MIN_EXPECTED_RATE = 500
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
@@ -61,16 +74,25 @@ async def _synchronous(caller: AsgiCaller) -> str:
 
 
 def _exactly_once(
-    tokens: list[str], first: list[tuple[str, int]], second: list[tuple[str, int]]
+    tokens: list[str],
+    first: list[tuple[str, int]],
+    first_counts: dict[int, int],
+    second: list[tuple[str, int]],
 ) -> dict[str, Any]:
-    first_counts = Counter(status for _token, status in first)
+    """`first`: (token, status) per request of the first pass, or empty when the
+    generator told only `first_counts` (wrk, which sent each token once: then every
+    answer a 200 is each token's one success, and the store's sessions, checked
+    apart, show which tokens made them)."""
     second_counts = Counter(status for _token, status in second)
-    successes = Counter(token for token, status in first if status == 200)
+    if first:
+        successes = Counter(token for token, status in first if status == 200)
+        each_once = len(first) == len(tokens) and all(successes[t] == 1 for t in tokens)
+    else:
+        each_once = first_counts == {200: len(tokens)}
     return {
         "first_pass": {str(s): n for s, n in sorted(first_counts.items())},
         "second_pass": {str(s): n for s, n in sorted(second_counts.items())},
-        "each_token_once": len(first) == len(tokens)
-        and all(successes[token] == 1 for token in tokens),
+        "each_token_once": each_once,
         "second_pass_all_refused": second_counts == Counter({401: len(tokens)}),
     }
 
@@ -146,7 +168,7 @@ async def _in_process(work: Path, fixtures: Path, count: int, race: int) -> dict
         "per_second": count / seconds,
         "cpu_ms_per_redemption": cpu / count * 1000,
         "concurrency": CONCURRENCY,
-        **_exactly_once(tokens, _pairs(first), _pairs(second)),
+        **_exactly_once(tokens, _pairs(first), _counts(first), _pairs(second)),
         "race": _race(racing, _pairs(raced)),
         "store": _stored_sessions(state, [*tokens, *racing]),
         "journal_mode": journal_mode(database),
@@ -156,6 +178,10 @@ async def _in_process(work: Path, fixtures: Path, count: int, race: int) -> dict
 
 def _pairs(answers: list[tuple[str, int, bytes]]) -> list[tuple[str, int]]:
     return [(key, status) for key, status, _body in answers]
+
+
+def _counts(answers: list[tuple[str, int, bytes]]) -> dict[int, int]:
+    return dict(Counter(status for _key, status, _body in answers))
 
 
 # --- over HTTP --------------------------------------------------------------------------
@@ -177,12 +203,38 @@ def _mint_http(port: int, fixtures: Path, count: int) -> list[str]:
     return [json.loads(body)["token"] for _key, _status, body in answers]
 
 
-def _over_http(work: Path, fixtures: Path, count: int, race: int, processes: int) -> dict[str, Any]:
+def _timed_pass(
+    port: int, requests: list[tuple[str, HttpRequest]], wrk: str | None
+) -> tuple[load.LoadResult, list[tuple[str, int]]]:
+    """Send each request once, 32 at a time, timed: with wrk when there is one (it takes
+    less of the shared cores than the Python generator, whose own ceiling against bare
+    Starlette here is near the emulator's two-process rate); (key, status) per request
+    from the Python generator, from wrk only the count of each status (it cannot say
+    which answer was whose)."""
+    if wrk is None:
+        result, answers = _send_all(port, requests)
+        return result, _pairs(answers)
+    result = load.run_wrk_each_once(
+        wrk,
+        port,
+        [request for _key, request in requests],
+        filler=HttpRequest("GET", HEALTH_PATH),
+        filler_answer=HEALTH_ANSWER,
+        connections=CONCURRENCY,
+        seconds=len(requests) / MIN_EXPECTED_RATE + 2,
+    )
+    return result, []
+
+
+def _over_http(
+    work: Path, fixtures: Path, count: int, race: int, processes: int, wrk: str | None
+) -> dict[str, Any]:
     with servers.emulator(work, fixtures, workers=processes, name=f"redeem-{processes}") as server:
+        server.wait_for_every_worker()
         tokens = _mint_http(server.port, fixtures, count)
         redeem = [(token, uneeq_start_request(token)) for token in tokens]
         cpu_before = server.cpu_seconds()
-        first_result, first = _send_all(server.port, redeem)
+        first_result, first = _timed_pass(server.port, redeem, wrk)
         cpu = server.cpu_seconds() - cpu_before
         _second_result, second = _send_all(server.port, redeem)
         racing = _mint_http(server.port, fixtures, race)
@@ -197,23 +249,36 @@ def _over_http(work: Path, fixtures: Path, count: int, race: int, processes: int
     return {
         "processes": processes,
         "redemptions": count,
+        "generator": first_result.generator,
         "seconds": first_result.seconds,
-        "per_second": count / first_result.seconds,
+        "per_second": first_result.requests / first_result.seconds,
         "latency_ms": first_result.latency_ms,
         "server_cpu_ms_per_redemption": cpu / count * 1000,
         "connections": CONCURRENCY,
-        **_exactly_once(tokens, _pairs(first), _pairs(second)),
+        **_exactly_once(tokens, first, first_result.statuses, _pairs(second)),
         "race": _race(racing, _pairs(raced)),
         "store": _stored_sessions(state, [*tokens, *racing]),
         "journal_mode": mode,
     }
 
 
-def _generator_ceiling(work: Path, count: int) -> dict[str, Any]:
-    """The same generator against the bare reference app: how fast it can go at all here."""
+def _generator_ceiling(work: Path, count: int, wrk: str | None) -> dict[str, Any]:
+    """The same generator against the bare reference app: how fast it can go at all here
+    (distinct bodies, as the tokens are)."""
+    bodies = [
+        HttpRequest(
+            BARE_REQUEST.method, BARE_REQUEST.path, BARE_REQUEST.headers, json_body({"n": n})
+        )
+        for n in range(count)
+    ]
     with servers.reference(work) as bare:
-        result, _ = _send_all(bare.port, [("", BARE_REQUEST)] * count)
-    return {"requests": result.requests, "per_second": result.per_second, "clean": result.clean}
+        result, _ = _timed_pass(bare.port, [("", request) for request in bodies], wrk)
+    return {
+        "generator": result.generator,
+        "requests": result.requests,
+        "per_second": result.per_second,
+        "clean": result.clean and result.requests == count,
+    }
 
 
 async def _bare_in_process(count: int) -> dict[str, Any]:
@@ -224,13 +289,21 @@ async def _bare_in_process(count: int) -> dict[str, Any]:
 
 
 def run(
-    work: Path, fixtures: Path, *, count: int, race: int, process_counts: tuple[int, ...] = (1, 2)
+    work: Path,
+    fixtures: Path,
+    *,
+    count: int,
+    race: int,
+    process_counts: tuple[int, ...] = (1, 2),
+    wrk: str | None = None,
 ) -> dict[str, Any]:
+    """`wrk`: its path, to time the first pass over HTTP with it; None: the Python generator."""
     work.mkdir(parents=True, exist_ok=True)
+    http = {str(n): _over_http(work, fixtures, count, race, n, wrk) for n in process_counts}
     return {
         "single_use_thing": "UneeQ token, redeemed by POST /uneeq/api/v2/clients/start-session",
         "in_process": asyncio.run(_in_process(work, fixtures, count, race)),
         "in_process_floor": asyncio.run(_bare_in_process(count)),
-        "http": {str(n): _over_http(work, fixtures, count, race, n) for n in process_counts},
-        "http_generator_ceiling": _generator_ceiling(work, count),
+        "http": http,
+        "http_generator_ceiling": _generator_ceiling(work, count, wrk),
     }

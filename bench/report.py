@@ -453,7 +453,9 @@ def _redemptions(section: dict[str, Any], _results: dict[str, Any]) -> list[str]
         "",
         f"Single-use thing: {section['single_use_thing']}. Tokens minted first (untimed), "
         "then all redeemed, 32 at a time (32 concurrent callers in-process, 32 connections "
-        "over HTTP); then all again (every one must be refused); then a race: more tokens, "
+        "over HTTP: "
+        f"{next(iter(section['http'].values()), {}).get('generator', 'bench/load.py')}); "
+        "then all again (every one must be refused); then a race: more tokens, "
         "each sent twice in one pass. `sessions stored` counts GET /_emulator/state/uneeq's "
         "sessions (the race's included). Durability: the database file's journal_mode is "
         f"read with sqlite3, and the store's connection says synchronous = "
@@ -463,9 +465,11 @@ def _redemptions(section: dict[str, Any], _results: dict[str, Any]) -> list[str]
         *_table(header, rows),
         "",
         f"The same concurrency against the bare reference app, for scale: in-process "
-        f"{_rate(floor['per_second'])} requests/s; over HTTP with the same Python generator "
-        f"{_rate(ceiling['per_second'])} requests/s (the generator's ceiling here, one "
-        "process sharing the cores with the server).",
+        f"{_rate(floor['per_second'])} requests/s; over HTTP, the same generator "
+        f"({ceiling.get('generator', 'bench/load.py')}, a distinct body per request) "
+        f"against bare Starlette's one process: {_rate(ceiling['per_second'])} requests/s "
+        "(the Python generator, in one process sharing the cores with the server, tops "
+        "out near there itself).",
         "",
     ]
 

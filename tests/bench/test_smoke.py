@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from bench import instructions
+from bench.load import each_once_script, ensure_wrk
 from bench.main import main
-from bench.workloads import VENDORS
+from bench.workloads import VENDORS, HttpRequest
 
 
 def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
@@ -59,6 +61,41 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         assert title in text
     assert "## 5. Single-use redemptions per second" in text
     assert "oauth2-mock-server not measured" in text
+
+
+def test_quick_run_with_wrk_sends_each_token_once(tmp_path: Path) -> None:
+    """With wrk the load runs and the redemptions' timed pass use it: that pass sends
+    each token once (a Lua script holding the list) and times it by the script's clock."""
+    wrk, why = ensure_wrk()
+    if wrk is None:
+        # CI installs wrk (.ci/run): there a missing one is a failure.
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true, so the wrk test must run, but {why}")
+        pytest.skip(why)
+    only = "throughput,redemptions"
+    code = main(["--quick", "--no-node", "--only", only, "--output", str(tmp_path)])
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert (code, results["failed"]) == (0, {})
+    for target, run in results["throughput"]["by_processes"]["1"].items():
+        assert run["clean"] and run["generator"].startswith("wrk"), (target, run)
+
+    http = results["redemptions"]["http"]["1"]
+    assert "each request once" in http["generator"]
+    # Each of the 10 tokens answered 200 once, and made one session: none was sent
+    # twice (a second sending is a 401) and none left out.
+    assert http["first_pass"] == {"200": 10}
+    assert http["each_token_once"] and http["second_pass_all_refused"]
+    assert http["store"] == {"sessions": 13, "one_session_per_token": True}
+    assert 0 < http["seconds"] < 10 and http["per_second"] == 10 / http["seconds"]
+    ceiling = results["redemptions"]["http_generator_ceiling"]
+    assert ceiling["clean"] and ceiling["requests"] == 10
+
+
+def test_a_list_for_wrk_differs_by_bodies_alone() -> None:
+    token = HttpRequest("POST", "/a", (("Content-Type", "application/json"),), b"{}")
+    other = HttpRequest("POST", "/b", token.headers, b"{}")
+    with pytest.raises(ValueError, match="by its body alone"):
+        each_once_script([token, other], HttpRequest("GET", "/health"), "ready")
 
 
 @pytest.mark.parametrize("kind", ["uneeq", "redeem"])
