@@ -89,27 +89,63 @@ def bind_own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
     return sock
 
 
-def hold_port(host: str, port: int) -> socket.socket:
-    """The port the workers share, bound in the parent and never listened on, so it
-    takes no connections; the workers' sockets join it (port 0: the one picked here).
+class HeldPort:
+    """The port the workers share, held by the parent for as long as it runs: bound and
+    never listened on, so it takes no connections; the workers' sockets join it."""
 
-    Checked free first with a socket that does not share: it fails where anything
-    listens on the port already, another `serve --workers` included, whose
-    sockets ours would otherwise join."""
+    def __init__(self, held: socket.socket, claim: socket.socket) -> None:
+        self._held = held
+        self._claim = claim
+        self.family: int = held.family
+        self.address: tuple[Any, ...] = held.getsockname()
+
+    def close(self) -> None:
+        self._held.close()
+        self._claim.close()
+
+    def __enter__(self) -> HeldPort:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _claim_name(port: int) -> str:
+    # Linux's abstract namespace: no file, gone with the process that bound it.
+    return f"\0token-emulator serve --workers, port {port}"
+
+
+def hold_port(host: str, port: int) -> HeldPort:
+    """Hold the port for the workers (port 0: the one picked here), or exit as uvicorn
+    does when it cannot bind.
+
+    Checked free first with a socket that does not share: that fails where anything
+    listens on the port. Another `serve --workers` starting at the same moment has
+    no listening worker yet, and ours would join its port: each also claims the
+    port's name in the abstract socket namespace, which one process holds at a time."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     held = _reusing_socket(family)
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
         held.bind((host, port))
+        picked = held.getsockname()[1]
+        try:
+            claim.bind(_claim_name(picked))
+        except OSError as error:
+            raise OSError(
+                error.errno, f"{error.strerror}: another serve --workers holds port {picked}"
+            ) from None
     except OSError as error:
         held.close()
+        claim.close()
         log.error(error)  # as uvicorn's own bind reports it
         sys.exit(STARTUP_FAILURE)
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, held.getsockname()[1])
-    return held
+    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, picked)
+    return HeldPort(held, claim)
 
 
 def run_workers(app: str, workers: int, settings: Settings) -> None:
@@ -117,11 +153,11 @@ def run_workers(app: str, workers: int, settings: Settings) -> None:
     NoDelayConfig and, on Linux, a listening socket per worker (OwnListener); `app`
     names a factory, since each worker is a fresh interpreter."""
     config = NoDelayConfig(app, factory=True, workers=workers, **uvicorn_options(settings))
-    held: socket.socket | None = None
+    held: HeldPort | None = None
     sockets: list[Any]
     if SPREADS_CONNECTIONS:
         held = hold_port(settings.host, settings.port)
-        sockets = [OwnListener(held.family, held.getsockname())]
+        sockets = [OwnListener(held.family, held.address)]
     else:
         sockets = [config.bind_socket()]
     # uvicorn 0.30 took the workers' target as well; later ones build it themselves.
@@ -136,3 +172,7 @@ def run_workers(app: str, workers: int, settings: Settings) -> None:
     finally:
         if held is not None:
             held.close()
+    # The supervisor stops when a worker cannot start (its app, its socket), and says
+    # so in the log; `serve` then exits as a one-process start that fails does.
+    if any(p.exitcode == STARTUP_FAILURE for p in getattr(supervisor, "processes", ())):
+        sys.exit(STARTUP_FAILURE)

@@ -202,7 +202,7 @@ def test_worker_connections_get_tcp_nodelay() -> None:
 )
 def test_each_worker_listens_on_a_socket_of_its_own_on_the_held_port() -> None:
     with hold_port("127.0.0.1", 0) as held:
-        address = held.getsockname()
+        address = held.address
         # The parent's socket only holds the port: nothing is accepted there.
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(address, timeout=5).close()
@@ -243,8 +243,36 @@ def test_a_port_something_listens_on_stops_the_start(caplog: pytest.LogCaptureFi
     assert "Address already in use" in caplog.text
     # Another `serve --workers`' sockets, which would take ours in, are refused alike.
     with hold_port("127.0.0.1", 0) as held:
-        address = held.getsockname()
+        address = held.address
         with pickle.loads(pickle.dumps(OwnListener(held.family, address))) as listening:
             listening.listen()
             with pytest.raises(SystemExit):
                 hold_port("127.0.0.1", address[1])
+
+
+@spreading_only
+def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listens(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The first one holds the port, its workers not listening yet: the check that
+    # something listens passes, and only the claim on the port's name stops the second.
+    with hold_port("127.0.0.1", 0) as first:
+        port = first.address[1]
+        with pytest.raises(SystemExit) as stopped:
+            hold_port("127.0.0.1", port)
+        assert stopped.value.code == STARTUP_FAILURE
+        assert f"another serve --workers holds port {port}" in caplog.text
+    # Once the first is gone, the port is free again.
+    with hold_port("127.0.0.1", port) as again:
+        assert again.address[1] == port
+
+
+def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) -> None:
+    # The parent checks the settings, not that the database opens: a directory in
+    # place of the database file fails in each worker's start-up.
+    command = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--workers", "2"]
+    done = subprocess.run(
+        [*command, "--database", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == STARTUP_FAILURE, done.stderr[-2000:]
+    assert "failed to start, stopping the parent process" in done.stderr
