@@ -193,7 +193,10 @@ local ffi = require("ffi")
 ffi.cdef[[
 typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
 int clock_gettime(int clock, bench_timespec *now);
+int getpid(void);
+int kill(int pid, int signal);
 ]]
+local SIGINT = 2
 local CLOCK_MONOTONIC = 1
 local clock = ffi.new("bench_timespec")
 local function now_us()
@@ -246,7 +249,18 @@ function response(status, headers, body)
   if answered == #bodies then
     last_us = now_us()
     wrk.thread:stop()
+    -- wrk's main thread sleeps out the -d before it reports; Ctrl-C ends that sleep.
+    ffi.C.kill(ffi.C.getpid(), SIGINT)
   end
+end
+
+function delay()
+  -- Connections left without a request of the list wait, instead of loading the
+  -- server with fillers while the last answers come (under wrk's 2 s timeout).
+  if next_body >= #bodies then
+    return 50
+  end
+  return 0
 end
 
 local threads = {{}}
@@ -273,6 +287,16 @@ end
 """
 
 
+def _lua_bytes(data: bytes) -> str:
+    """`data` as a Lua string literal, byte for byte (a long string would drop a
+    leading newline and turn CR LF into LF)."""
+    printable = range(32, 127)
+    escaped = "".join(
+        chr(byte) if byte in printable and byte not in b'"\\' else f"\\{byte:03d}" for byte in data
+    )
+    return f'"{escaped}"'
+
+
 def each_once_script(requests: list[HttpRequest], filler: HttpRequest, filler_answer: str) -> str:
     """The Lua script of run_wrk_each_once; the requests share method, path and headers."""
     first = requests[0]
@@ -287,7 +311,7 @@ def each_once_script(requests: list[HttpRequest], filler: HttpRequest, filler_an
         method=_lua_string(first.method),
         path=_lua_string(first.path),
         headers=headers,
-        bodies=",\n".join(_lua_string(r.body.decode()) for r in requests),
+        bodies=",\n".join(_lua_bytes(r.body) for r in requests),
         filler_path=_lua_string(filler.path),
         filler_answer=_lua_string(filler_answer),
         marker=WRK_JSON,

@@ -82,7 +82,11 @@ def _exactly_once(
     """`first`: (token, status) per request of the first pass, or empty when the
     generator told only `first_counts` (wrk, which sent each token once: then every
     answer a 200 is each token's one success, and the store's sessions, checked
-    apart, show which tokens made them)."""
+    apart, show which tokens made them).
+
+    Counts alone would pass a token sent twice and another never sent, if the server
+    wrongly took the repeat: the second pass (every token refused) and one stored
+    session per token close that, so the three hold only together (report.py)."""
     second_counts = Counter(status for _token, status in second)
     if first:
         successes = Counter(token for token, status in first if status == 200)
@@ -250,6 +254,9 @@ def _over_http(
         "processes": processes,
         "redemptions": count,
         "generator": first_result.generator,
+        # Every token answered in the first pass (wrk's run is capped in time).
+        "complete": first_result.requests == count,
+        "notes": first_result.notes,
         "seconds": first_result.seconds,
         "per_second": first_result.requests / first_result.seconds,
         "latency_ms": first_result.latency_ms,
