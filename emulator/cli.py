@@ -177,6 +177,8 @@ def _unwritable_database(database: str) -> str | None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         return f"cannot create the database directory {directory}: {error.strerror}"
+    if path.is_dir():
+        return f"{path} is a directory: --database (or EMULATOR_DATABASE) names the file"
     target = path if path.exists() else directory
     if not os.access(target, os.W_OK):
         return (

@@ -99,6 +99,19 @@ def test_a_database_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_a_directory_given_as_the_database_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--database", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"token-emulator: {tmp_path} is a directory: --database (or EMULATOR_DATABASE) "
+        "names the file\n"
+    )
+
+
 def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> None:
     """Lines are buffered for one turn of the event loop (serving.TurnBufferedHandler):
     each is in the log soon after its answer, not only when the server stops."""

@@ -268,11 +268,13 @@ def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listen
 
 
 def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) -> None:
-    # The parent checks the settings, not that the database opens: a directory in
-    # place of the database file fails in each worker's start-up.
+    # The parent checks the settings, not that the database opens: a file that is not
+    # a SQLite database fails in each worker's start-up.
+    database = tmp_path / "emulator.sqlite3"
+    database.write_text("not a database " * 100)
     command = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--workers", "2"]
     done = subprocess.run(
-        [*command, "--database", str(tmp_path)], capture_output=True, text=True, timeout=60
+        [*command, "--database", str(database)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == STARTUP_FAILURE, done.stderr[-2000:]
     assert "failed to start, stopping the parent process" in done.stderr
