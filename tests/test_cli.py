@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from tests.conftest import FIXTURES
@@ -83,33 +84,28 @@ def test_a_bad_number_in_the_environment_is_one_line(tmp_path: Path) -> None:
     assert done.stderr == "token-emulator: EMULATOR_PORT must be a whole number, not 'abc'\n"
 
 
-def test_a_database_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", ["inside a file", "a directory"])
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, given: str) -> None:
     """Say, a container's /data the server's user may not write: one line, no traceback."""
     not_a_directory = tmp_path / "a-file"
     not_a_directory.write_text("")
-    database = not_a_directory / "emulator.sqlite3"
+    database, why = {
+        "inside a file": (
+            not_a_directory / "emulator.sqlite3",
+            f"cannot create the database directory {not_a_directory}: File exists",
+        ),
+        "a directory": (
+            tmp_path,
+            f"{tmp_path} is a directory: --database (or EMULATOR_DATABASE) names the file",
+        ),
+    }[given]
     done = subprocess.run(
         [sys.executable, "-m", "emulator", "serve", "--database", str(database)],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 2
-    assert done.stderr == (
-        f"token-emulator: cannot create the database directory {not_a_directory}: File exists\n"
-    )
-
-
-def test_a_directory_given_as_the_database_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--database", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2
-    assert done.stderr == (
-        f"token-emulator: {tmp_path} is a directory: --database (or EMULATOR_DATABASE) "
-        "names the file\n"
-    )
+    assert done.stderr == f"token-emulator: {why}\n"
 
 
 def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> None:
