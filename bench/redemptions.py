@@ -306,11 +306,10 @@ def run(
 ) -> dict[str, Any]:
     """`wrk`: its path, to time the first pass over HTTP with it; None: the Python generator."""
     work.mkdir(parents=True, exist_ok=True)
-    http = {str(n): _over_http(work, fixtures, count, race, n, wrk) for n in process_counts}
     return {
         "single_use_thing": "UneeQ token, redeemed by POST /uneeq/api/v2/clients/start-session",
         "in_process": asyncio.run(_in_process(work, fixtures, count, race)),
         "in_process_floor": asyncio.run(_bare_in_process(count)),
-        "http": http,
+        "http": {str(n): _over_http(work, fixtures, count, race, n, wrk) for n in process_counts},
         "http_generator_ceiling": _generator_ceiling(work, count, wrk),
     }
