@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -185,6 +187,21 @@ def _unwritable_database(database: str) -> str | None:
             f"cannot write {target} (the database; set --database, EMULATOR_DATABASE "
             "or EMULATOR_DATA_DIR to a writable place)"
         )
+    if path.exists():
+        return _not_sqlite(path)
+    return None
+
+
+def _not_sqlite(path: Path) -> str | None:
+    """Why an existing file is not a SQLite database, read without changing it; None
+    when it is one (or cannot be told now: the store's own start then says why)."""
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            return f"{path} is not a SQLite database: --database (or EMULATOR_DATABASE) names one"
     return None
 
 

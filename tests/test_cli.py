@@ -84,11 +84,13 @@ def test_a_bad_number_in_the_environment_is_one_line(tmp_path: Path) -> None:
     assert done.stderr == "token-emulator: EMULATOR_PORT must be a whole number, not 'abc'\n"
 
 
-@pytest.mark.parametrize("given", ["inside a file", "a directory"])
+@pytest.mark.parametrize("given", ["inside a file", "a directory", "not a database"])
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, given: str) -> None:
     """Say, a container's /data the server's user may not write: one line, no traceback."""
     not_a_directory = tmp_path / "a-file"
     not_a_directory.write_text("")
+    garbage = tmp_path / "emulator.sqlite3"
+    garbage.write_text("not a database " * 100)
     database, why = {
         "inside a file": (
             not_a_directory / "emulator.sqlite3",
@@ -97,6 +99,10 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, given: str
         "a directory": (
             tmp_path,
             f"{tmp_path} is a directory: --database (or EMULATOR_DATABASE) names the file",
+        ),
+        "not a database": (
+            garbage,
+            f"{garbage} is not a SQLite database: --database (or EMULATOR_DATABASE) names one",
         ),
     }[given]
     done = subprocess.run(

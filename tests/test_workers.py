@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -9,6 +10,7 @@ import pickle
 import re
 import select
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -268,10 +270,13 @@ def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listen
 
 
 def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) -> None:
-    # The parent checks the settings, not that the database opens: a file that is not
-    # a SQLite database fails in each worker's start-up.
+    # The parent checks the settings and that the database is a SQLite file, not what
+    # it holds: another program's database, with a table of the emulator's name but
+    # other columns, fails in each worker's start-up.
     database = tmp_path / "emulator.sqlite3"
-    database.write_text("not a database " * 100)
+    with contextlib.closing(sqlite3.connect(database)) as other:
+        other.execute("CREATE TABLE emulator_clock (something_else TEXT NOT NULL)")
+        other.commit()
     command = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--workers", "2"]
     done = subprocess.run(
         [*command, "--database", str(database)], capture_output=True, text=True, timeout=60
