@@ -306,7 +306,7 @@ def _lua_bytes(data: bytes) -> str:
     return f'"{escaped}"'
 
 
-def each_once_script(requests: list[HttpRequest], filler: HttpRequest, filler_answer: str) -> str:
+def each_once_script(requests: list[HttpRequest], filler_path: str, filler_answer: str) -> str:
     """The Lua script of run_wrk_each_once; the requests share method, path and headers."""
     first = requests[0]
     if any(
@@ -321,7 +321,7 @@ def each_once_script(requests: list[HttpRequest], filler: HttpRequest, filler_an
         path=_lua_string(first.path),
         headers=headers,
         bodies=",\n".join(_lua_bytes(r.body) for r in requests),
-        filler_path=_lua_string(filler.path),
+        filler_path=_lua_string(filler_path),
         filler_answer=_lua_string(filler_answer),
         marker=WRK_JSON,
         threads=LUA_THREADS,
@@ -333,7 +333,7 @@ def run_wrk_each_once(
     port: int,
     requests: list[HttpRequest],
     *,
-    filler: HttpRequest,
+    filler_path: str,
     filler_answer: str,
     connections: int,
     seconds: float,
@@ -341,11 +341,11 @@ def run_wrk_each_once(
     """Send each of `requests` once with wrk over `connections`, as fast as the server
     answers; the rate is over the time from the first sent to the last answered.
 
-    `filler` (a GET whose answer contains `filler_answer`, which no answer to
-    `requests` does) is what a connection sends once the list is used up. `seconds`
+    A GET of `filler_path` (whose answer contains `filler_answer`, which no answer
+    to `requests` does) is what a connection sends once the list is used up. `seconds`
     caps the run: the requests not answered by then are missing from `requests` of
     the result (and a note says so)."""
-    script = each_once_script(requests, filler, filler_answer)
+    script = each_once_script(requests, filler_path, filler_answer)
     data = _run_wrk_script(wrk, port, script, connections=connections, seconds=seconds)
     complete = data["answered"] == len(requests) and data["last_us"] > data["first_us"]
     notes = [] if complete else [f"{len(requests) - data['answered']} not answered in {seconds} s"]

@@ -222,7 +222,7 @@ def _timed_pass(
         wrk,
         port,
         [request for _key, request in requests],
-        filler=HttpRequest("GET", HEALTH_PATH),
+        filler_path=HEALTH_PATH,
         filler_answer=HEALTH_ANSWER,
         connections=CONCURRENCY,
         seconds=len(requests) / MIN_EXPECTED_RATE + 2,

@@ -95,7 +95,7 @@ def test_a_list_for_wrk_differs_by_bodies_alone() -> None:
     token = HttpRequest("POST", "/a", (("Content-Type", "application/json"),), b"{}")
     other = HttpRequest("POST", "/b", token.headers, b"{}")
     with pytest.raises(ValueError, match="by its body alone"):
-        each_once_script([token, other], HttpRequest("GET", "/health"), "ready")
+        each_once_script([token, other], "/health", "ready")
 
 
 @pytest.mark.parametrize("kind", ["uneeq", "redeem"])
