@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import TypedDict
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.control.admin import AdminTokenMiddleware
 from emulator.control.routes import ROUTES as CONTROL_ROUTES
@@ -20,11 +23,13 @@ from emulator.core.errors import (
     ErrorRenderer,
     handle_emulator_error,
     http_exception_handler,
+    one_line,
     render_control_error,
 )
 from emulator.core.faults import RAW_SEND_KEY, gate_routes
 from emulator.core.journal import VENDOR_KEY, JournalMiddleware
 from emulator.core.limits import BodyLimitMiddleware
+from emulator.core.store import describe_database
 from emulator.core.vendor import Vendor
 from emulator.core.world import World
 from emulator.settings import Settings
@@ -74,11 +79,48 @@ class VendorDispatch:
         await self.app(scope, receive, send)
 
 
+class StoreUnusable(Exception):
+    """The database named could not be opened or set up at start-up: another program's
+    database, a server refusing the connection, a file the user may not write. A
+    user's mistake, not a bug: its message is the whole report."""
+
+
+async def _open_world(settings: Settings, vendors: Sequence[Vendor]) -> World:
+    try:
+        return await World.open(settings, vendors)
+    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+        # SQLAlchemy's text adds the statement and a link on lines of their own.
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        named = settings.database
+        shown = describe_database(named) if "://" in named else named  # no password
+        raise StoreUnusable(
+            f"cannot start on the database {shown}: {type(cause).__name__}: {one_line(str(cause))}"
+        ) from error
+
+
+def _startup_failures_in_one_line(send: Send) -> Send:
+    """The lifespan's `send`, with a StoreUnusable reported by its message alone.
+
+    Starlette reports a failed start-up with the whole traceback, which uvicorn logs;
+    it sends that report from the `except` block that caught the error, so the error
+    is the one being handled while it is sent."""
+
+    async def sending(message: Message) -> None:
+        failure = sys.exc_info()[1]
+        if message["type"] == "lifespan.startup.failed" and isinstance(failure, StoreUnusable):
+            message = {**message, "message": str(failure)}
+        await send(message)
+
+    return sending
+
+
 class EmulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The server's own `send`, before any middleware wraps it: a dropped-connection
         # fault reaches the server's transport through it (core/faults.py).
         scope[RAW_SEND_KEY] = send
+        if scope["type"] == "lifespan":
+            send = _startup_failures_in_one_line(send)
         await super().__call__(scope, receive, send)
 
 
@@ -90,7 +132,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[LifespanState]:
-        world = await World.open(settings, chosen)
+        world = await _open_world(settings, chosen)
         try:
             yield {"world": world}
         finally:

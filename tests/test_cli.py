@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from tests.conftest import FIXTURES
@@ -112,6 +115,42 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, given: str
     )
     assert done.returncode == 2
     assert done.stderr == f"token-emulator: {why}\n"
+
+
+@pytest.mark.parametrize("given", ["another program's database", "a server refusing"])
+def test_a_database_that_fails_at_start_up_is_one_line(tmp_path: Path, given: str) -> None:
+    """Found only once the store opens it: start-up fails with one line, exit 3 as
+    uvicorn's start-up failures; never SQLite's traceback, never a URL's password."""
+    other = tmp_path / "other.sqlite3"
+    with contextlib.closing(sqlite3.connect(other)) as connection:
+        connection.execute("CREATE TABLE emulator_clock (something_else TEXT NOT NULL)")
+        connection.commit()
+    closed_port = free_port()
+    database, why = {
+        "another program's database": (
+            str(other),
+            f"cannot start on the database {other}: OperationalError: "
+            "table emulator_clock has no column named id",
+        ),
+        "a server refusing": (
+            f"postgresql://someone:hunter2@127.0.0.1:{closed_port}/emulator",
+            f"cannot start on the database postgresql://127.0.0.1:{closed_port}/emulator: "
+            "ConnectionRefusedError: ",
+        ),
+    }[given]
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--database", database],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == STARTUP_FAILURE, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 2, done.stderr[-2000:]
+    assert errors[0].split("ERROR uvicorn.error: ", 1)[1].startswith(why)
+    assert errors[1].endswith("Application startup failed. Exiting.")
+    assert "Traceback" not in done.stderr
+    assert "hunter2" not in done.stderr
 
 
 def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> None:

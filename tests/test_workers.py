@@ -283,3 +283,4 @@ def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) ->
     )
     assert done.returncode == STARTUP_FAILURE, done.stderr[-2000:]
     assert "failed to start, stopping the parent process" in done.stderr
+    assert "Traceback" not in done.stderr, "the store's refusal is one line (emulator/app.py)"
