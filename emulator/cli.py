@@ -150,7 +150,9 @@ def _serve(args: argparse.Namespace) -> int:
 def worker_app() -> Starlette:
     """The app of one `serve --workers N` process, built from the environment `serve` set."""
     from emulator.app import create_app
+    from emulator.workers import end_with_parent
 
+    end_with_parent()
     settings = Settings.from_env()
     configure_logging(settings)  # a fresh interpreter: `serve`'s set-up is not inherited
     app = create_app(settings)

@@ -4,8 +4,12 @@ each with its own listening socket where the kernel spreads connections over the
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import inspect
 import logging
+import multiprocessing
+import os
+import signal
 import socket
 import sys
 from dataclasses import dataclass
@@ -87,6 +91,32 @@ def bind_own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
         sys.stderr.write(f"worker cannot listen on {address}: {error}\n")
         sys.exit(STARTUP_FAILURE)
     return sock
+
+
+# prctl(2)'s option: the signal this process gets when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent() -> None:
+    """In a worker, on Linux: be sent SIGTERM (uvicorn's graceful stop) when the `serve`
+    process that started it dies, however it dies.
+
+    Its supervisor stops the workers when it is told to stop, but a parent killed
+    outright (SIGKILL, the OOM killer) left them serving the port and holding the
+    database, so a new `serve` on that port could not start. The supervisor starts
+    every worker, restarted ones too, from its main thread, which lives as long as
+    the process. Elsewhere, or where prctl is not to be had, nothing changes."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent.pid:  # it died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class HeldPort:

@@ -269,6 +269,41 @@ def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listen
         assert again.address[1] == port
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's reaper may be slow, or absent in a container)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl only")
+def test_workers_stop_when_serve_is_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL gives the supervisor no chance to stop its workers: each stops itself
+    (workers.end_with_parent), gracefully, and the port is free for the next serve."""
+    log = tmp_path / "serve.log"
+    database = tmp_path / "emulator.sqlite3"
+    server = EmulatorProcess(
+        database, fixtures=FIXTURES, log_path=log, extra_args=("--workers", "2")
+    )
+    with server:
+        workers = _worker_pids(log, 2)
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait(10)
+        deadline = time.monotonic() + 20
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        still = [pid for pid in workers if _running(pid)]
+        for pid in still:  # leave nothing behind, whatever the assertion says
+            os.kill(pid, 9)
+        assert not still, log.read_text()[-3000:]
+        assert log.read_text().count("Finished server process") == 2, "each stopped gracefully"
+        with hold_port("127.0.0.1", server.port) as again:  # nothing serves the port now
+            assert again.address[1] == server.port
+
+
 def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) -> None:
     # The parent checks the settings and that the database is a SQLite file, not what
     # it holds: another program's database, with a table of the emulator's name but
