@@ -47,7 +47,9 @@ def worker_app() -> Starlette:
     """One worker's app: a fresh interpreter, so logging is set up again, as `serve` does."""
     from emulator.serving import configure_logging, settle_garbage_collector
     from emulator.settings import Settings
+    from emulator.workers import end_with_parent
 
+    end_with_parent()
     configure_logging(Settings())
     settle_garbage_collector()
     return app
