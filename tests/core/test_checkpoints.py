@@ -9,22 +9,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.schema import CreateTable
 
 from emulator.core.store import CHECKPOINT_WAL_BYTES, InlineSqliteStore, Store
+from tests.core.text_rows import text_rows
 
 pytestmark = pytest.mark.anyio
 
-tables = MetaData()
-rows = Table(
-    "checkpoint_rows",
-    tables,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("text", String, nullable=False),
-)
+rows, COUNT = text_rows("checkpoint_rows")
 INSERT = rows.insert()
-COUNT = select(func.count()).select_from(rows)
 
 
 def wal_frames(path: Path) -> int:

@@ -9,21 +9,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.schema import CreateTable
 
 from emulator.core.store import SHORT_HOLD_SECONDS, InlineSqliteStore, Store
+from tests.core.text_rows import text_rows
 
 pytestmark = pytest.mark.anyio
 
-tables = MetaData()
-rows = Table(
-    "waiting_rows",
-    tables,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("text", String, nullable=False),
-)
-COUNT = select(func.count()).select_from(rows)
+rows, COUNT = text_rows("waiting_rows")
 
 
 @pytest.mark.parametrize(
