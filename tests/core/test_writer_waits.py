@@ -21,7 +21,7 @@ rows, COUNT = text_rows("waiting_rows")
 
 @pytest.mark.parametrize(
     "held_for",
-    [SHORT_HOLD_SECONDS / 4, SHORT_HOLD_SECONDS * 3],
+    [SHORT_HOLD_SECONDS / 4, SHORT_HOLD_SECONDS * 5],
     ids=["freed-within-the-short-hold", "held-past-it"],
 )
 async def test_writers_wait_for_another_connections_lock_and_then_commit(

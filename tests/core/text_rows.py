@@ -3,11 +3,13 @@ checkpoints, its writers' waits): nothing a vendor keeps."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.sql import Select
 
 
-def text_rows(name: str) -> tuple[Table, Select[tuple[int]]]:
+def text_rows(name: str) -> tuple[Table, Select[Any]]:
     """The table `name` (an id counting up, a text) and the statement that counts its rows."""
     table = Table(
         name,
