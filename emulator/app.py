@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import TypedDict
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -85,16 +87,42 @@ class StoreUnusable(Exception):
     user's mistake, not a bug: its message is the whole report."""
 
 
+log = logging.getLogger(__name__)
+
+
+def database_refusal(error: BaseException) -> tuple[str, str] | None:
+    """What the database, its driver or its server said, as (kind, text), when `error` is
+    one of theirs; None for anything else, a bug of ours among them (misusing the
+    driver's API is one), which keeps its traceback."""
+    if isinstance(error, DBAPIError):
+        # SQLAlchemy's own text adds the statement and a link on lines of their own.
+        cause: BaseException = error.orig
+        kind = type(error).__name__  # SQLAlchemy's class: asyncpg's adapter has one name
+    else:
+        cause, kind = error, type(error).__name__
+    if isinstance(cause, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+        return None
+    if isinstance(error, DBAPIError) or isinstance(cause, sqlite3.DatabaseError):
+        return kind, str(cause)
+    if isinstance(error, (ConnectionError, TimeoutError, socket.gaierror)):
+        return kind, str(cause)
+    return None
+
+
 async def _open_world(settings: Settings, vendors: Sequence[Vendor]) -> World:
     try:
         return await World.open(settings, vendors)
-    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
-        # SQLAlchemy's text adds the statement and a link on lines of their own.
-        cause = error.orig if isinstance(error, DBAPIError) else error
+    except Exception as error:
+        refusal = database_refusal(error)
+        if refusal is None:
+            raise
+        log.debug("the database's refusal in full", exc_info=error)
         named = settings.database
         shown = describe_database(named) if "://" in named else named  # no password
+        kind, text = refusal
         raise StoreUnusable(
-            f"cannot start on the database {shown}: {type(cause).__name__}: {one_line(str(cause))}"
+            f"cannot start on the database {one_line(shown)}: {kind}: {one_line(text)} "
+            "(--log-level debug shows where)"
         ) from error
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import exc as sa_exc
 from uvicorn.config import STARTUP_FAILURE
 
+from emulator.app import database_refusal
 from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import TOKEN_PATH
@@ -151,6 +153,47 @@ def test_a_database_that_fails_at_start_up_is_one_line(tmp_path: Path, given: st
     assert errors[1].endswith("Application startup failed. Exiting.")
     assert "Traceback" not in done.stderr
     assert "hunter2" not in done.stderr
+
+
+STATEMENT = "INSERT INTO emulator_clock (id) VALUES (?)"
+
+
+@pytest.mark.parametrize(
+    ("error", "told"),
+    [
+        (
+            sa_exc.OperationalError(STATEMENT, (1,), sqlite3.OperationalError("no column id")),
+            ("OperationalError", "no column id"),
+        ),
+        (
+            sqlite3.DatabaseError("file is not a database"),
+            ("DatabaseError", "file is not a database"),
+        ),
+        (
+            ConnectionRefusedError(111, "Connect call failed"),
+            ("ConnectionRefusedError", "[Errno 111] Connect call failed"),
+        ),
+        # Bugs of ours keep their traceback: misusing the driver, a value it cannot bind,
+        # a file of ours gone, anything else.
+        (sa_exc.ProgrammingError(STATEMENT, (), sqlite3.ProgrammingError("bindings")), None),
+        (sa_exc.StatementError("bad value", STATEMENT, (1,), TypeError("float()")), None),
+        (FileNotFoundError(2, "No such file or directory"), None),
+        (AttributeError("no such attribute"), None),
+    ],
+    ids=[
+        "sqlite-said-no",
+        "not-a-database",
+        "server-refused",
+        "api-misuse",
+        "bind",
+        "file",
+        "other",
+    ],
+)
+def test_only_the_databases_own_errors_are_told_in_one_line(
+    error: BaseException, told: tuple[str, str] | None
+) -> None:
+    assert database_refusal(error) == told
 
 
 def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy import Connection as SyncConnection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
@@ -93,12 +95,30 @@ def database_url(value: str) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
+# Query parameters of a database URL that carry a secret (libpq's and asyncpg's names).
+SECRET_QUERY_KEYS = frozenset({"password", "passfile", "sslpassword"})
+
+
 def describe_database(url: str) -> str:
-    """The URL without credentials, for health and logs."""
-    scheme, _, rest = url.partition("://")
-    if "@" in rest:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}://{rest}"
+    """The URL without credentials, for health and logs: no user or password (one with
+    an `@` or `/` in it too), no password given as a query parameter."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url.partition("://")[0] + "://(not shown)"
+    # SQLAlchemy ends the user and password at the first `@`: the rest of a password
+    # with one in it would read as part of the host.
+    where = (parsed.host or "").rpartition("@")[2]
+    if parsed.port is not None:
+        where += f":{parsed.port}"
+    kept = [
+        f"{key}={one}"
+        for key, value in parsed.query.items()
+        if key.lower() not in SECRET_QUERY_KEYS
+        for one in (value if isinstance(value, tuple) else (value,))
+    ]
+    query = "?" + "&".join(kept) if kept else ""
+    return f"{parsed.drivername}://{where}/{parsed.database or ''}{query}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
