@@ -144,9 +144,9 @@ CHECKPOINT_WAL_BYTES = 1000 * (4096 + 24)
 # it: a waiter that had backed off to 5 ms let the other process take it again and
 # again, its own requests waiting meanwhile (two processes under wrk, two A/B runs:
 # ~3 % more requests a second, -0.4 to +8 % by vendor, than with pauses doubling up
-# to 5 ms). A lock held longer
-# (another program's transaction) is tried less often after 20 ms, the pause
-# doubling up to 5 ms. Both limits, and the busy timeout, count the time that passed.
+# to 5 ms). A lock held longer (another program's transaction) is tried less often
+# after 20 ms, the pause doubling up to 5 ms. Both limits, and the busy timeout,
+# count the time that passed.
 MIN_WRITER_PAUSE = 0.001
 MAX_WRITER_PAUSE = 0.005
 SHORT_HOLD_SECONDS = 0.02
