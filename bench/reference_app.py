@@ -45,12 +45,11 @@ app = create_reference_app()
 
 def worker_app() -> Starlette:
     """One worker's app: a fresh interpreter, so logging is set up again, as `serve` does."""
-    from emulator.serving import configure_logging, settle_garbage_collector
+    from emulator.serving import settle_garbage_collector
     from emulator.settings import Settings
-    from emulator.workers import end_with_parent
+    from emulator.workers import begin_worker
 
-    end_with_parent()
-    configure_logging(Settings())
+    begin_worker(Settings())
     settle_garbage_collector()
     return app
 

@@ -150,11 +150,10 @@ def _serve(args: argparse.Namespace) -> int:
 def worker_app() -> Starlette:
     """The app of one `serve --workers N` process, built from the environment `serve` set."""
     from emulator.app import create_app
-    from emulator.workers import end_with_parent
+    from emulator.workers import begin_worker
 
-    end_with_parent()
     settings = Settings.from_env()
-    configure_logging(settings)  # a fresh interpreter: `serve`'s set-up is not inherited
+    begin_worker(settings)
     app = create_app(settings)
     settle_garbage_collector()
     return app

@@ -19,7 +19,7 @@ from uvicorn import Config, Server
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from emulator.serving import uvicorn_options
+from emulator.serving import configure_logging, uvicorn_options
 from emulator.settings import Settings
 
 
@@ -117,6 +117,13 @@ def end_with_parent() -> None:
         return
     if os.getppid() != parent.pid:  # it died before the signal was asked for
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def begin_worker(settings: Settings) -> None:
+    """First thing in a worker process, before its app: stop with the `serve` that
+    started it, and log as `serve` does (a fresh interpreter inherits no set-up)."""
+    end_with_parent()
+    configure_logging(settings)
 
 
 class HeldPort:
