@@ -11,20 +11,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 # Only what the wheel is built from (.dockerignore keeps the rest out of the
-# context); the wheel packs fixtures/ as emulator/default_fixtures.
+# context); the wheel packs fixtures/ as token_emulator/default_fixtures.
 COPY pyproject.toml README.md /tmp/src/
-COPY emulator /tmp/src/emulator
+COPY token_emulator /tmp/src/token_emulator
 COPY fixtures /tmp/src/fixtures
 
 # Install from the checkout as a user would, with the `postgres` extra (asyncpg,
 # for EMULATOR_DATABASE=postgresql+asyncpg://...), drop the sources (and leave /,
-# so that `import emulator` finds the installed package, not a source tree), copy
+# so that `import token_emulator` finds the installed package, not a source tree), copy
 # the packaged default fixtures to /fixtures, where a mount of your own replaces
 # them, and make the non-root user that owns the data directory.
 RUN pip install --no-cache-dir "/tmp/src[postgres]" \
     && rm -rf /tmp/src \
     && cd / \
-    && python -c "import shutil, emulator.settings as s; shutil.copytree(s.PACKAGE_DIR / 'default_fixtures', '/fixtures')" \
+    && python -c "import shutil, token_emulator.settings as s; shutil.copytree(s.PACKAGE_DIR / 'default_fixtures', '/fixtures')" \
     && groupadd --system --gid 10001 emulator \
     && useradd --system --uid 10001 --gid emulator --create-home --home-dir /home/emulator \
         --shell /usr/sbin/nologin emulator \
@@ -49,7 +49,7 @@ EXPOSE 8080
 # $EMULATOR_PORT, exits 0 on a 200 and 1 otherwise. Health stays open under an
 # admin token.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-m", "emulator.healthcheck"]
+    CMD ["python", "-m", "token_emulator.healthcheck"]
 
 # Exec form: the server is PID 1 and gets `docker stop`'s SIGTERM, on which it
 # shuts down cleanly and exits 0.

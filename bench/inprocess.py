@@ -19,8 +19,8 @@ from bench.asgi import AsgiCaller, running
 from bench.reference_app import create_reference_app
 from bench.stats import summary_ms
 from bench.workloads import BARE_REQUEST, FLOW_STEPS, Flow, FlowFailed, flows
-from emulator.app import create_app
-from emulator.settings import Settings
+from token_emulator.app import create_app
+from token_emulator.settings import Settings
 
 WARM_UP = 20
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench import workloads
 from bench.asgi import running
-from emulator.app import create_app
-from emulator.settings import Settings
+from token_emulator.app import create_app
+from token_emulator.settings import Settings
 
 KINDS = (*workloads.VENDORS, "redeem")
 CONCURRENCY = 32

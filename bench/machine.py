@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.servers import OAUTH2_MOCK_PACKAGE, REPO
-from emulator.serving import uvicorn_options
-from emulator.settings import Settings
+from token_emulator.serving import uvicorn_options
+from token_emulator.settings import Settings
 
 PYTHON_PACKAGES = (
     "token-emulator",
@@ -120,7 +120,7 @@ def uvicorn_choices() -> dict[str, str]:
 
 
 def serve_options() -> dict[str, Any]:
-    """The uvicorn options `serve` passes (emulator/serving.py), but the address."""
+    """The uvicorn options `serve` passes (token_emulator/serving.py), but the address."""
     options = uvicorn_options(Settings())
     return {name: value for name, value in options.items() if name not in ("host", "port")}
 

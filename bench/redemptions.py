@@ -41,8 +41,8 @@ from bench.workloads import (
     uneeq_start_request,
     uneeq_token_request,
 )
-from emulator.app import create_app
-from emulator.settings import Settings
+from token_emulator.app import create_app
+from token_emulator.settings import Settings
 
 CONCURRENCY = 32
 # What wrk sends once every token is out (its answer, told apart by this text, is not

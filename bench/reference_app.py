@@ -1,7 +1,7 @@
 """The bare Starlette app the emulator is measured beside: a JSON endpoint and a health check.
 
 Served by uvicorn with exactly `token-emulator serve`'s options and logging
-(emulator/serving.py), so the difference in a figure is the emulator's own
+(token_emulator/serving.py), so the difference in a figure is the emulator's own
 work: routing, middleware, the journal, the store, the vendor rules.
 
     python -m bench.reference_app --port 8081 [--workers 2]
@@ -45,9 +45,9 @@ app = create_reference_app()
 
 def worker_app() -> Starlette:
     """One worker's app: a fresh interpreter, so logging is set up again, as `serve` does."""
-    from emulator.serving import settle_garbage_collector
-    from emulator.settings import Settings
-    from emulator.workers import begin_worker
+    from token_emulator.serving import settle_garbage_collector
+    from token_emulator.settings import Settings
+    from token_emulator.workers import begin_worker
 
     begin_worker(Settings())
     settle_garbage_collector()
@@ -57,8 +57,8 @@ def worker_app() -> Starlette:
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
-    from emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
-    from emulator.settings import Settings
+    from token_emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
+    from token_emulator.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.reference_app")
     parser.add_argument("--port", type=int, required=True)
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settle_garbage_collector()  # as `serve` does: the comparison stays like for like
         uvicorn.run(app, **uvicorn_options(settings))
     else:
-        from emulator.workers import run_workers  # exactly as `serve --workers` runs them
+        from token_emulator.workers import run_workers  # exactly as `serve --workers` runs them
 
         # By name: each worker is a fresh interpreter, where this module is not __main__.
         run_workers("bench.reference_app:worker_app", args.workers, settings)

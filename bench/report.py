@@ -495,7 +495,7 @@ def _notes(results: dict[str, Any]) -> list[str]:
         "file in a temporary directory on the local disk, logging one line per request at "
         "info into a file, as by default. `--workers 2` for two processes; the bare "
         "reference app runs under the same uvicorn options and worker count "
-        "(emulator/serving.py).",
+        "(token_emulator/serving.py).",
         "- Every request sent is valid and gets the vendor's success status; anything else "
         "is counted and shown, and a run with any makes no figure.",
         f"- Load generator: {results.get('load_generator', '-')}; "

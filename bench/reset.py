@@ -18,8 +18,8 @@ from bench import servers
 from bench.asgi import running
 from bench.stats import summary_ms
 from bench.workloads import HttpRequest, uneeq_token_request
-from emulator.app import create_app
-from emulator.settings import Settings, default_fixtures_dir
+from token_emulator.app import create_app
+from token_emulator.settings import Settings, default_fixtures_dir
 
 WARM_UP = 10
 RESET = HttpRequest("POST", "/_emulator/reset")

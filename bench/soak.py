@@ -28,9 +28,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.settings import default_fixtures_dir  # noqa: E402
-from emulator.testing import EmulatorProcess, uneeq_request_jwt, unifize_assertion  # noqa: E402
-from emulator.testing.credentials import (  # noqa: E402
+from token_emulator.settings import default_fixtures_dir  # noqa: E402
+from token_emulator.testing import EmulatorProcess, uneeq_request_jwt, unifize_assertion  # noqa: E402
+from token_emulator.testing.credentials import (  # noqa: E402
     eightbyeight_api_key,
     uneeq_secret,
     web1on1_login_of,

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import servers
 from bench.stats import summary_ms
-from emulator.settings import default_fixtures_dir
+from token_emulator.settings import default_fixtures_dir
 
 Starter = Callable[[Path], servers.Server]
 

@@ -2,7 +2,7 @@
 
 Everything a client signs (UneeQ's request JWT, Unifize's RS256 assertion) is
 built before the clock starts: it is the client's work, not the emulator's.
-Credentials come from the fixture files through emulator.testing.credentials,
+Credentials come from the fixture files through token_emulator.testing.credentials,
 as the flow helpers take them.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 
 from bench.asgi import AsgiCaller
 from bench.reference_app import JSON_PATH
-from emulator.settings import default_fixtures_dir
-from emulator.testing.clients import uneeq_request_jwt, unifize_assertion
-from emulator.testing.credentials import (
+from token_emulator.settings import default_fixtures_dir
+from token_emulator.testing.clients import uneeq_request_jwt, unifize_assertion
+from token_emulator.testing.credentials import (
     eightbyeight_api_key,
     uneeq_secret,
     unifize_private_key,
@@ -178,7 +178,7 @@ Flow = Callable[[AsgiCaller], Awaitable[None]]
 
 
 def flows(fixtures: Path) -> dict[str, Flow]:
-    """Each vendor's whole token flow: the requests its emulator.testing helper makes
+    """Each vendor's whole token flow: the requests its token_emulator.testing helper makes
     (without the helper's read of the emulator clock), and for UneeQ the redemption."""
     requests = token_requests(fixtures)
     widget_key = widget_client_key(fixtures)

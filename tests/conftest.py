@@ -18,10 +18,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from emulator.app import create_app
-from emulator.settings import Settings, default_fixtures_dir
-from emulator.testing import EmulatorProcess
 from tests.postgres.server import PostgresServer, find_bin_dir, unavailable
+from token_emulator.app import create_app
+from token_emulator.settings import Settings, default_fixtures_dir
+from token_emulator.testing import EmulatorProcess
 
 FIXTURES = default_fixtures_dir()
 DATABASES = ("sqlite", "postgresql")

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from uvicorn.config import STARTUP_FAILURE
 
-from emulator.app import database_refusal
-from emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import TOKEN_PATH
+from token_emulator.app import database_refusal
+from token_emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 
 
 def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_console_script_serves(tmp_path: Path) -> None:
 def test_a_bad_number_in_the_environment_is_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "EMULATOR_PORT": "abc"}
     done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "token_emulator", "serve"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 2
     assert done.stderr == "token-emulator: EMULATOR_PORT must be a whole number, not 'abc'\n"
@@ -111,7 +111,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, given: str
         ),
     }[given]
     done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--database", str(database)],
+        [sys.executable, "-m", "token_emulator", "serve", "--database", str(database)],
         capture_output=True,
         text=True,
     )
@@ -141,7 +141,7 @@ def test_a_database_that_fails_at_start_up_is_one_line(tmp_path: Path, given: st
         ),
     }[given]
     done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--database", database],
+        [sys.executable, "-m", "token_emulator", "serve", "--port", "0", "--database", database],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
+from token_emulator.testing import EmulatorProcess
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 DEFAULT_URL = "http://127.0.0.1:8080"

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from emulator.serving import (
+from token_emulator.serving import (
     LOG_FORMAT,
     REQUEST_LOGGER,
     YOUNG_COLLECTION_THRESHOLD,
@@ -110,7 +110,7 @@ def test_the_journal_writes_its_line_straight_to_serves_handler_as_logging_would
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
     for line in (direct, through_logging):
         assert re.fullmatch(
-            stamp + " INFO emulator.requests: uneeq:token POST /uneeq/x -> 200", line
+            stamp + " INFO token_emulator.requests: uneeq:token POST /uneeq/x -> 200", line
         )
     assert direct[:19] <= through_logging[:19]
 
@@ -149,7 +149,7 @@ def test_any_other_logging_set_up_gets_the_journals_records() -> None:
 
 
 def test_caplog_sees_the_journals_lines(caplog: pytest.LogCaptureFixture) -> None:
-    from emulator.core.journal import JournalEntry, log_entry
+    from token_emulator.core.journal import JournalEntry, log_entry
 
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
     log_entry(JournalEntry(0.0, "uneeq", "uneeq:token", "POST", "/uneeq/x", 401, "bad JWT"))
@@ -167,8 +167,8 @@ def printed_by_fresh_interpreter(*lines: str) -> str:
 def test_settling_the_garbage_collector_freezes_start_up_and_collects_less_often() -> None:
     printed = printed_by_fresh_interpreter(
         "import gc",
-        "from emulator.app import create_app",
-        "from emulator.serving import settle_garbage_collector",
+        "from token_emulator.app import create_app",
+        "from token_emulator.serving import settle_garbage_collector",
         "create_app()",
         "settle_garbage_collector()",  # as `serve` calls it, once the app is built
         "print(gc.get_freeze_count(), *gc.get_threshold())",
@@ -181,8 +181,9 @@ def test_settling_the_garbage_collector_freezes_start_up_and_collects_less_often
 def test_serves_own_logging_set_up_takes_the_direct_path() -> None:
     printed = printed_by_fresh_interpreter(
         "import logging",
-        "from emulator.serving import REQUEST_LOGGER, configure_logging, request_line_handler",
-        "from emulator.settings import Settings",
+        "from token_emulator.serving import REQUEST_LOGGER, configure_logging",
+        "from token_emulator.serving import request_line_handler",
+        "from token_emulator.settings import Settings",
         "configure_logging(Settings())",
         "found = request_line_handler(logging.getLogger(REQUEST_LOGGER), logging.INFO)",
         "print(found is logging.getLogger().handlers[0])",

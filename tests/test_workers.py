@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from uvicorn.config import STARTUP_FAILURE
 
-from emulator.settings import Settings
-from emulator.testing import EmulatorProcess
-from emulator.workers import SPREADS_CONNECTIONS, NoDelayConfig, OwnListener, hold_port
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
+from token_emulator.settings import Settings
+from token_emulator.testing import EmulatorProcess
+from token_emulator.workers import SPREADS_CONNECTIONS, NoDelayConfig, OwnListener, hold_port
 
 # A socket per worker where the kernel spreads connections over them (Linux).
 spreading_only = pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="Linux's SO_REUSEPORT only")
@@ -153,7 +153,16 @@ def test_two_workers_share_the_connections_and_one_world(tmp_path: Path) -> None
 
 def test_workers_refuse_a_database_in_memory() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--database", ":memory:", "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "token_emulator",
+            "serve",
+            "--database",
+            ":memory:",
+            "--workers",
+            "2",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -190,7 +199,7 @@ def test_worker_connections_get_tcp_nodelay() -> None:
     # uvicorn binds the workers' shared socket with proto 0, so asyncio leaves Nagle's
     # algorithm on and each kept-alive request waited ~40 ms for a delayed ACK. The
     # listening socket now carries TCP_NODELAY, which Linux gives every accepted socket.
-    config = NoDelayConfig("emulator.cli:worker_app", factory=True, host="127.0.0.1", port=0)
+    config = NoDelayConfig("token_emulator.cli:worker_app", factory=True, host="127.0.0.1", port=0)
     with config.bind_socket() as listening:
         listening.listen()
         with socket.create_connection(listening.getsockname()) as _client:
@@ -314,10 +323,10 @@ def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) ->
     with contextlib.closing(sqlite3.connect(database)) as other:
         other.execute("CREATE TABLE emulator_clock (something_else TEXT NOT NULL)")
         other.commit()
-    command = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--workers", "2"]
+    command = [sys.executable, "-m", "token_emulator", "serve", "--port", "0", "--workers", "2"]
     done = subprocess.run(
         [*command, "--database", str(database)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == STARTUP_FAILURE, done.stderr[-2000:]
     assert "failed to start, stopping the parent process" in done.stderr
-    assert "Traceback" not in done.stderr, "the store's refusal is one line (emulator/app.py)"
+    assert "Traceback" not in done.stderr, "the store's refusal is one line (token_emulator/app.py)"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from emulator.cli import main
-from emulator.testing import EmulatorProcess
+from token_emulator.cli import main
+from token_emulator.testing import EmulatorProcess
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
+from token_emulator.testing import EmulatorProcess
 
 
 def clock_of(url: str) -> dict[str, object]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.qa.durations import format_duration, parse_duration
 from tests.cli.conftest import Cli
+from token_emulator.qa.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 from joserfc.jwk import RSAKey
 
-from emulator.core.tokens import verify_hmac, verify_rsa
-from emulator.testing.credentials import uneeq_secret
 from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
+from token_emulator.core.tokens import verify_hmac, verify_rsa
+from token_emulator.testing.credentials import uneeq_secret
 
 PUBLIC_PEM = (FIXTURES / "unifize-demo-app.public.pem").read_text()
 

@@ -16,9 +16,9 @@ from typing import IO
 import httpx
 import pytest
 
-from emulator.qa.journal import StatusLine, new_entries
-from emulator.testing import uneeq_token
 from tests.cli.conftest import Cli
+from token_emulator.qa.journal import StatusLine, new_entries
+from token_emulator.testing import uneeq_token
 
 HEADER = ["TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
 

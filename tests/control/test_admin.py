@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES, in_process, make_settings
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ def test_serve_is_quiet_with_a_token_or_on_loopback(tmp_path: Path) -> None:
 def test_the_env_variable_sets_the_token() -> None:
     code = (
         "import os; os.environ['EMULATOR_ADMIN_TOKEN'] = 't'; "
-        "from emulator.settings import Settings; print(Settings.from_env().admin_token)"
+        "from token_emulator.settings import Settings; print(Settings.from_env().admin_token)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "t"

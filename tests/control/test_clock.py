@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES, in_process, make_settings
 from tests.vendors.uneeq.conftest import DEMO, TOKEN_PATH, token_request
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.testing import EmulatorProcess
+from token_emulator.testing import EmulatorProcess
 
 values = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
 clock_bodies = st.dictionaries(

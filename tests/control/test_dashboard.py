@@ -15,15 +15,15 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from emulator.app import create_app
-from emulator.core.vendor import Vendor
-from emulator.vendors.uneeq import VENDOR as UNEEQ
 from tests.conftest import FIXTURES, make_settings
+from token_emulator.app import create_app
+from token_emulator.core.vendor import Vendor
+from token_emulator.vendors.uneeq import VENDOR as UNEEQ
 
 pytestmark = pytest.mark.anyio
 
-PAGE = resources.files("emulator.control") / "dashboard.html"
-ASSETS = resources.files("emulator.control") / "assets"
+PAGE = resources.files("token_emulator.control") / "dashboard.html"
+ASSETS = resources.files("token_emulator.control") / "assets"
 ASSET_TYPES = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
 from tests.browser import chromium, requested_urls, save_screenshot
 from tests.conftest import FIXTURES
+from token_emulator.testing import EmulatorProcess, uneeq_request_jwt
 
 TOKEN_PATH = "/uneeq/api/v1/clients/access/tokens"
 T = TypeVar("T")
@@ -243,7 +243,7 @@ def test_faults_panel_follows_the_control_api(
 
 def _serve_takes_an_admin_token() -> bool:
     result = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "token_emulator", "serve", "--help"], capture_output=True, text=True
     )
     return "--admin-token" in result.stdout
 

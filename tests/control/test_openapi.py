@@ -15,13 +15,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from emulator import __version__
-from emulator.app import create_app
-from emulator.control.openapi import build_document
-from emulator.core.openapi import ApiDescription, Operation, Prefix
-from emulator.core.vendor import Vendor
-from emulator.settings import Settings
-from emulator.vendors.unifize import VENDOR as UNIFIZE
+from token_emulator import __version__
+from token_emulator.app import create_app
+from token_emulator.control.openapi import build_document
+from token_emulator.core.openapi import ApiDescription, Operation, Prefix
+from token_emulator.core.vendor import Vendor
+from token_emulator.settings import Settings
+from token_emulator.vendors.unifize import VENDOR as UNIFIZE
 
 pytestmark = pytest.mark.anyio
 

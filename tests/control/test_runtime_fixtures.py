@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import uneeq_request_jwt, unifize_assertion
-from emulator.testing.clients import unifize_demo_private_key
 from tests.conftest import in_process, make_settings
+from token_emulator.testing import uneeq_request_jwt, unifize_assertion
+from token_emulator.testing.clients import unifize_demo_private_key
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

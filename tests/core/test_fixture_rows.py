@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.core.errors import clip, one_line
 from tests.conftest import in_process, make_settings
 from tests.vendors.uneeq.conftest import TOKEN_PATH
+from token_emulator.core.errors import clip, one_line
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import main
 from tests.conftest import FIXTURES
+from token_emulator.cli import main
 
 
 def write_uneeq(directory: Path, text: str) -> Path:
@@ -98,7 +98,7 @@ def test_serve_refuses_invalid_fixtures_before_binding(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "emulator",
+            "token_emulator",
             "serve",
             "--port",
             "1",

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.core.mounts import CorsWhereOrigin, permissive_cors
+from token_emulator.core.mounts import CorsWhereOrigin, permissive_cors
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""The NUL escape PostgreSQL's text columns get (emulator/core/store.py): every string
+"""The NUL escape PostgreSQL's text columns get (token_emulator/core/store.py): every string
 comes back as it was sent, and text without NUL or U+FFFF is stored as it is."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.core.postgres import TEXT_ESCAPE as POSTGRES_TEXT_ESCAPE
-from emulator.core.postgres import escape as _postgres_escape
-from emulator.core.postgres import unescape as _postgres_unescape
+from token_emulator.core.postgres import TEXT_ESCAPE as POSTGRES_TEXT_ESCAPE
+from token_emulator.core.postgres import escape as _postgres_escape
+from token_emulator.core.postgres import unescape as _postgres_unescape
 
 # Text made mostly of the characters the escape is about.
 AWKWARD = st.text(alphabet=st.sampled_from(["\x00", POSTGRES_TEXT_ESCAPE, "0", "a", "é"]))

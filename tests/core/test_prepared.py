@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from emulator.core.prepared import Prepared
-from emulator.core.store import AutoId, InlineSqliteStore, Store
+from token_emulator.core.prepared import Prepared
+from token_emulator.core.store import AutoId, InlineSqliteStore, Store
 
 pytestmark = pytest.mark.anyio
 

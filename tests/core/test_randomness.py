@@ -9,7 +9,7 @@ import select
 import signal
 import uuid
 
-from emulator.core import randomness
+from token_emulator.core import randomness
 
 
 def test_shapes_match_the_standard_library() -> None:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from emulator.core.tokens import TokenProblem, check_times, read_unverified, verify_hmac
 from tests.jws_parts import b64
+from token_emulator.core.tokens import TokenProblem, check_times, read_unverified, verify_hmac
 
 SECRET = b"a-test-secret-of-thirty-two-byte"
 

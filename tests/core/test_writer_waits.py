@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.schema import CreateTable
 
-from emulator.core.store import SHORT_HOLD_SECONDS, InlineSqliteStore, Store
 from tests.core.text_rows import text_rows
+from token_emulator.core.store import SHORT_HOLD_SECONDS, InlineSqliteStore, Store
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from emulator.testing import free_port
 from tests.conftest import FIXTURES
 from tests.docker import dockerfile
 from tests.docker.conftest import REPO, Container, image_env
@@ -29,6 +28,7 @@ from tests.docker.test_image import (
 )
 from tests.postgres.server import PostgresServer
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
+from token_emulator.testing import free_port
 
 PROFILE = "postgres"
 DATABASE = "postgres"

@@ -73,12 +73,12 @@ def test_dockerignore_patterns() -> None:
         ".venv",
         ".venv/bin/python",
         "__pycache__/a.pyc",
-        "emulator/core/__pycache__/a.pyc",
+        "token_emulator/core/__pycache__/a.pyc",
         "x.log",
         "build/lib/a.py",
         "docs/a.md",
     ]
-    kept = ["emulator/app.py", "sub/x.log", "docs/keep.md", "docs/sub/a.md", "venv"]
+    kept = ["token_emulator/app.py", "sub/x.log", "docs/keep.md", "docs/sub/a.md", "venv"]
     for path in ignored:
         assert dockerfile.is_ignored(path, patterns), path
     for path in kept:

@@ -30,11 +30,11 @@ import httpx
 import pytest
 import yaml
 
-from emulator.healthcheck import TIMEOUT_SECONDS, health_url
-from emulator.testing import free_port
-from emulator.vendors import all_vendors
 from tests.docker import dockerfile
 from tests.docker.conftest import REPO, Container, image_env, pid_namespaces, run_healthcheck
+from token_emulator.healthcheck import TIMEOUT_SECONDS, health_url
+from token_emulator.testing import free_port
+from token_emulator.vendors import all_vendors
 
 COMPOSE = REPO / "compose.yaml"
 SERVICE = "emulator"
@@ -397,10 +397,10 @@ def test_the_image_install_packs_fixtures_dashboard_and_healthcheck(
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     (wheel,) = dist.glob("token_emulator-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"emulator/healthcheck.py", "emulator/control/dashboard.html"}
-    expected |= {f"emulator/default_fixtures/{p.name}" for p in (REPO / "fixtures").iterdir()}
-    assets = REPO / "emulator" / "control" / "assets"
-    expected |= {f"emulator/control/assets/{p.name}" for p in assets.iterdir()}
+    expected = {"token_emulator/healthcheck.py", "token_emulator/control/dashboard.html"}
+    expected |= {f"token_emulator/default_fixtures/{p.name}" for p in (REPO / "fixtures").iterdir()}
+    assets = REPO / "token_emulator" / "control" / "assets"
+    expected |= {f"token_emulator/control/assets/{p.name}" for p in assets.iterdir()}
     assert expected <= names, expected - names
     assert not [n for n in names if n.endswith((".sqlite3", ".pyc")) or n.startswith("tests/")]
 
@@ -420,7 +420,7 @@ def test_the_image_install_packs_fixtures_dashboard_and_healthcheck(
         EMULATOR_DATA_DIR=str(tmp_path),
     )
     where = subprocess.run(
-        ["python", "-c", "import emulator; print(emulator.__file__)"],
+        ["python", "-c", "import token_emulator; print(token_emulator.__file__)"],
         env=env,
         cwd=home,
         capture_output=True,
@@ -451,7 +451,7 @@ def test_dockerignore_keeps_local_state_out_and_the_sources_in(
         ".git",
         "emulator.sqlite3",
         "data/emulator.sqlite3-wal",
-        "emulator/__pycache__/app.cpython-311.pyc",
+        "token_emulator/__pycache__/app.cpython-311.pyc",
         ".pytest_cache/v/cache",
         "test-artifacts/dashboard.png",
         "tests/conftest.py",

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from _pytest.fixtures import FixtureFunctionDefinition
 
-import emulator.testing.plugin
-from emulator.settings import default_fixtures_dir
+import token_emulator.testing.plugin
+from token_emulator.settings import default_fixtures_dir
 
 PROJECT = Path(__file__).parent / "project"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -177,7 +177,7 @@ def test_here_too_the_plugin_is_loaded_and_names_only_prefixed_fixtures(
     # Installed in this repository's venv, the plugin runs in this suite as well:
     # its fixtures must not shadow tests/conftest.py's `client`, `server`, `live`.
     plugin = request.config.pluginmanager.get_plugin("token_emulator")
-    assert plugin is emulator.testing.plugin
+    assert plugin is token_emulator.testing.plugin
     fixtures = sorted(
         name for name, value in vars(plugin).items() if isinstance(value, FixtureFunctionDefinition)
     )

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.settings import default_fixtures_dir
-from emulator.testing import EmulatorProcess, free_port
-from emulator.testing.plugin import start_server
+from token_emulator.settings import default_fixtures_dir
+from token_emulator.testing import EmulatorProcess, free_port
+from token_emulator.testing.plugin import start_server
 
 
 def test_a_taken_port_is_skipped(tmp_path: Path, server: EmulatorProcess) -> None:
@@ -43,7 +43,7 @@ def test_a_bad_fixture_directory_fails_at_once_with_the_log(tmp_path: Path) -> N
 
 
 def test_the_handle_sends_the_admin_token_to_the_control_plane_only(tmp_path: Path) -> None:
-    from emulator.testing.plugin import TokenEmulator
+    from token_emulator.testing.plugin import TokenEmulator
 
     token = "admin-TEST-ONLY"
     server = EmulatorProcess(

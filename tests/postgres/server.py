@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from emulator.testing.server import free_port
+from token_emulator.testing.server import free_port
 
 # Where Debian installs each major version; TEST_POSTGRES_BIN names another directory.
 DEBIAN_BIN_DIRS = "/usr/lib/postgresql/*/bin"

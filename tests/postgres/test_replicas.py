@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
 from tests.conftest import FIXTURES, in_process, make_settings
 from tests.postgres.server import PostgresServer
 from tests.vendors.uneeq.conftest import DEMO, START_PATH, TOKEN_PATH, issue, sdk_body
+from token_emulator.testing import EmulatorProcess, uneeq_request_jwt
 
 pytestmark = pytest.mark.anyio
 

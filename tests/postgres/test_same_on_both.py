@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import unifize_access_token, unifize_assertion
-from emulator.testing.clients import unifize_demo_private_key
 from tests.conftest import FIXTURES, last_request
 from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body
+from token_emulator.testing import unifize_access_token, unifize_assertion
+from token_emulator.testing.clients import unifize_demo_private_key
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

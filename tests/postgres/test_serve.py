@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.postgres.server import PostgresServer
+from token_emulator.testing import EmulatorProcess
 
 
 def test_a_plain_postgresql_url_gets_the_async_driver(
@@ -29,7 +29,7 @@ def test_without_asyncpg_serve_says_which_extra_to_install(tmp_path: Path) -> No
     (tmp_path / "asyncpg").mkdir()
     (tmp_path / "asyncpg" / "__init__.py").write_text("raise ImportError('not installed')\n")
     done = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--database", "postgresql://db/emulator"],
+        [sys.executable, "-m", "token_emulator", "serve", "--database", "postgresql://db/emulator"],
         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

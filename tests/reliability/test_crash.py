@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.reliability import calls
 from tests.reliability.conftest import async_client, log_problems
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.anyio
 

@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.settings import Settings, SettingsError
-from emulator.testing import EmulatorProcess
-from emulator.testing.credentials import web1on1_login_of
 from tests.conftest import FIXTURES, in_process, last_request, make_settings
 from tests.reliability import calls
 from tests.reliability.conftest import log_problems
+from token_emulator.settings import Settings, SettingsError
+from token_emulator.testing import EmulatorProcess
+from token_emulator.testing.credentials import web1on1_login_of
 
 pytestmark = pytest.mark.anyio
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, issue, sdk_body
+from token_emulator.testing import EmulatorProcess, uneeq_request_jwt
 
 pytestmark = pytest.mark.anyio
 

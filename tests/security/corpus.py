@@ -27,7 +27,6 @@ from typing import Any
 import httpx
 from joserfc.jwk import RSAKey
 
-from emulator.core.clock import isoformat
 from tests.security.attack_kit import (
     ATTACKER_SECRET,
     KEY_ENCODINGS,
@@ -47,6 +46,7 @@ from tests.security.attack_kit import (
     segment,
     with_spare_bits_set,
 )
+from token_emulator.core.clock import isoformat
 
 NOW = 1_900_000_000  # 2030-03-17T17:46:40Z: the frozen emulator clock of every case
 OLD = NOW - 2 * 86_400  # when the expired tokens were minted

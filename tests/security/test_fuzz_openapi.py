@@ -38,11 +38,11 @@ from schemathesis.checks import (
 )
 from schemathesis.python import asgi
 
-from emulator.app import create_app
-from emulator.testing import uneeq_request_jwt, unifize_assertion
-from emulator.vendors.web1on1.models import KINDS
 from tests.conftest import make_settings
 from tests.security.fixture_dirs import fixtures_without_rate_limit
+from token_emulator.app import create_app
+from token_emulator.testing import uneeq_request_jwt, unifize_assertion
+from token_emulator.vendors.web1on1.models import KINDS
 
 VENDORS = ["uneeq", "unifize", "8x8", "web1on1", "widget"]
 SEED = 20240501

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.clock import isoformat
 from tests.conftest import in_process, last_request, make_settings
 from tests.security.fixture_dirs import fixtures_without_rate_limit
+from token_emulator.core.clock import isoformat
 
 pytestmark = pytest.mark.anyio
 

@@ -21,10 +21,6 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.clock import isoformat
-from emulator.core.errors import one_line
-from emulator.testing import uneeq_request_jwt, unifize_assertion
-from emulator.vendors.eightbyeight.pages import refusal_page
 from tests.browser import artifacts_dir
 from tests.conftest import FIXTURES, in_process, last_request, make_settings
 from tests.security.attack_kit import (
@@ -54,6 +50,10 @@ from tests.security.corpus import (
     good,
 )
 from tests.security.fixture_dirs import fixtures_without_rate_limit
+from token_emulator.core.clock import isoformat
+from token_emulator.core.errors import one_line
+from token_emulator.testing import uneeq_request_jwt, unifize_assertion
+from token_emulator.vendors.eightbyeight.pages import refusal_page
 
 pytestmark = pytest.mark.anyio
 

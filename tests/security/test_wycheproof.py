@@ -1,6 +1,6 @@
 """Project Wycheproof's JWS vectors through the emulator's verification path.
 
-Each vector goes through the functions the vendors verify with (emulator/core/tokens.py),
+Each vector goes through the functions the vendors verify with (token_emulator/core/tokens.py),
 with the vector's key held as a vendor holds its key: an HMAC secret as bytes (UneeQ's
 workspace secret, the emulator's own secrets), an RSA public key as a PEM (Unifize's
 registered keys). Two layers are run: the JWS layer (`verify_*_signature`: header rules,
@@ -32,7 +32,10 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
-from emulator.core.tokens import (
+from tests.browser import artifacts_dir
+from tests.conftest import in_process, last_request, make_settings
+from tests.security.attack_kit import StoreDump
+from token_emulator.core.tokens import (
     TokenProblem,
     check_rsa_public_key,
     verify_hmac,
@@ -40,9 +43,6 @@ from emulator.core.tokens import (
     verify_rsa,
     verify_rsa_signature,
 )
-from tests.browser import artifacts_dir
-from tests.conftest import in_process, last_request, make_settings
-from tests.security.attack_kit import StoreDump
 
 VECTORS = Path(__file__).parent / "wycheproof" / "json_web_signature_test.json"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import RSAKey
 
-from emulator.testing import MissingCredential
-from emulator.testing.credentials import (
+from tests.conftest import FIXTURES
+from token_emulator.testing import MissingCredential
+from token_emulator.testing.credentials import (
     eightbyeight_api_key,
     uneeq_secret,
     unifize_private_key,
@@ -17,7 +18,6 @@ from emulator.testing.credentials import (
     widget_client_key,
     widget_secret_key,
 )
-from tests.conftest import FIXTURES
 
 
 def toml(name: str) -> dict[str, object]:

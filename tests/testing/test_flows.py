@@ -9,8 +9,9 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from emulator.core.tokens import read_unverified
-from emulator.testing import (
+from tests.conftest import FIXTURES
+from token_emulator.core.tokens import read_unverified
+from token_emulator.testing import (
     EmulatorAdminAuth,
     EmulatorProcess,
     FlowError,
@@ -21,7 +22,6 @@ from emulator.testing import (
     web1on1_login,
     widget_session,
 )
-from tests.conftest import FIXTURES
 
 UNEEQ_START = "/uneeq/api/v2/clients/start-session"
 WIDGET_API = "/widget/api/v1/widget"
@@ -198,7 +198,7 @@ def test_fixtures_argument_reads_another_directory(live: httpx.Client, tmp_path:
 
 
 def test_each_step_is_logged(live: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="emulator.testing.flows"):
+    with caplog.at_level(logging.INFO, logger="token_emulator.testing.flows"):
         widget_session(live)
     assert [record.getMessage() for record in caplog.records] == [
         "widget: guest visitor token: POST /widget/api/v1/widget/auth/guest -> 200",

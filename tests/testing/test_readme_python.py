@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from emulator.testing import EmulatorProcess
 from tests.test_readme import DEFAULT_URL, README
+from token_emulator.testing import EmulatorProcess
 
 SECTION = "## Client helpers and QA commands"
 

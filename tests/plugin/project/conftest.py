@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.testing import EmulatorProcess
+from token_emulator.testing import EmulatorProcess
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from emulator.settings import default_fixtures_dir
-from emulator.testing import uneeq_request_jwt
-from emulator.testing.plugin import EmulatorRefused, TokenEmulator
+from token_emulator.settings import default_fixtures_dir
+from token_emulator.testing import uneeq_request_jwt
+from token_emulator.testing.plugin import EmulatorRefused, TokenEmulator
 
 SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, test-only
 

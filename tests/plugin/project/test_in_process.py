@@ -7,8 +7,8 @@ import os
 import httpx
 import pytest
 
-from emulator.settings import default_fixtures_dir
-from emulator.testing import uneeq_request_jwt
+from token_emulator.settings import default_fixtures_dir
+from token_emulator.testing import uneeq_request_jwt
 
 pytestmark = pytest.mark.anyio
 

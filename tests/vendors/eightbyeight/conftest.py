@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.errors import one_line
 from tests.conftest import in_process, last_request, make_settings
+from token_emulator.core.errors import one_line
 
 TOKEN_PATH = "/8x8/api/v1/tokens"
 CALL_LOGS_PATH = "/8x8/api/v1/call-logs"

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.cli import main
 from tests.conftest import in_process, make_settings
 from tests.vendors.eightbyeight.conftest import bearer
+from token_emulator.cli import main
 
 pytestmark = pytest.mark.anyio
 

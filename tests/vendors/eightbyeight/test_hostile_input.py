@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.testing import EmulatorProcess
 from tests.vendors.eightbyeight.conftest import (
     AGENT,
     CALL_LOGS_PATH,
@@ -23,6 +22,7 @@ from tests.vendors.eightbyeight.conftest import (
     TOKEN_PATH,
     bearer,
 )
+from token_emulator.testing import EmulatorProcess
 
 values = st.recursive(
     st.none()

@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.eightbyeight.conftest import (
     AGENT,
@@ -20,6 +19,7 @@ from tests.vendors.eightbyeight.conftest import (
     buy,
     state,
 )
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

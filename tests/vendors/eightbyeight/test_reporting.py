@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.clock import isoformat
 from tests.vendors.eightbyeight.conftest import (
     AGENT,
     CALL_LOGS_PATH,
@@ -24,6 +23,7 @@ from tests.vendors.eightbyeight.conftest import (
     room,
     room_id,
 )
+from token_emulator.core.clock import isoformat
 
 pytestmark = pytest.mark.anyio
 

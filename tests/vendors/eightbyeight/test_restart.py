@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.eightbyeight.conftest import AGENT, PHONE, SECOND_AGENT, TOKEN_PATH, bearer
+from token_emulator.testing import EmulatorProcess
 
 
 def test_a_room_made_before_a_restart_is_served_after(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from typing import Any
 
 import httpx
 
-from emulator.testing import uneeq_request_jwt
 from tests.conftest import FIXTURES
+from token_emulator.testing import uneeq_request_jwt
 
 TOKEN_PATH = "/uneeq/api/v1/clients/access/tokens"
 START_PATH = "/uneeq/api/v2/clients/start-session"

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.jwk import OctKey
 
-from emulator.testing import EmulatorProcess, uneeq_request_jwt
 from tests.jws_parts import b64
 from tests.vendors.uneeq.conftest import workspace
+from token_emulator.testing import EmulatorProcess, uneeq_request_jwt
 
 SECRET = workspace("demo")["secret"]
 PREFIXES = ["/uneeq", "/uneeq/us", "/uneeq/eu", "/uneeq/au", "/uneeq/sg"]

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
+from token_emulator.testing import EmulatorProcess
 
 
 def issue(http: httpx.Client) -> str:

@@ -10,10 +10,10 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import OctKey
 
-from emulator.testing import uneeq_request_jwt
 from tests.conftest import last_request
 from tests.jws_parts import b64
 from tests.vendors.uneeq.conftest import TOKEN_PATH, workspace
+from token_emulator.testing import uneeq_request_jwt
 
 pytestmark = pytest.mark.anyio
 

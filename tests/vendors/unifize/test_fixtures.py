@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import RSAKey
 
-from emulator.cli import main
+from token_emulator.cli import main
 
 ORG = '[[orgs]]\nid = 1\nname = "Org"\n'
 PUBLIC = RSAKey.generate_key(2048)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.testing import EmulatorProcess, unifize_assertion
 from tests.jws_parts import b64
+from token_emulator.testing import EmulatorProcess, unifize_assertion
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),

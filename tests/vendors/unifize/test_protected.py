@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from emulator.testing import uneeq_request_jwt, unifize_assertion
 from tests.conftest import last_request
 from tests.vendors.unifize.conftest import NOW, access_token, bearer
+from token_emulator.testing import uneeq_request_jwt, unifize_assertion
 
 pytestmark = pytest.mark.anyio
 

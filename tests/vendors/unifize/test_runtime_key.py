@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import RSAKey
 
-from emulator.testing import unifize_assertion
 from tests.conftest import in_process, make_settings
 from tests.vendors.unifize.conftest import app_toml, bearer, fixture_dir_with
+from token_emulator.testing import unifize_assertion
 
 pytestmark = pytest.mark.anyio
 

@@ -13,10 +13,10 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import RSAKey
 
-from emulator.testing import unifize_assertion, unifize_demo_private_key
 from tests.conftest import FIXTURES, last_request
 from tests.jws_parts import b64
 from tests.vendors.unifize.conftest import NOW, TOKEN_PATH, access_token, bearer
+from token_emulator.testing import unifize_assertion, unifize_demo_private_key
 
 pytestmark = pytest.mark.anyio
 

@@ -7,9 +7,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.core.fixtures import FixtureError
-from emulator.core.world import load_fixtures
-from emulator.vendors.web1on1 import VENDOR as WEB1ON1
 from tests.conftest import last_request, make_settings
 from tests.vendors.web1on1.conftest import (
     DAY,
@@ -22,6 +19,9 @@ from tests.vendors.web1on1.conftest import (
     state,
     token_of,
 )
+from token_emulator.core.fixtures import FixtureError
+from token_emulator.core.world import load_fixtures
+from token_emulator.vendors.web1on1 import VENDOR as WEB1ON1
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from emulator.app import create_app
 from tests.conftest import last_request, make_settings
 from tests.vendors.web1on1.conftest import api_keys, bearer, frozen
+from token_emulator.app import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.tokens import sign_hmac
 from tests.conftest import in_process, last_request, make_settings
 from tests.jws_parts import b64decode_json
 from tests.vendors.web1on1.conftest import (
@@ -27,6 +26,7 @@ from tests.vendors.web1on1.conftest import (
     login,
     state,
 )
+from token_emulator.core.tokens import sign_hmac
 
 pytestmark = pytest.mark.anyio
 

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess, free_port
 from tests.browser import chromium
 from tests.vendors.widget.conftest import IPV4_ONLY_KEY
+from token_emulator.testing import EmulatorProcess, free_port
 
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>widget test page</title></head>

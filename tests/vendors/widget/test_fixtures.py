@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.cli import main
 from tests.conftest import in_process, make_settings
 from tests.vendors.widget.conftest import EXCHANGE, GUEST, ORIGIN, REFRESH, advance
+from token_emulator.cli import main
 
 ACCOUNTS = '[[accounts]]\nid = "acme"\n\n[[accounts]]\nid = "globex"\n'
 AGENT = '[[agents]]\nid = "a1"\naccount = "acme"\ndisplay_name = "A"\n'

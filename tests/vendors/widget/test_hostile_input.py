@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.testing import EmulatorProcess
 from tests.vendors.widget.conftest import (
     BASE,
     CONFIG,
@@ -23,6 +22,7 @@ from tests.vendors.widget.conftest import (
     SECRET,
     USER_TOKEN,
 )
+from token_emulator.testing import EmulatorProcess
 
 WIRE_MESSAGES = {
     "Missing client_key",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.vendors.widget.origins import (
+from token_emulator.vendors.widget.origins import (
     OriginHeaders,
     OriginProblem,
     allowed,

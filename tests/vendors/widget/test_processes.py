@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.testing import EmulatorProcess
 from tests.conftest import FIXTURES
 from tests.vendors.widget.conftest import (
     EXCHANGE,
@@ -21,6 +20,7 @@ from tests.vendors.widget.conftest import (
     session_token,
     state,
 )
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.anyio
 

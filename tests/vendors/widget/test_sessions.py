@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.core.tokens import sign_hmac
-from emulator.testing import EmulatorProcess
 from tests.jws_parts import b64
 from tests.vendors.widget.conftest import (
     EXCHANGE,
@@ -30,6 +28,8 @@ from tests.vendors.widget.conftest import (
     state,
     user_visitor_token,
 )
+from token_emulator.core.tokens import sign_hmac
+from token_emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.anyio
 

@@ -1,0 +1,3 @@
+from token_emulator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Control-plane endpoints. Refusals are JSON `{"error": ...}` with status 400 or 404."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from token_emulator import __version__
+from token_emulator.control.openapi import build_document
+from token_emulator.core.bodies import BodyProblem, parse_optional_object
+from token_emulator.core.clock import ClockReading, isoformat, parse_instant
+from token_emulator.core.errors import ControlError
+from token_emulator.core.journal import is_status_filter
+from token_emulator.core.store import describe_database
+from token_emulator.core.world import World, world_of
+
+CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    try:
+        return parse_optional_object(await request.body())
+    except BodyProblem as problem:
+        raise ControlError(str(problem)) from None
+
+
+async def health(request: Request) -> Response:
+    world = world_of(request)
+    try:
+        await world.clock.read()
+    except SQLAlchemyError as error:
+        return JSONResponse(
+            {"status": "unavailable", "error": f"store does not answer: {error}"},
+            status_code=503,
+        )
+    fixtures_dir = world.settings.fixtures_dir
+    return JSONResponse(
+        {
+            "status": "ready",
+            "version": __version__,
+            "vendors": [vendor.id for vendor in world.vendors],
+            "fixtures": {
+                "directory": str(fixtures_dir),
+                "files": {
+                    vendor.id: vendor.fixture_file
+                    for vendor in world.vendors
+                    if (fixtures_dir / vendor.fixture_file).exists()
+                },
+            },
+            "database": describe_database(world.store.url),
+        }
+    )
+
+
+async def reset(request: Request) -> Response:
+    world = world_of(request)
+    await world.reset()
+    return JSONResponse({"status": "reset", "clock": (await world.clock.read()).as_json()})
+
+
+def _finite_number(value: Any, name: str) -> float:
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        try:
+            if math.isfinite(value):
+                return float(value)
+        except OverflowError:  # an integer too large for a float
+            pass
+    raise ControlError(f"{name} must be a finite number of seconds")
+
+
+async def clock(request: Request) -> Response:
+    world = world_of(request)
+    if request.method == "GET":
+        return JSONResponse((await world.clock.read()).as_json())
+    body = await json_object(request)
+    actions = [key for key in body if key in CLOCK_ACTIONS]
+    unknown = [key for key in body if key not in CLOCK_ACTIONS]
+    if unknown or len(actions) != 1:
+        raise ControlError(
+            f"give exactly one of {', '.join(CLOCK_ACTIONS)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    try:
+        reading = await _move_clock(world, actions[0], body[actions[0]])
+    except ValueError as error:  # out of the clock's range
+        raise ControlError(f"{actions[0]}: {error}") from None
+    return JSONResponse(reading.as_json())
+
+
+async def _move_clock(world: World, action: str, value: Any) -> ClockReading:
+    if action == "advance":
+        return await world.clock.advance(_finite_number(value, "advance"))
+    if action == "set":
+        if not isinstance(value, str):
+            raise ControlError("set must be an ISO-8601 instant")
+        try:
+            instant = parse_instant(value)
+        except (ValueError, OverflowError):
+            raise ControlError(f"set: {value!r} is not an ISO-8601 instant") from None
+        return await world.clock.set(instant)
+    if value is not True:
+        raise ControlError(f"{action} must be true")
+    if action == "freeze":
+        return await world.clock.freeze()
+    return await world.clock.real()
+
+
+async def requests(request: Request) -> Response:
+    world = world_of(request)
+    world.observe(await world.clock.read())  # a reset by another process empties ours too
+    if request.method == "DELETE":
+        world.journal.clear()
+        return JSONResponse({"requests": []})
+    query = request.query_params
+    unknown = sorted(set(query) - {"vendor", "route", "status", "limit"})
+    if unknown:
+        raise ControlError(f"unknown filter {', '.join(unknown)}; use vendor, route, status, limit")
+    limit = None
+    if "limit" in query:
+        try:
+            limit = int(query["limit"])
+        except ValueError:
+            raise ControlError("limit must be a whole number") from None
+        if limit < 1:
+            raise ControlError("limit must be at least 1")
+    status = query.get("status")
+    if status is not None and not is_status_filter(status):
+        raise ControlError("status must be a code (401) or a class (4xx)")
+    entries = world.journal.entries(
+        vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit
+    )
+    return JSONResponse({"requests": [entry.as_json() for entry in entries]})
+
+
+async def vendor_state(request: Request) -> Response:
+    world = world_of(request)
+    vendor_id = request.path_params["vendor"]
+    vendor = world.vendor(vendor_id)
+    if vendor is None:
+        known = ", ".join(v.id for v in world.vendors)
+        raise ControlError(f"unknown vendor {vendor_id!r}; known: {known}", status=404)
+    now = await world.clock.now()
+    async with world.store.read() as conn:
+        return JSONResponse(
+            {"vendor": vendor.id, "now": isoformat(now), **await vendor.state(conn, now)}
+        )
+
+
+async def openapi(request: Request) -> Response:
+    """This app's OpenAPI 3.1 document: control routes and those of the vendors it serves."""
+    return JSONResponse(build_document(world_of(request).vendors))

@@ -1,0 +1,158 @@
+"""The one source of "now".
+
+The clock lives in the store, so every process on one database shares it:
+real time plus an offset, or frozen at an instant. Nothing else in the
+emulator reads the system clock. Instants are float seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Column, Float, Integer, Table, case, func, select, update
+
+from token_emulator.core.store import Connection, Store, metadata
+
+clock_table = Table(
+    "emulator_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_seconds", Float, nullable=False),
+    Column("frozen_at", Float, nullable=True),
+    # Counts resets, so each process notices another's reset on its next read.
+    Column("generation", Integer, nullable=False),
+)
+
+_ROW = clock_table.c.id == 1
+
+# The range the clock may be moved within: every instant in it, plus the
+# longest lifetime a fixture may set, still formats as an ISO-8601 year.
+EARLIEST = 0.0
+LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+
+
+def check_range(instant: float) -> float:
+    if not (EARLIEST <= instant <= LATEST):
+        raise ValueError("the clock stays between 1970-01-01 and 9000-01-01")
+    return instant
+
+
+REAL_CLOCK_ROW = {"id": 1, "offset_seconds": 0.0, "frozen_at": None, "generation": 0}
+
+
+def real_time() -> float:
+    return time.time()
+
+
+def isoformat(instant: float, *, milliseconds: bool = True) -> str:
+    """ISO-8601 in UTC with a `Z`, as the vendors write it."""
+    spec = "milliseconds" if milliseconds else "seconds"
+    stamp = datetime.fromtimestamp(instant, UTC).isoformat(timespec=spec)
+    return stamp.replace("+00:00", "Z")
+
+
+def parse_instant(text: str) -> float:
+    """ISO-8601 to an instant; a time without an offset is read as UTC."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+class ClockReading(NamedTuple):
+    # A NamedTuple: every vendor request makes one, and a frozen dataclass costs
+    # several times more to make.
+    now: float
+    frozen: bool
+    offset_seconds: float
+    generation: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "now": isoformat(self.now),
+            "frozen": self.frozen,
+            "offset_seconds": round(self.offset_seconds, 6),
+        }
+
+
+# Built once: building and keying a statement costs more than running it.
+_READ = select(clock_table.c.offset_seconds, clock_table.c.frozen_at, clock_table.c.generation)
+_READ = _READ.where(_ROW)
+
+
+def reading_of(row: Any) -> ClockReading:
+    """A clock row (offset_seconds, frozen_at, generation) read against real time now."""
+    real = real_time()
+    if row.frozen_at is None:
+        return ClockReading(real + row.offset_seconds, False, row.offset_seconds, row.generation)
+    return ClockReading(row.frozen_at, True, row.frozen_at - real, row.generation)
+
+
+async def read_clock(conn: Connection) -> ClockReading:
+    """The clock as the store holds it, on a connection the caller already has
+    (a vendor's state reader gets only a connection)."""
+    return reading_of((await conn.execute(_READ)).one())
+
+
+class Clock:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @staticmethod
+    async def ensure_row(conn: Connection, store: Store) -> None:
+        await store.insert_missing(conn, clock_table, [REAL_CLOCK_ROW])
+
+    async def read(self) -> ClockReading:
+        async with self._store.read() as conn:
+            return await read_clock(conn)
+
+    async def now(self) -> float:
+        return (await self.read()).now
+
+    # Each change is one UPDATE, so two processes moving the clock at once
+    # both take effect instead of one overwriting the other.
+
+    async def advance(self, seconds: float) -> ClockReading:
+        check_range((await self.now()) + seconds)
+        c = clock_table.c
+        await self._update(
+            offset_seconds=case(
+                (c.frozen_at.is_(None), c.offset_seconds + seconds), else_=c.offset_seconds
+            ),
+            frozen_at=c.frozen_at + seconds,  # NULL stays NULL when not frozen
+        )
+        return await self.read()
+
+    async def set(self, instant: float) -> ClockReading:
+        check_range(instant)
+        c = clock_table.c
+        await self._update(
+            offset_seconds=case(
+                (c.frozen_at.is_(None), instant - real_time()), else_=c.offset_seconds
+            ),
+            frozen_at=case((c.frozen_at.is_(None), None), else_=instant),
+        )
+        return await self.read()
+
+    async def freeze(self) -> ClockReading:
+        c = clock_table.c
+        await self._update(frozen_at=func.coalesce(c.frozen_at, real_time() + c.offset_seconds))
+        return await self.read()
+
+    async def real(self) -> ClockReading:
+        await self._update(offset_seconds=0.0, frozen_at=None)
+        return await self.read()
+
+    @staticmethod
+    async def reset(conn: Connection) -> None:
+        """Back to real time, inside the caller's reset transaction."""
+        c = clock_table.c
+        values = {"offset_seconds": 0.0, "frozen_at": None, "generation": c.generation + 1}
+        await conn.execute(update(clock_table).where(_ROW).values(**values))
+
+    async def _update(self, **values: object) -> None:
+        async with self._store.write() as conn:
+            await conn.execute(update(clock_table).where(_ROW).values(**values))
+        self._store.changed()  # after the commit: a reader in between must not keep the old

@@ -1,0 +1,181 @@
+"""The world a request sees: store, clock, journal, fixtures and the vendors.
+
+Built once per app in the lifespan and reached through `request.state.world`,
+never through module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.base import Executable
+from starlette.requests import Request
+
+from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_of
+from token_emulator.core.faults import faults
+from token_emulator.core.fixtures import FixtureModel, load_directory
+from token_emulator.core.journal import NOW_KEY, Journal
+from token_emulator.core.locks import KeyedLocks
+from token_emulator.core.ratelimit import RateLimiter
+from token_emulator.core.runtime_fixtures import added_fixtures
+from token_emulator.core.signing import SigningSecrets
+from token_emulator.core.store import Store, database_url
+from token_emulator.core.vendor import Vendor
+from token_emulator.settings import Settings
+
+
+def load_fixtures(settings: Settings, vendors: Sequence[Vendor]) -> dict[str, FixtureModel]:
+    """Raises FixtureError naming every problem in the fixture directory."""
+    return load_directory(
+        settings.fixtures_dir, [(v.id, v.fixture_file, v.fixture_model) for v in vendors]
+    )
+
+
+# What every vendor request reads first, in one statement: the clock, and
+# whether any fault is armed at all (most runs have none, so the gate then
+# skips its own query).
+_REQUEST_READING = select(
+    clock_table.c.offset_seconds,
+    clock_table.c.frozen_at,
+    clock_table.c.generation,
+    select(func.count()).where(faults.c.times_left > 0).scalar_subquery().label("armed"),
+).where(clock_table.c.id == 1)
+
+
+MAX_REMEMBERED_ROWS = 4096
+# A lookup by a longer value (an unknown id in a 15 KiB header) is read each time:
+# remembering it would make the bound 4096 of whatever size a caller sends.
+MAX_REMEMBERED_KEY_CHARS = 512
+
+
+@dataclass
+class World:
+    settings: Settings
+    vendors: tuple[Vendor, ...]
+    fixtures: dict[str, FixtureModel]
+    store: Store
+    clock: Clock
+    journal: Journal
+    signing: SigningSecrets
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    _by_id: dict[str, Vendor] = field(default_factory=dict)
+    _generation: int = 0  # the last reset this process has seen
+    # What this process remembers while the store's change stamp holds (None: the
+    # store cannot tell, so nothing is remembered): the clock row with the armed
+    # faults, and rows of fixture-only tables.
+    _stamp: tuple[int, int] | None = None
+    _reading_row: Any = None
+    _fixture_rows: dict[Any, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id = {vendor.id: vendor for vendor in self.vendors}
+
+    @classmethod
+    async def open(cls, settings: Settings, vendors: Sequence[Vendor]) -> World:
+        fixtures = load_fixtures(settings, vendors)
+        store = Store.open(database_url(settings.database))
+        world = cls(
+            settings=settings,
+            vendors=tuple(vendors),
+            fixtures=fixtures,
+            store=store,
+            clock=Clock(store),
+            journal=Journal(settings.journal_size),
+            signing=SigningSecrets(store),
+        )
+        try:
+            await store.migrate()
+            # A restart keeps the state it finds and merges the fixture files
+            # in; only a reset makes the state exactly the fixtures.
+            async with store.write(exclusive=True) as conn:
+                await Clock.ensure_row(conn, store)
+                for vendor in world.vendors:
+                    await vendor.seed(conn, store, fixtures[vendor.id])
+            world._generation = (await world.clock.read()).generation
+        except BaseException:
+            await store.close()
+            raise
+        return world
+
+    def vendor(self, vendor_id: str) -> Vendor | None:
+        return self._by_id.get(vendor_id)
+
+    async def reset(self) -> None:
+        """State exactly as the fixtures describe it: the real clock, no faults, no fixtures
+        added at run time, an empty journal."""
+        async with self.store.write(exclusive=True) as conn:
+            for vendor in self.vendors:
+                await self.store.clear(conn, vendor.tables)
+            await self.store.clear(conn, [faults, added_fixtures])
+            await Clock.reset(conn)
+            for vendor in self.vendors:
+                await vendor.seed(conn, self.store, self.fixtures[vendor.id])
+        self.store.changed()
+        self.observe(await self.clock.read())
+
+    async def request_reading(self) -> tuple[ClockReading, int]:
+        """The clock for a vendor request, and how many faults are armed; catches up
+        with resets made elsewhere.
+
+        Asks the store once per request whether anything this process remembers
+        may have changed (the clock row, fixture rows); "now" is always computed
+        afresh from the row."""
+        stamp = self.store.change_stamp()
+        if stamp is None or stamp != self._stamp:
+            self._stamp = stamp
+            self._reading_row = None
+            self._fixture_rows.clear()
+        row = self._reading_row
+        if row is None:
+            async with self.store.read() as conn:
+                row = (await conn.execute(_REQUEST_READING)).one()
+            if stamp is not None:
+                self._reading_row = row
+        reading = reading_of(row)
+        self.observe(reading)
+        return reading, row.armed
+
+    async def fixture_row(self, statement: Executable, **parameters: Any) -> Any:
+        """One row (or None) of a table only fixtures fill, remembered until the
+        request_reading of a later request sees a change: the lookups every token
+        request makes (a workspace, an app, a key) cost a dictionary read instead of
+        a statement."""
+        key = (statement, tuple(sorted(parameters.items())))
+        if key in self._fixture_rows:
+            return self._fixture_rows[key]
+        async with self.store.read() as conn:
+            row = (await conn.execute(statement, parameters)).one_or_none()
+        if self._stamp is not None and _short(parameters):
+            if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
+                self._fixture_rows.clear()  # bounded: unknown keys are remembered too
+            self._fixture_rows[key] = row
+        return row
+
+    def observe(self, reading: ClockReading) -> None:
+        """Catch up with a reset made by any process on this database."""
+        if reading.generation != self._generation:
+            self._generation = reading.generation
+            self.journal.clear()
+            self.limiter.clear()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def _short(parameters: dict[str, Any]) -> bool:
+    return all(len(str(value)) <= MAX_REMEMBERED_KEY_CHARS for value in parameters.values())
+
+
+def world_of(request: Request) -> World:
+    world: World = request.state.world
+    return world
+
+
+def now_of(request: Request) -> float:
+    """The instant the journal middleware read for this request."""
+    now: float = request.scope[NOW_KEY]
+    return now

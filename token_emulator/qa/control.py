@@ -1,0 +1,186 @@
+"""`clock`, `fault`, `reset` and `state`: drive the control plane of a running emulator."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from token_emulator.qa.durations import format_duration, parse_duration
+from token_emulator.qa.options import finite_number, remote_options, wants_json
+from token_emulator.qa.output import emit, pairs, print_json, table
+from token_emulator.qa.remote import ControlPlane, Target
+
+CLOCK_ACTIONS = ("show", "advance", "set", "freeze", "real")
+
+
+def vendor_ids() -> list[str]:
+    from token_emulator.vendors import all_vendors
+
+    return [vendor.id for vendor in all_vendors()]
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    remote = remote_options()
+
+    clock = commands.add_parser(
+        "clock",
+        parents=[remote],
+        help="show or move the emulator clock",
+        description="show | advance DURATION | set ISO-8601 | freeze | real. Durations: 90s, "
+        "15m, 2h, 1d, 1h30m or seconds; to go back write `clock advance -- -5m`.",
+    )
+    clock.add_argument("action", nargs="?", default="show", choices=CLOCK_ACTIONS)
+    clock.add_argument("value", nargs="?", help="a duration (advance) or an instant (set)")
+    clock.set_defaults(handler=_clock, parser=clock)
+
+    fault = commands.add_parser("fault", parents=[remote], help="inject, list or clear faults")
+    actions = fault.add_subparsers(dest="fault_action", required=True)
+    add = actions.add_parser(
+        "add",
+        parents=[remote],
+        help="force the next matching requests to a status, a delay or a dropped connection",
+    )
+    add.add_argument("--vendor", required=True, help=f"one of {', '.join(vendor_ids())}")
+    add.add_argument("--route", help="a route's short name (token) or full name (uneeq:token)")
+    add.add_argument("--method", help="only requests with this method")
+    add.add_argument("--status", type=int, help="answer this status in the vendor's error body")
+    add.add_argument("--times", type=int, help="how many matching requests (default 1)")
+    add.add_argument("--delay-ms", type=int, help="answer normally after this delay")
+    add.add_argument("--drop", action="store_true", default=None, help="close the connection")
+    add.add_argument("--probability", type=finite_number, help="0 to 1, default 1")
+    add.add_argument("--seed", type=int, help="seed of the probability draws")
+    add.set_defaults(handler=_fault_add)
+    listing = actions.add_parser("list", parents=[remote], help="the active faults")
+    listing.set_defaults(handler=_fault_list)
+    clear = actions.add_parser("clear", parents=[remote], help="remove one fault, or all")
+    clear.add_argument("id", nargs="?", type=int, help="the fault's id (default: all)")
+    clear.set_defaults(handler=_fault_clear)
+
+    reset = commands.add_parser(
+        "reset", parents=[remote], help="back to the fixtures: state, clock, faults, journal"
+    )
+    reset.set_defaults(handler=_reset)
+
+    state = commands.add_parser("state", parents=[remote], help="what a vendor holds now (JSON)")
+    state.add_argument("vendor", choices=vendor_ids())
+    state.set_defaults(handler=_state)
+
+
+def _clock(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.parser
+    action, value = args.action, args.value
+    body: dict[str, Any] | None = None
+    if action in ("advance", "set"):
+        if value is None:
+            parser.error(f"clock {action} needs a {'duration' if action == 'advance' else 'time'}")
+        if action == "advance":
+            try:
+                body = {"advance": parse_duration(value)}
+            except ValueError as error:
+                parser.error(str(error))
+        else:
+            body = {"set": value}
+    elif value is not None:
+        parser.error(f"clock {action} takes no value")
+    elif action in ("freeze", "real"):
+        body = {action: True}
+    with ControlPlane(Target.from_args(args)) as control:
+        reading = control.call("POST" if body else "GET", "/clock", json=body)
+    if wants_json(args):
+        print_json(reading)
+        return 0
+    offset = float(reading.get("offset_seconds", 0))
+    sign = "+" if offset >= 0 else ""
+    emit(
+        pairs(
+            [
+                ("now", reading.get("now")),
+                ("frozen", "yes" if reading.get("frozen") else "no"),
+                (
+                    "offset",
+                    f"{sign}{format_duration(offset)} ({round(offset, 3):.15g} s from real time)",
+                ),
+            ]
+        )
+    )
+    return 0
+
+
+def _fault_add(args: argparse.Namespace) -> int:
+    fields = ("vendor", "route", "method", "status", "times", "delay_ms", "drop", "probability")
+    body = {name: getattr(args, name) for name in (*fields, "seed")}
+    body = {name: value for name, value in body.items() if value is not None}
+    with ControlPlane(Target.from_args(args)) as control:
+        created = control.call("POST", "/faults", json=body)
+    if wants_json(args):
+        print_json(created)
+    else:
+        emit(fault_table([created["fault"]]))
+    return 0
+
+
+def _fault_list(args: argparse.Namespace) -> int:
+    with ControlPlane(Target.from_args(args)) as control:
+        listed = control.call("GET", "/faults")
+    if wants_json(args):
+        print_json(listed)
+    elif listed["faults"]:
+        emit(fault_table(listed["faults"]))
+    else:
+        print("no active faults")
+    return 0
+
+
+def _fault_clear(args: argparse.Namespace) -> int:
+    path = "/faults" if args.id is None else f"/faults/{args.id}"
+    with ControlPlane(Target.from_args(args)) as control:
+        answer = control.call("DELETE", path)
+    if wants_json(args):
+        print_json(answer)
+    else:
+        print("cleared every fault" if args.id is None else f"cleared fault {args.id}")
+    return 0
+
+
+def effect(fault: dict[str, Any]) -> str:
+    parts = []
+    if fault.get("delay_ms"):
+        parts.append(f"delay {fault['delay_ms']} ms")
+    if fault.get("drop"):
+        parts.append("drop the connection")
+    if fault.get("status") is not None:
+        parts.append(f"status {fault['status']}")
+    return ", then ".join(parts)
+
+
+def fault_table(faults: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        [
+            fault["id"],
+            fault["vendor"],
+            fault.get("route") or "any",
+            fault.get("method") or "any",
+            f"{fault.get('probability', 1):g}",
+            fault.get("times_left"),
+            effect(fault),
+        ]
+        for fault in faults
+    ]
+    return table(["ID", "VENDOR", "ROUTE", "METHOD", "PROBABILITY", "TIMES LEFT", "EFFECT"], rows)
+
+
+def _reset(args: argparse.Namespace) -> int:
+    with ControlPlane(Target.from_args(args)) as control:
+        answer = control.call("POST", "/reset")
+    if wants_json(args):
+        print_json(answer)
+    else:
+        now = answer.get("clock", {}).get("now")
+        print(f"reset to the fixtures: real clock at {now}, no faults, empty journal")
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    with ControlPlane(Target.from_args(args)) as control:
+        print_json(control.call("GET", f"/state/{args.vendor}"))
+    return 0

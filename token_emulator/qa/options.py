@@ -1,0 +1,73 @@
+"""Options the QA commands share. Every one is SUPPRESSed by default, so a flag given
+before or after a sub-command's own name is kept and never reset by a nested parser."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from token_emulator.qa.remote import DEFAULT_TIMEOUT, DEFAULT_URL
+
+MAX_SECONDS = 86400
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: seconds above 0, at most a day (time.sleep refuses huge values)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0, at most {MAX_SECONDS}")
+    return value
+
+
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number (JSON has no NaN or Infinity)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
+    return value
+
+
+def output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parent.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parent
+
+
+def remote_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(
+        add_help=False, argument_default=argparse.SUPPRESS, parents=[output_options()]
+    )
+    parent.add_argument(
+        "--url", help=f"the running emulator (default {DEFAULT_URL}, env EMULATOR_URL)"
+    )
+    parent.add_argument(
+        "--admin-token",
+        help="sent as Bearer to /_emulator/ when the emulator has one (env EMULATOR_ADMIN_TOKEN)",
+    )
+    parent.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})",
+    )
+    return parent
+
+
+def fixture_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parent.add_argument(
+        "--fixtures",
+        type=Path,
+        help="fixture directory the default credentials come from (default: the package's)",
+    )
+    return parent
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "json", False))

@@ -1,0 +1,102 @@
+"""Run-time settings: one frozen value, read from the environment and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_fixtures_dir() -> Path:
+    # A wheel carries the fixtures inside the package; a checkout (editable
+    # install) has them beside the package.
+    packaged = PACKAGE_DIR / "default_fixtures"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "fixtures"
+
+
+def default_data_dir() -> Path:
+    if env := os.environ.get("EMULATOR_DATA_DIR"):
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "token-emulator"
+
+
+def default_database() -> str:
+    return str(default_data_dir() / "emulator.sqlite3")
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used; the message names it."""
+
+
+def _whole_number(env: Mapping[str, str], name: str) -> int:
+    text = env[name].strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise SettingsError(f"{name} must be a whole number, not {env[name][:40]!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fixtures_dir: Path = field(default_factory=default_fixtures_dir)
+    database: str = field(default_factory=default_database)
+    journal_size: int = 1000
+    # Longer request bodies are answered 413 unread (token_emulator/core/limits.py).
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "info"
+    # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).
+    admin_token: str | None = None
+    # Server processes sharing the port and the database (`serve --workers`).
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Environment first, then explicit overrides (CLI flags); None means "not given"."""
+        env = os.environ
+        settings = cls()
+        from_env: dict[str, object] = {}
+        if "EMULATOR_HOST" in env:
+            from_env["host"] = env["EMULATOR_HOST"]
+        if "EMULATOR_PORT" in env:
+            from_env["port"] = _whole_number(env, "EMULATOR_PORT")
+        if "EMULATOR_FIXTURES" in env:
+            from_env["fixtures_dir"] = Path(env["EMULATOR_FIXTURES"])
+        if "EMULATOR_DATABASE" in env:
+            from_env["database"] = env["EMULATOR_DATABASE"]
+        if "EMULATOR_JOURNAL_SIZE" in env:
+            from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
+        if "EMULATOR_MAX_BODY_BYTES" in env:
+            from_env["max_body_bytes"] = _whole_number(env, "EMULATOR_MAX_BODY_BYTES")
+        if "EMULATOR_LOG_LEVEL" in env:
+            from_env["log_level"] = env["EMULATOR_LOG_LEVEL"]
+        if env.get("EMULATOR_ADMIN_TOKEN"):
+            from_env["admin_token"] = env["EMULATOR_ADMIN_TOKEN"]
+        if "EMULATOR_WORKERS" in env:
+            from_env["workers"] = _whole_number(env, "EMULATOR_WORKERS")
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(settings, **{**from_env, **given})
+
+    def as_environment(self) -> dict[str, str]:
+        """The environment variables `from_env` reads back into these settings.
+
+        How `serve --workers N` hands its settings to worker processes, which
+        uvicorn starts afresh and which build their app from the environment.
+        """
+        environment = {
+            "EMULATOR_HOST": self.host,
+            "EMULATOR_PORT": str(self.port),
+            "EMULATOR_FIXTURES": str(self.fixtures_dir),
+            "EMULATOR_DATABASE": self.database,
+            "EMULATOR_JOURNAL_SIZE": str(self.journal_size),
+            "EMULATOR_LOG_LEVEL": self.log_level,
+            "EMULATOR_WORKERS": str(self.workers),
+            "EMULATOR_MAX_BODY_BYTES": str(self.max_body_bytes),
+        }
+        if self.admin_token is not None:
+            environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
+        return environment

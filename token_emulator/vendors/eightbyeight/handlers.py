@@ -1,0 +1,174 @@
+"""8x8's HTTP layer: parse the request, call the backend, render 8x8's answer."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from token_emulator.core.bodies import BodyProblem, parse_optional_object
+from token_emulator.core.headers import HeaderProblem, bearer_token
+from token_emulator.core.world import now_of, world_of
+from token_emulator.vendors.eightbyeight import backend
+from token_emulator.vendors.eightbyeight.errors import (
+    EightByEightError,
+    bad_request,
+    method_not_allowed,
+    unauthorized,
+)
+from token_emulator.vendors.eightbyeight.pages import page
+
+# A Host header fit to put in a link; anything else falls back to the socket's address.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+# What a browser page says for each refusal; the journal has the precise reason.
+PAGE_MESSAGES = {
+    401: "This login link is not valid: its token is unknown, expired or not from this server.",
+    403: "This agent may not log in to 8x8 Video Interaction here.",
+    404: "There is no such video room.",
+    410: "This video room has expired.",
+}
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def browser_page(endpoint: Endpoint) -> Endpoint:
+    """Refusals of a browser route are HTML pages, not 8x8's JSON."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except EightByEightError as error:
+            raise error.as_page(PAGE_MESSAGES.get(error.status)) from None
+
+    return wrapped
+
+
+def base_url(request: Request) -> str:
+    """Scheme, host and port as the client reached the emulator, plus the vendor prefix."""
+    host = request.headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        server = request.scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
+    scheme = request.scope.get("scheme", "http")
+    return f"{scheme}://{host}{request.scope.get('root_path', '')}"
+
+
+def _bearer(request: Request) -> str:
+    try:
+        return bearer_token(request.headers.get("authorization"), "API key")
+    except HeaderProblem as problem:
+        raise unauthorized(str(problem)) from None
+
+
+async def _token_body(request: Request) -> dict[str, Any]:
+    # Empty reads as {}: "An empty request body will generate a token" (eightbyeight.txt).
+    try:
+        return parse_optional_object(await request.body())
+    except BodyProblem as problem:
+        raise bad_request(backend.BODY_NOT_OBJECT, str(problem)) from None
+
+
+async def issue_token(request: Request) -> Response:
+    world = world_of(request)
+    key = await backend.authenticate_key(world, _bearer(request))
+    wanted = backend.check_token_request(await _token_body(request))
+    issued = await backend.issue_token(
+        world, now_of(request), key=key, wanted=wanted, base_url=base_url(request)
+    )
+    if issued.room is None:
+        return JSONResponse({"auth_token": issued.auth_token})
+    return JSONResponse(
+        {
+            "call_reference": issued.room["call_reference"],
+            "guest_link": issued.room["guest_link"],
+            "auth_token": issued.auth_token,
+        }
+    )
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise bad_request(f"{name} must be given once", f"{name} given {len(values)} times")
+    return values[0] if values else None
+
+
+@browser_page
+async def agent_login(request: Request) -> Response:
+    if request.method == "HEAD":
+        # Starlette answers HEAD on GET routes; a login has effects (an SMS), so no.
+        raise method_not_allowed("HEAD does not log an agent in; use GET")
+    user, token = _single(request, "user"), _single(request, "token")
+    if not user or not token:
+        missing = [name for name, value in (("user", user), ("token", token)) if not value]
+        raise bad_request(
+            "The login link needs both user and token query parameters.",
+            f"query parameter {' and '.join(missing)} missing or empty",
+        )
+    login = await backend.agent_login(
+        world_of(request), now_of(request), user=user, auth_token=token, base_url=base_url(request)
+    )
+    room = login.room
+    return page(
+        "Agent in the room",
+        [f"{login.agent_email} is in the video room and waiting for the guest."],
+        {
+            "Agent": login.agent_email,
+            "Call reference": room["call_reference"],
+            "Guest link": room["guest_link"],
+            "Room valid until": room["expires_at"],
+        },
+    )
+
+
+@browser_page
+async def guest(request: Request) -> Response:
+    room = await backend.guest_room(
+        world_of(request), now_of(request), request.path_params["room_id"]
+    )
+    return page(
+        "Video call",
+        ["You are in the waiting room; an agent will join you."],
+        {"Call reference": room["call_reference"], "Room valid until": room["expires_at"]},
+    )
+
+
+def _x_token(request: Request) -> str:
+    token = request.headers.get("x-token")
+    if token is None:
+        if "authorization" in request.headers:
+            raise unauthorized(
+                "x-token header is required: reporting calls do not accept Authorization: Bearer"
+            )
+        raise unauthorized("missing x-token header")
+    if not token.strip():
+        raise unauthorized("x-token header is empty")
+    return token.strip()
+
+
+async def call_logs(request: Request) -> Response:
+    world, now = world_of(request), now_of(request)
+    caller = await backend.reporting_caller(world, now, _x_token(request))
+    found = await backend.call_logs(
+        world,
+        now,
+        caller,
+        start=_single(request, "from"),
+        end=_single(request, "to"),
+        q=_single(request, "q"),
+        cursor=_single(request, "cursor"),
+        limit=_single(request, "limit"),
+    )
+    return JSONResponse({"calls": found.calls, "next_cursor": found.next_cursor})
+
+
+async def call(request: Request) -> Response:
+    world, now = world_of(request), now_of(request)
+    caller = await backend.reporting_caller(world, now, _x_token(request))
+    return JSONResponse(await backend.call(world, now, caller, request.path_params["call_id"]))

@@ -1,0 +1,276 @@
+"""8x8's routes as the OpenAPI document describes them (see routes.py, errors.py, pages.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from token_emulator.core.openapi import (
+    INSTANT,
+    ApiDescription,
+    Operation,
+    Prefix,
+    json_body,
+    obj,
+    parameter,
+    ref,
+    response,
+)
+from token_emulator.vendors.eightbyeight.backend import (
+    CALL_REFERENCE_CHARS,
+    E164,
+    MAX_PAGE_SIZE,
+)
+from token_emulator.vendors.eightbyeight.errors import FORBIDDEN, UNAUTHORIZED, code_for
+
+# Starlette's words when an id cannot be a path segment (a newline, a slash): no route matches.
+ROUTE_MISS = "Not Found"
+# errors.timestamp(): UTC, hundredths of a second.
+TIMESTAMP = r"^[0-9]+-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{2}Z$"
+
+
+def _error_schema(status: int, *messages: str) -> dict[str, Any]:
+    """8x8's platform-wide error JSON with this status's code; no `messages`: it varies."""
+    return obj(
+        {
+            "code": {"const": code_for(status)},
+            "message": {"enum": list(messages)} if messages else {"type": "string"},
+            "errorId": {"type": "string", "format": "uuid"},
+            "timestamp": {"type": "string", "pattern": TIMESTAMP},
+        },
+        ["code", "message", "errorId", "timestamp"],
+    )
+
+
+def _error(status: int, what: str, *messages: str) -> dict[str, Any]:
+    return response(
+        f"{what}; the reason is in the x-emulator-reason header", _error_schema(status, *messages)
+    )
+
+
+def _page(what: str) -> dict[str, Any]:
+    return response(what, {"type": "string"}, media_type="text/html")
+
+
+RESPONSES = {
+    "EightByEightBadRequest": _error(400, "the message says what is wrong"),
+    "EightByEightUnauthorized": _error(401, "credentials missing or refused", UNAUTHORIZED),
+    "EightByEightCallNotFound": _error(
+        404,
+        "no such call for this API key (`Not Found`: the id cannot be a path segment)",
+        "Call not found",
+        ROUTE_MISS,
+    ),
+    "EightByEightBadRequestPage": _page("an HTML page: the login link lacks user or token"),
+    "EightByEightUnauthorizedPage": _page("an HTML page: the token is unknown or expired"),
+    "EightByEightForbiddenPage": _page(f"an HTML page ({FORBIDDEN}): the agent is not registered"),
+    "EightByEightRoomNotFound": {
+        "description": (
+            "an HTML page: no such room; JSON (`Not Found`) when the id cannot be a path "
+            "segment and no route matches"
+        ),
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": _error_schema(404, ROUTE_MISS)},
+        },
+    },
+    "EightByEightGonePage": _page("an HTML page: the room has expired"),
+}
+
+REFERENCE_MIN, REFERENCE_MAX = CALL_REFERENCE_CHARS
+SCHEMAS = {
+    "EightByEightTokenRequest": obj(
+        {
+            "create_room": {"type": "boolean", "default": False},
+            "phone_number": {
+                "type": "string",
+                "pattern": f"^{E164.pattern}$",
+                "description": "E.164; the agent's login sends the guest link there by SMS",
+            },
+            "call_reference": {
+                "type": "string",
+                "minLength": REFERENCE_MIN,
+                "maxLength": REFERENCE_MAX,
+            },
+        },
+        additional=True,  # unknown fields are ignored
+    ),
+    "EightByEightToken": obj(
+        {
+            "auth_token": {"type": "string"},
+            "call_reference": {"type": "string"},
+            "guest_link": {"type": "string", "format": "uri"},
+        },
+        ["auth_token"],
+        dependentRequired={
+            "call_reference": ["guest_link"],
+            "guest_link": ["call_reference"],
+        },
+        description="with create_room, also the room's call_reference and guest_link",
+    ),
+    "EightByEightCall": obj(
+        {
+            "id": {"type": "string"},
+            "call_reference": {"type": "string"},
+            "phone_number": {"type": ["string", "null"]},
+            "guest_link": {"type": "string", "format": "uri"},
+            "created_at": INSTANT,
+            "expires_at": INSTANT,
+            "status": {"enum": ["active", "expired"]},
+            "agent_logins": {
+                "type": "array",
+                "items": obj({"email": {"type": "string"}, "time": INSTANT}, ["email", "time"]),
+            },
+        },
+        [
+            "id",
+            "call_reference",
+            "phone_number",
+            "guest_link",
+            "created_at",
+            "expires_at",
+            "status",
+            "agent_logins",
+        ],
+    ),
+    "EightByEightCallPage": obj(
+        {
+            "calls": {"type": "array", "items": ref("EightByEightCall")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+        ["calls", "next_cursor"],
+    ),
+}
+
+API_KEY = ({"eightByEightApiKey": []},)
+X_TOKEN = ({"eightByEightXToken": []},)
+SECURITY_SCHEMES = {
+    "eightByEightApiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the API key, as `Authorization: Bearer <API key>`",
+    },
+    "eightByEightXToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-token",
+        "description": "an auth_token from POST /8x8/api/v1/tokens (Authorization is refused here)",
+    },
+}
+
+TOKEN = Operation(
+    route="8x8:token",
+    method="POST",
+    path="/api/v1/tokens",
+    summary="An auth token, and with create_room a room valid 15 minutes",
+    description="No body, an empty body or `{}` buys a plain auth token.",
+    security=API_KEY,
+    request_body=json_body(ref("EightByEightTokenRequest"), required=False),
+    responses={
+        "200": response("the auth token (and the room)", ref("EightByEightToken")),
+        "400": ref("EightByEightBadRequest", "responses"),
+        "401": ref("EightByEightUnauthorized", "responses"),
+    },
+)
+REPORTING_ERRORS = {
+    "400": ref("EightByEightBadRequest", "responses"),
+    "401": ref("EightByEightUnauthorized", "responses"),
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return parameter("query", name, schema, description)
+
+
+OPERATIONS = (
+    TOKEN,
+    Operation(
+        route=TOKEN.route,
+        method=TOKEN.method,
+        path="/" + TOKEN.path,
+        summary=TOKEN.summary + " (the vendor page's `//api/v1/tokens`)",
+        description=TOKEN.description,
+        security=TOKEN.security,
+        request_body=TOKEN.request_body,
+        responses=TOKEN.responses,
+        variant="double-slash",
+    ),
+    Operation(
+        route="8x8:agent-login",
+        method="GET",
+        path="/",
+        summary="The agent iframe's login: an HTML page saying the agent is in the room",
+        description="Each query parameter exactly once; refusals are HTML pages too.",
+        parameters=(
+            parameter("query", "user", {"type": "string", "minLength": 1}, required=True),
+            parameter(
+                "query", "token", {"type": "string", "minLength": 1}, "an auth_token", required=True
+            ),
+        ),
+        responses={
+            "200": _page("the agent is in the room"),
+            "400": ref("EightByEightBadRequestPage", "responses"),
+            "401": ref("EightByEightUnauthorizedPage", "responses"),
+            "403": ref("EightByEightForbiddenPage", "responses"),
+            "410": ref("EightByEightGonePage", "responses"),
+        },
+    ),
+    Operation(
+        route="8x8:guest",
+        method="GET",
+        path="/guest/{room_id}",
+        summary="The guest link: an HTML page while the room is valid",
+        parameters=(parameter("path", "room_id", {"type": "string"}),),
+        responses={
+            "200": _page("the guest's waiting room"),
+            "404": ref("EightByEightRoomNotFound", "responses"),
+            "410": ref("EightByEightGonePage", "responses"),
+        },
+    ),
+    Operation(
+        route="8x8:call-logs",
+        method="GET",
+        path="/api/v1/call-logs",
+        summary="The rooms of the token's API key as call logs, newest first",
+        description="Each query parameter at most once.",
+        parameters=(
+            _query("from", INSTANT, "created_at at or after this instant"),
+            _query("to", INSTANT, "created_at before this instant"),
+            _query("q", {"type": "string"}, "a case-insensitive substring to look for"),
+            _query("cursor", {"type": "string"}, "the previous page's next_cursor"),
+            _query(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 20},
+                "page size",
+            ),
+        ),
+        security=X_TOKEN,
+        responses={
+            "200": response("a page of call logs", ref("EightByEightCallPage")),
+            **REPORTING_ERRORS,
+        },
+    ),
+    Operation(
+        route="8x8:call",
+        method="GET",
+        path="/api/v1/calls/{call_id}",
+        summary="One call log of the token's API key",
+        parameters=(parameter("path", "call_id", {"type": "string"}),),
+        security=X_TOKEN,
+        responses={
+            "200": response("the call log", ref("EightByEightCall")),
+            "401": ref("EightByEightUnauthorized", "responses"),
+            "404": ref("EightByEightCallNotFound", "responses"),
+        },
+    ),
+)
+
+
+def describe() -> ApiDescription:
+    return ApiDescription(
+        description="8x8 Video Interaction: API-key tokens, rooms, agent logins, call logs",
+        prefixes=(Prefix("/8x8"),),
+        operations=OPERATIONS,
+        schemas=SCHEMAS,
+        responses=RESPONSES,
+        security_schemes=SECURITY_SCHEMES,
+    )

@@ -1,0 +1,180 @@
+"""Unifize's routes as the OpenAPI document describes them (see routes.py, errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from token_emulator.core.openapi import (
+    INSTANT,
+    ApiDescription,
+    Operation,
+    Prefix,
+    json_body,
+    obj,
+    parameter,
+    ref,
+    response,
+)
+from token_emulator.vendors.unifize.errors import CODES
+
+ID: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 0}
+
+
+# Starlette's words when an id cannot be a path segment (a newline, a slash): no route matches.
+ROUTE_MISS = "Not Found"
+
+
+def _error(status: int, *also: str) -> dict[str, Any]:
+    code, message = CODES[status]
+    messages = [message, *also]
+    schema = obj(
+        {
+            "status": {"const": status},
+            "error": {"const": code},
+            "message": {"enum": messages} if also else {"const": message},
+        },
+        ["status", "error", "message"],
+    )
+    return response(f"`{code}`; the reason is in the x-emulator-reason header", schema)
+
+
+RESPONSES = {
+    "UnifizeBadRequest": _error(400),
+    "UnifizeUnauthorized": _error(401),
+    "UnifizeForbidden": _error(403),
+    "UnifizeNotFound": _error(404, ROUTE_MISS),
+}
+
+SCHEMAS = {
+    "UnifizeAccessToken": obj(
+        {"accessToken": {"type": "string"}, "expiresAt": INSTANT}, ["accessToken", "expiresAt"]
+    ),
+    "UnifizeTokenInfoRequest": obj(
+        {"token": {"type": "string", "minLength": 1, "description": "an access token"}},
+        ["token"],
+        additional=True,
+    ),
+    "UnifizeTokenInfo": obj(
+        {
+            "uid": {"type": "string", "description": "the app's bot user"},
+            "appId": ID,
+            "expiry": {"type": "integer", "description": "epoch milliseconds"},
+            "orgId": ID,
+        },
+        ["uid", "appId", "expiry", "orgId"],
+    ),
+    "UnifizeChatroom": obj(
+        {
+            "id": ID,
+            "title": {"type": "string"},
+            "orgId": ID,
+            "status": {"type": "string"},
+            "members": {"type": "array", "items": {"type": "string"}},
+            "templateId": {"oneOf": [ID, {"type": "null"}]},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+        ["id", "title", "orgId", "status", "members", "templateId", "createdAt", "updatedAt"],
+    ),
+}
+
+ASSERTION = ({"unifizeAssertion": []},)
+ACCESS = ({"unifizeAccessToken": []},)
+SECURITY_SCHEMES = {
+    "unifizeAssertion": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": (
+            "An RS256 assertion signed with the app's private key: `iss` = the app id as a "
+            "string, `iat` = now, `exp` at most 600 s after `iat`"
+        ),
+    },
+    "unifizeAccessToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an access token from POST /unifize/application/token",
+    },
+}
+
+TOKEN_RESPONSES = {
+    "200": response("an access token for the org", ref("UnifizeAccessToken")),
+    "401": ref("UnifizeUnauthorized", "responses"),
+}
+ROOM_ERRORS = {
+    "401": ref("UnifizeUnauthorized", "responses"),
+    "403": ref("UnifizeForbidden", "responses"),
+}
+
+OPERATIONS = (
+    Operation(
+        route="unifize:token",
+        method="POST",
+        path="/application/token",
+        summary="An access token for the app's own org",
+        security=ASSERTION,
+        responses=TOKEN_RESPONSES,
+    ),
+    Operation(
+        route="unifize:installation-token",
+        method="POST",
+        path="/application/installation/{org_id}/token",
+        summary="An access token for an org the app is installed in",
+        description="An `org_id` that is not a plain number is 404 before the assertion is read.",
+        parameters=(parameter("path", "org_id", ID),),
+        security=ASSERTION,
+        responses={
+            **TOKEN_RESPONSES,
+            "403": ref("UnifizeForbidden", "responses"),
+            "404": ref("UnifizeNotFound", "responses"),
+        },
+    ),
+    Operation(
+        route="unifize:tokeninfo",
+        method="POST",
+        path="/application/tokeninfo",
+        summary="What an access token stands for",
+        request_body=json_body(ref("UnifizeTokenInfoRequest")),
+        responses={
+            "200": response("the token's app, bot user, org and expiry", ref("UnifizeTokenInfo")),
+            "400": ref("UnifizeBadRequest", "responses"),
+            "401": ref("UnifizeUnauthorized", "responses"),
+        },
+    ),
+    Operation(
+        route="unifize:chatrooms",
+        method="GET",
+        path="/chatroom",
+        summary="The chatrooms of the token's org (needs chatroom:read)",
+        security=ACCESS,
+        responses={
+            "200": response("the chatrooms", {"type": "array", "items": ref("UnifizeChatroom")}),
+            **ROOM_ERRORS,
+        },
+    ),
+    Operation(
+        route="unifize:chatroom",
+        method="GET",
+        path="/chatroom/{room_id}",
+        summary="One chatroom of the token's org (needs chatroom:read)",
+        description="Another org's room, an unknown one or an id that is not a number is 404.",
+        parameters=(parameter("path", "room_id", {"type": "string"}),),
+        security=ACCESS,
+        responses={
+            "200": response("the chatroom", ref("UnifizeChatroom")),
+            **ROOM_ERRORS,
+            "404": ref("UnifizeNotFound", "responses"),
+        },
+    ),
+)
+
+
+def describe() -> ApiDescription:
+    return ApiDescription(
+        description="Unifize: app assertions, access tokens, chatrooms",
+        prefixes=(Prefix("/unifize"),),
+        operations=OPERATIONS,
+        schemas=SCHEMAS,
+        responses=RESPONSES,
+        security_schemes=SECURITY_SCHEMES,
+    )
