@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Only what the wheel is built from (.dockerignore keeps the rest out of the
 # context); the wheel packs fixtures/ as token_emulator/default_fixtures.
-COPY pyproject.toml README.md /tmp/src/
+COPY pyproject.toml README.md LICENSE /tmp/src/
 COPY token_emulator /tmp/src/token_emulator
 COPY fixtures /tmp/src/fixtures
 
@@ -32,11 +32,12 @@ RUN pip install --no-cache-dir "/tmp/src[postgres]" \
     && chown 10001:10001 /data
 
 # What `token-emulator serve` reads. 0.0.0.0: a container is reached from
-# outside its own loopback. The database is /data/emulator.sqlite3. Set
-# EMULATOR_ADMIN_TOKEN to close the control plane (serve warns until you do).
+# outside its own loopback. The database is kept in the /data volume across
+# restarts (`serve` alone would use a temporary one). Set EMULATOR_ADMIN_TOKEN
+# to close the control plane (serve warns until you do).
 ENV EMULATOR_HOST=0.0.0.0 \
     EMULATOR_PORT=8080 \
-    EMULATOR_DATA_DIR=/data \
+    EMULATOR_DATABASE=/data/emulator.sqlite3 \
     EMULATOR_FIXTURES=/fixtures
 
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -143,6 +144,21 @@ def database(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest)
     postgres: PostgresServer = request.getfixturevalue("postgres")
     with postgres.database(template=request.getfixturevalue("postgres_schema")) as url:
         yield url
+
+
+def copy_of_fixtures(tmp_path: Path) -> Path:
+    """The default fixtures in a directory of the test's own, to edit."""
+    directory = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, directory)
+    return directory
+
+
+def edit_fixture(directory: Path, file_name: str, old: str, new: str) -> None:
+    """Change one fixture file as a user edits it between two starts."""
+    path = directory / file_name
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} is not once in {file_name}"
+    path.write_text(text.replace(old, new))
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

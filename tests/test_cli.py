@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
-from uvicorn.config import STARTUP_FAILURE
 
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import TOKEN_PATH
 from token_emulator.app import database_refusal
 from token_emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
+from token_emulator.workers import STARTUP_FAILURE
 
 
 def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -221,13 +221,62 @@ def test_request_lines_are_written_while_serving_in_order(tmp_path: Path) -> Non
 
 
 def test_sigterm_leaves_every_line_in_the_log(tmp_path: Path) -> None:
-    """uvicorn ends a SIGTERM'd server by raising the signal again: no atexit flush
-    runs, so nothing may still wait in the handler when the loop ends."""
+    """uvicorn ends a SIGTERM'd server by raising the signal again, which `serve` turns
+    into exit status 0: nothing may still wait in the handler when the loop ends."""
     log = tmp_path / "serve.log"
     process = EmulatorProcess(":memory:", fixtures=FIXTURES, log_path=log).start()
     assert httpx.get(process.url + "/uneeq/last-request").status_code == 404
-    assert process.stop(signal.SIGTERM) == -signal.SIGTERM
+    assert process.stop(signal.SIGTERM) == 0
     text = log.read_text()
     assert "GET /uneeq/last-request -> 404" in text
     assert "Application shutdown complete." in text
     assert "Finished server process" in text.splitlines()[-1], text
+
+
+def uneeq_only(directory: Path, workspace: str) -> Path:
+    directory.mkdir()
+    (directory / "uneeq.toml").write_text(
+        f'[[workspaces]]\nid = "{workspace}"\nsecret = "{workspace}-TEST-ONLY"\nregion = "us"\n'
+    )
+    return directory
+
+
+def test_serve_without_a_database_runs_on_its_own_and_leaves_nothing(tmp_path: Path) -> None:
+    """Two projects on one machine, neither naming a database: each sees its own fixtures
+    only, and neither leaves a file behind once stopped."""
+    scratch = tmp_path / "tmp"  # the system's temporary directory, for these two
+    scratch.mkdir()
+    servers = [
+        EmulatorProcess(
+            fixtures=uneeq_only(tmp_path / name, name),
+            log_path=tmp_path / f"{name}.log",
+            env={"TMPDIR": str(scratch)},
+        )
+        for name in ("alpha", "beta")
+    ]
+    try:
+        for server in servers:
+            server.start()
+        assert len(list(scratch.iterdir())) == 2
+        alpha, beta = servers
+        token = httpx.post(
+            f"{alpha.url}/uneeq/api/v1/clients/access/tokens",
+            content=uneeq_request_jwt("alpha-TEST-ONLY", "alpha"),
+            headers={"workspace": "alpha", "content-type": "application/jwt"},
+        )
+        assert token.status_code == 200
+        for server, name in ((alpha, "alpha"), (beta, "beta")):
+            state = httpx.get(f"{server.url}/_emulator/state/uneeq").json()
+            assert [w["id"] for w in state["workspaces"]] == [name]
+            assert len(state["tokens"]) == (1 if name == "alpha" else 0)
+            health = httpx.get(f"{server.url}/_emulator/health").json()
+            assert health["database"].startswith(f"sqlite+pysqlite:///{scratch}/token-emulator-")
+            assert health["database"].endswith("(temporary: deleted when the server stops)")
+    finally:
+        codes = [server.stop(signal.SIGTERM) for server in servers]
+    assert codes == [0, 0]
+    assert list(scratch.iterdir()) == []
+    log = (tmp_path / "alpha.log").read_text()
+    first = next(line for line in log.splitlines() if "token_emulator" in line)
+    assert f"serving the fixtures in {tmp_path / 'alpha'} from the database" in first
+    assert "(temporary: deleted when the server stops; new, schema version 2)" in first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import os
 import pickle
 import re
@@ -14,20 +15,40 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from uvicorn.config import STARTUP_FAILURE
 
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
 from token_emulator.settings import Settings
 from token_emulator.testing import EmulatorProcess
-from token_emulator.workers import SPREADS_CONNECTIONS, NoDelayConfig, OwnListener, hold_port
+from token_emulator.workers import (
+    SPREADS_CONNECTIONS,
+    STARTUP_FAILURE,
+    NoDelayConfig,
+    OwnListener,
+    hold_port,
+)
 
 # A socket per worker where the kernel spreads connections over them (Linux).
 spreading_only = pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="Linux's SO_REUSEPORT only")
+
+
+@pytest.fixture
+def uvicorn_errors(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog, seeing uvicorn.error's records even where an earlier test's uvicorn
+    Config set that logger not to propagate (uvicorn's own logging configuration)."""
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
 JSON = "application/json"
 WORKER_STARTED = re.compile(r"Started server process \[(\d+)\]")
 
@@ -104,11 +125,18 @@ def _routed(connection: KeptConnection) -> list[tuple[str, int, str | None]]:
     return [(entry["route"], entry["status"], entry["reason"]) for entry in entries]
 
 
-def test_two_workers_share_the_connections_and_one_world(tmp_path: Path) -> None:
+@pytest.mark.parametrize("named", [True, False], ids=["named database", "temporary database"])
+def test_two_workers_share_the_connections_and_one_world(tmp_path: Path, named: bool) -> None:
     log = tmp_path / "serve.log"
-    database = tmp_path / "emulator.sqlite3"
+    database = tmp_path / "emulator.sqlite3" if named else None
+    scratch = tmp_path / "tmp"  # the system's temporary directory, for this serve
+    scratch.mkdir()
     server = EmulatorProcess(
-        database, fixtures=FIXTURES, log_path=log, extra_args=("--workers", "2")
+        database,
+        fixtures=FIXTURES,
+        log_path=log,
+        extra_args=("--workers", "2"),
+        env={"TMPDIR": str(scratch)},
     )
     with server:
         _worker_pids(log, 2)
@@ -149,6 +177,10 @@ def test_two_workers_share_the_connections_and_one_world(tmp_path: Path) -> None
     assert second_journal[0][2].startswith("token already redeemed at ")
     assert session_id in second_journal[0][2]
     assert "Traceback" not in log.read_text()
+    # serve made the temporary database for its workers, and removed it when it stopped.
+    assert server.process is not None and server.process.returncode == 0
+    assert list(scratch.iterdir()) == []
+    assert ("the workers share the temporary database" in log.read_text()) is not named
 
 
 def test_workers_refuse_a_database_in_memory() -> None:
@@ -244,14 +276,16 @@ def test_each_worker_listens_on_a_socket_of_its_own_on_the_held_port() -> None:
 @pytest.mark.skipif(
     not SPREADS_CONNECTIONS, reason="SO_REUSEPORT spreads connections on Linux only"
 )
-def test_a_port_something_listens_on_stops_the_start(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_port_something_listens_on_stops_the_start(
+    uvicorn_errors: pytest.LogCaptureFixture,
+) -> None:
     with socket.socket() as plain:
         plain.bind(("127.0.0.1", 0))
         plain.listen()
         with pytest.raises(SystemExit) as stopped:
             hold_port("127.0.0.1", plain.getsockname()[1])
     assert stopped.value.code == STARTUP_FAILURE
-    assert "Address already in use" in caplog.text
+    assert "Address already in use" in uvicorn_errors.text
     # Another `serve --workers`' sockets, which would take ours in, are refused alike.
     with hold_port("127.0.0.1", 0) as held:
         address = held.address
@@ -263,7 +297,7 @@ def test_a_port_something_listens_on_stops_the_start(caplog: pytest.LogCaptureFi
 
 @spreading_only
 def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listens(
-    caplog: pytest.LogCaptureFixture,
+    uvicorn_errors: pytest.LogCaptureFixture,
 ) -> None:
     # The first one holds the port, its workers not listening yet: the check that
     # something listens passes, and only the claim on the port's name stops the second.
@@ -272,7 +306,7 @@ def test_a_second_serve_starting_on_the_port_is_refused_before_any_worker_listen
         with pytest.raises(SystemExit) as stopped:
             hold_port("127.0.0.1", port)
         assert stopped.value.code == STARTUP_FAILURE
-        assert f"another serve --workers holds port {port}" in caplog.text
+        assert f"another serve --workers holds port {port}" in uvicorn_errors.text
     # Once the first is gone, the port is free again.
     with hold_port("127.0.0.1", port) as again:
         assert again.address[1] == port

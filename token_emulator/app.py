@@ -31,6 +31,7 @@ from token_emulator.core.errors import (
 from token_emulator.core.faults import RAW_SEND_KEY, gate_routes
 from token_emulator.core.journal import VENDOR_KEY, JournalMiddleware
 from token_emulator.core.limits import BodyLimitMiddleware
+from token_emulator.core.schema import SchemaTooNew
 from token_emulator.core.store import describe_database
 from token_emulator.core.vendor import Vendor
 from token_emulator.core.world import World
@@ -110,20 +111,44 @@ def database_refusal(error: BaseException) -> tuple[str, str] | None:
 
 
 async def _open_world(settings: Settings, vendors: Sequence[Vendor]) -> World:
+    named = settings.database or "(a temporary file)"
+    shown = describe_database(named) if "://" in named else named  # no password
     try:
-        return await World.open(settings, vendors)
+        world = await World.open(settings, vendors)
+    except SchemaTooNew as error:
+        raise StoreUnusable(f"cannot start on the database {one_line(shown)}: {error}") from None
     except Exception as error:
         refusal = database_refusal(error)
         if refusal is None:
             raise
         log.debug("the database's refusal in full", exc_info=error)
-        named = settings.database
-        shown = describe_database(named) if "://" in named else named  # no password
         kind, text = refusal
         raise StoreUnusable(
             f"cannot start on the database {one_line(shown)}: {kind}: {one_line(text)} "
             "(--log-level debug shows where)"
         ) from error
+    _log_opening(world)
+    return world
+
+
+def _log_opening(world: World) -> None:
+    """The first line the emulator logs names the database and the fixtures it serves;
+    then what the start changed in a kept database."""
+    assert world.schema is not None
+    log.info(
+        "serving the fixtures in %s from the database %s",
+        world.settings.fixtures_dir,
+        world.describe_database(world.schema.describe()),
+    )
+    if (dropped := world.schema.warning()) is not None:
+        log.warning(dropped)
+    for vendor_id, changes in world.fixture_changes.items():
+        if not changes.first and changes.any:
+            applied = f"{vendor_id} fixtures changed since the last start: {changes.describe()}"
+            if changes.removed:
+                log.warning("%s; an entry removed re-seeds the vendor's whole state", applied)
+            else:
+                log.info("%s; applied", applied)
 
 
 def _startup_failures_in_one_line(send: Send) -> Send:

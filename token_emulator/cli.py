@@ -6,10 +6,13 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from token_emulator.control.admin import LOOPBACK_HOSTS
@@ -44,8 +47,9 @@ def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--database",
-        help="SQLite file, ':memory:', or a database URL (sqlite:///..., postgresql://...) "
-        "(default: emulator.sqlite3 in $EMULATOR_DATA_DIR or ~/.local/share/token-emulator)",
+        help="keep state across restarts in this SQLite file, or in a database URL "
+        "(sqlite:///..., postgresql://...); ':memory:' for one process's memory "
+        "(default: a temporary file, deleted when the server stops; env EMULATOR_DATABASE)",
     )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
@@ -116,11 +120,11 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except SettingsError as error:
         return _fail(str(error), 2)
-    problem = (
-        _unwritable_database(settings.database)
-        or _unshareable(settings)
-        or _missing_driver(settings.database)
-    )
+    problem = _unshareable(settings)
+    if settings.database is not None:
+        problem = (
+            problem or _unwritable_database(settings.database) or _missing_driver(settings.database)
+        )
     if problem:
         return _fail(problem, 2)
     configure_logging(settings)
@@ -133,6 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
             settings.host,
             settings.port,
         )
+    signal.signal(signal.SIGTERM, _stop_quietly)
     if settings.workers == 1:
         app = create_app(settings)
         settle_garbage_collector()
@@ -140,11 +145,28 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     # uvicorn starts each worker as a fresh interpreter that imports the app by
     # name; the settings reach it through the environment (worker_app below).
+    from token_emulator.core.temporary import TemporaryDatabase
     from token_emulator.workers import run_workers
 
-    os.environ.update(settings.as_environment())
-    run_workers(f"{__name__}:worker_app", settings.workers, settings)
+    with contextlib.ExitStack() as owned:
+        if settings.database is None:
+            # One file for every worker, made and removed here, by the parent.
+            temporary = owned.enter_context(TemporaryDatabase())
+            settings = replace(settings, database=str(temporary.path))
+            logging.getLogger("token_emulator").info(
+                "the workers share the temporary database %s, deleted when serve stops",
+                temporary.path,
+            )
+        os.environ.update(settings.as_environment())
+        run_workers(f"{__name__}:worker_app", settings.workers, settings)
     return 0
+
+
+def _stop_quietly(_signal: int, _frame: FrameType | None) -> None:
+    """SIGTERM before uvicorn takes it over, or raised again by uvicorn after its graceful
+    stop (it restores this handler first): exit 0, as `docker stop` expects. Without it
+    the process would end killed by the signal, exit status 143, clean stop or not."""
+    raise SystemExit(0)
 
 
 def worker_app() -> Starlette:
@@ -185,8 +207,8 @@ def _unwritable_database(database: str) -> str | None:
     target = path if path.exists() else directory
     if not os.access(target, os.W_OK):
         return (
-            f"cannot write {target} (the database; set --database, EMULATOR_DATABASE "
-            "or EMULATOR_DATA_DIR to a writable place)"
+            f"cannot write {target} (the database; set --database or EMULATOR_DATABASE "
+            "to a writable place)"
         )
     if path.exists():
         return _not_sqlite(path)

@@ -17,17 +17,6 @@ def default_fixtures_dir() -> Path:
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "fixtures"
 
 
-def default_data_dir() -> Path:
-    if env := os.environ.get("EMULATOR_DATA_DIR"):
-        return Path(env)
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "token-emulator"
-
-
-def default_database() -> str:
-    return str(default_data_dir() / "emulator.sqlite3")
-
-
 class SettingsError(ValueError):
     """A setting from the environment that cannot be used; the message names it."""
 
@@ -44,7 +33,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     fixtures_dir: Path = field(default_factory=default_fixtures_dir)
-    database: str = field(default_factory=default_database)
+    # A SQLite file, ':memory:' or a database URL, kept across restarts. None: a fresh
+    # SQLite file of the run's own, deleted when the server stops (core/temporary.py).
+    database: str | None = None
     journal_size: int = 1000
     # Longer request bodies are answered 413 unread (token_emulator/core/limits.py).
     max_body_bytes: int = 64 * 1024
@@ -66,7 +57,7 @@ class Settings:
             from_env["port"] = _whole_number(env, "EMULATOR_PORT")
         if "EMULATOR_FIXTURES" in env:
             from_env["fixtures_dir"] = Path(env["EMULATOR_FIXTURES"])
-        if "EMULATOR_DATABASE" in env:
+        if env.get("EMULATOR_DATABASE"):  # empty, as compose passes an unset one: not given
             from_env["database"] = env["EMULATOR_DATABASE"]
         if "EMULATOR_JOURNAL_SIZE" in env:
             from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
@@ -91,12 +82,13 @@ class Settings:
             "EMULATOR_HOST": self.host,
             "EMULATOR_PORT": str(self.port),
             "EMULATOR_FIXTURES": str(self.fixtures_dir),
-            "EMULATOR_DATABASE": self.database,
             "EMULATOR_JOURNAL_SIZE": str(self.journal_size),
             "EMULATOR_LOG_LEVEL": self.log_level,
             "EMULATOR_WORKERS": str(self.workers),
             "EMULATOR_MAX_BODY_BYTES": str(self.max_body_bytes),
         }
+        if self.database is not None:
+            environment["EMULATOR_DATABASE"] = self.database
         if self.admin_token is not None:
             environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
         return environment

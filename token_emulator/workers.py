@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from uvicorn import Config, Server
-from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from token_emulator.serving import configure_logging, uvicorn_options
@@ -47,6 +46,9 @@ class NoDelayConfig(Config):
 # option without spreading connections (macOS gives them all to one socket).
 SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 log = logging.getLogger("uvicorn.error")
+# The exit status uvicorn gives a server whose start-up failed: 3 in every release,
+# though its constant lives in uvicorn.main in some and uvicorn.config in others.
+STARTUP_FAILURE = 3
 
 
 @dataclass(frozen=True)

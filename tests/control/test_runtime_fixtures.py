@@ -123,10 +123,18 @@ async def test_added_entries_may_refer_to_the_files_and_earlier_additions(
         ),
         (
             "web1on1",
-            {"rate_limit_per_second": 0},
+            {"rate_limit_per_second": -1},
             [
                 "web1on1.toml (added at run time): field 'rate_limit_per_second': "
-                "top-level settings come from the fixture file; at run time add entries only"
+                "Input should be greater than or equal to 0"
+            ],
+        ),
+        (
+            "uneeq",
+            {"token_ttl_seconds": 60},
+            [
+                "uneeq.toml (added at run time): field 'token_ttl_seconds': "
+                "Extra inputs are not permitted"
             ],
         ),
         (
@@ -167,12 +175,12 @@ async def test_refused_fixtures_name_every_problem_and_change_nothing(
         (
             {"vendor": "uneeq"},
             400,
-            'give {"vendor": <id>, "fixtures": {<sections of its fixture file>}}',
+            'give {"vendor": <id>, "fixtures": {<sections or settings of its fixture file>}}',
         ),
         (
             {"vendor": "uneeq", "fixtures": {}, "x": 1},
             400,
-            'give {"vendor": <id>, "fixtures": {<sections of its fixture file>}}',
+            'give {"vendor": <id>, "fixtures": {<sections or settings of its fixture file>}}',
         ),
     ],
 )
@@ -192,6 +200,59 @@ async def test_a_widget_addition_leaves_the_files_lifetimes_alone(
     settings = (await client.get("/_emulator/state/widget")).json()["settings"]
     assert settings["visitor_token_ttl_seconds"] == 300
     assert settings["session_ttl_seconds"] == 900
+
+
+async def contacts_until_refused(client: httpx.AsyncClient, tries: int) -> list[int]:
+    """Statuses of `tries` unauthenticated contact lists in one frozen second."""
+    await client.post("/_emulator/clock", json={"freeze": True})
+    return [(await client.get("/web1on1/v2/contacts")).status_code for _ in range(tries)]
+
+
+async def test_settings_given_at_run_time_are_in_force_until_the_next_reset(
+    client: httpx.AsyncClient,
+) -> None:
+    # web1on1's documented limit, 20 a second, is on by default.
+    assert 429 in await contacts_until_refused(client, 25)
+    response = await add(client, "web1on1", {"rate_limit_per_second": 0})
+    assert response.status_code == 201
+    assert response.json() == {
+        "vendor": "web1on1",
+        "added": {},
+        "settings": {"rate_limit_per_second": 0},
+    }
+    await client.post("/_emulator/clock", json={"advance": 1})
+    assert set(await contacts_until_refused(client, 40)) == {401}
+    await client.post("/_emulator/reset")
+    assert 429 in await contacts_until_refused(client, 25)
+
+
+async def test_settings_and_entries_in_one_document_and_later_documents_keep_earlier_settings(
+    client: httpx.AsyncClient,
+) -> None:
+    first = {"visitor_token_ttl_seconds": 60, "accounts": [{"id": "initech"}]}
+    assert (await add(client, "widget", first)).status_code == 201
+    second = await add(client, "widget", {"session_ttl_seconds": 120})
+    assert second.json()["settings"] == {"session_ttl_seconds": 120}
+    state = (await client.get("/_emulator/state/widget")).json()
+    assert state["settings"]["visitor_token_ttl_seconds"] == 60
+    assert state["settings"]["session_ttl_seconds"] == 120
+    assert "initech" in {account["id"] for account in state["accounts"]}
+    await client.post("/_emulator/reset")
+    state = (await client.get("/_emulator/state/widget")).json()
+    assert state["settings"]["visitor_token_ttl_seconds"] == 300
+    assert state["settings"]["session_ttl_seconds"] == 900
+
+
+async def test_settings_given_at_run_time_reach_every_process(
+    tmp_path: Path, database: str
+) -> None:
+    settings = make_settings(tmp_path, database=database)
+    async for one in in_process(settings):
+        async for two in in_process(settings):
+            assert 429 in await contacts_until_refused(two, 25)
+            assert (await add(one, "web1on1", {"rate_limit_per_second": 0})).status_code == 201
+            await two.post("/_emulator/clock", json={"advance": 1})
+            assert set(await contacts_until_refused(two, 40)) == {401}
 
 
 async def test_additions_are_seen_by_every_process_and_survive_a_restart(

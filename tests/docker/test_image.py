@@ -23,7 +23,7 @@ import tomllib
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import httpx
@@ -88,7 +88,7 @@ def test_dockerfile_facts(image: dockerfile.Dockerfile) -> None:
     assert user not in {"root", "0", ""}, "the image runs as a non-root user"
     assert image.exposed == {"8080"} and image.env["EMULATOR_PORT"] == "8080"
     assert image.env["EMULATOR_HOST"] == "0.0.0.0"
-    assert image.env["EMULATOR_DATA_DIR"] in image.volumes
+    assert str(PurePosixPath(image.env["EMULATOR_DATABASE"]).parent) in image.volumes
     assert image.cmd == dockerfile.Command(exec_form=True, argv=("token-emulator", "serve"))
     check = image.healthcheck
     assert check.command.exec_form and check.command.argv[0] == "python"
@@ -108,7 +108,7 @@ def test_cmd_starts_the_emulator_and_healthcheck_reports_it(
     env = image_env(
         image,
         EMULATOR_PORT=str(free_port()),
-        EMULATOR_DATA_DIR=str(data),
+        EMULATOR_DATABASE=str(data / "emulator.sqlite3"),
         EMULATOR_FIXTURES=str(REPO / "fixtures"),
     )
     assert env["EMULATOR_HOST"] == "0.0.0.0"  # the image's, unchanged
@@ -128,7 +128,7 @@ def test_cmd_starts_the_emulator_and_healthcheck_reports_it(
     assert health["status"] == "ready"
     assert health["vendors"] == [vendor.id for vendor in all_vendors()]
     assert health["fixtures"]["directory"] == str(REPO / "fixtures")
-    assert (data / "emulator.sqlite3").is_file(), "the database goes to EMULATOR_DATA_DIR"
+    assert (data / "emulator.sqlite3").is_file(), "the database goes to EMULATOR_DATABASE"
 
     # On a port where nothing listens, the check fails.
     wrong = {**env, "EMULATOR_PORT": str(free_port())}
@@ -150,7 +150,7 @@ def test_docker_stop_exits_0_as_pid_1(
     env = image_env(
         image,
         EMULATOR_PORT=str(free_port()),
-        EMULATOR_DATA_DIR=str(tmp_path),
+        EMULATOR_DATABASE=str(tmp_path / "emulator.sqlite3"),
         EMULATOR_FIXTURES=str(REPO / "fixtures"),
     )
     container = start(containers, image, tmp_path, env, pid1=True)
@@ -285,7 +285,7 @@ def test_compose_mounts_fixtures_read_only_and_a_volume_for_the_database(
     assert fixtures["type"] == "bind" and fixtures["read_only"] is True
     assert (COMPOSE.parent / fixtures["source"]).resolve() == REPO / "fixtures"
 
-    data = by_target[image.env["EMULATOR_DATA_DIR"]]
+    data = by_target[str(PurePosixPath(image.env["EMULATOR_DATABASE"]).parent)]
     assert data["type"] == "volume" and data["source"] in document["volumes"]
     assert data["target"] in image.volumes
 
@@ -335,7 +335,10 @@ def test_compose_service_runs_and_closes_the_control_plane_with_a_token(
     data = tmp_path / "data"
     data.mkdir()
     env = image_env(
-        image, **environment, EMULATOR_PORT=str(free_port()), EMULATOR_DATA_DIR=str(data)
+        image,
+        **environment,
+        EMULATOR_PORT=str(free_port()),
+        EMULATOR_DATABASE=str(data / "emulator.sqlite3"),
     )
     container = start(
         containers, image, tmp_path, env, healthcheck=tuple(service["healthcheck"]["test"][1:])
@@ -417,7 +420,7 @@ def test_the_image_install_packs_fixtures_dashboard_and_healthcheck(
         PYTHONPATH=str(site),
         EMULATOR_FIXTURES=str(fixtures),
         EMULATOR_PORT=str(free_port()),
-        EMULATOR_DATA_DIR=str(tmp_path),
+        EMULATOR_DATABASE=str(tmp_path / "emulator.sqlite3"),
     )
     where = subprocess.run(
         ["python", "-c", "import token_emulator; print(token_emulator.__file__)"],

@@ -175,10 +175,12 @@ class PostgresServer:
         return f"emulator_{os.getpid()}_{next(self._names)}"
 
     def empty_tables(self, database: str) -> None:
-        """Every table of `database` emptied, its ids counting from 1 again."""
+        """Every table of `database` emptied, its ids counting from 1 again, but the
+        schema version the tables were made with (emulator_schema)."""
         self.psql(
             "DO $$ BEGIN EXECUTE (SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ')"
-            " || ' RESTART IDENTITY' FROM pg_tables WHERE schemaname = 'public'); END $$",
+            " || ' RESTART IDENTITY' FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'emulator_schema'); END $$",
             database,
         )
 

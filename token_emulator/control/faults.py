@@ -140,12 +140,19 @@ async def add_fixtures(request: Request) -> Response:
     body = await json_object(request)
     unknown = sorted(set(body) - {"vendor", "fixtures"})
     if unknown or "fixtures" not in body:
-        raise ControlError('give {"vendor": <id>, "fixtures": {<sections of its fixture file>}}')
+        raise ControlError(
+            'give {"vendor": <id>, "fixtures": {<sections or settings of its fixture file>}}'
+        )
     vendor = _vendor(world, body.get("vendor"), status=404)  # as /_emulator/state/{vendor}
     try:
-        added = await runtime_fixtures.add(world, vendor, body["fixtures"], await world.clock.now())
+        added, in_force = await runtime_fixtures.add(
+            world, vendor, body["fixtures"], await world.clock.now()
+        )
     except FixtureError as error:
         raise ControlError(
             "fixtures rejected", problems=[str(problem) for problem in error.problems]
         ) from None
-    return JSONResponse({"vendor": vendor.id, "added": added}, status_code=201)
+    answer: dict[str, Any] = {"vendor": vendor.id, "added": added}
+    if in_force:
+        answer["settings"] = in_force  # the settings this document put in force
+    return JSONResponse(answer, status_code=201)

@@ -15,7 +15,6 @@ from token_emulator.core.bodies import BodyProblem, parse_optional_object
 from token_emulator.core.clock import ClockReading, isoformat, parse_instant
 from token_emulator.core.errors import ControlError
 from token_emulator.core.journal import is_status_filter
-from token_emulator.core.store import describe_database
 from token_emulator.core.world import World, world_of
 
 CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
@@ -51,7 +50,7 @@ async def health(request: Request) -> Response:
                     if (fixtures_dir / vendor.fixture_file).exists()
                 },
             },
-            "database": describe_database(world.store.url),
+            "database": world.describe_database(),
         }
     )
 

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,10 +40,29 @@ class FixtureModel(BaseModel):
     """Base of every fixture schema: strict types, no unknown keys (typos surface)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # The field that tells an entry of a section from the others in the same file: the
+    # same entry, edited, keeps it (core/applied_fixtures.py).
+    IDENTITY: ClassVar[str] = "id"
 
     def problems(self) -> list[Problem]:
         """Checks across entries (duplicate ids, references); override per vendor."""
         return []
+
+
+def sections(model: type[FixtureModel]) -> list[str]:
+    """The fields of a vendor's fixture schema that hold lists of entries; the others
+    are its top-level settings."""
+    return [
+        name
+        for name, info in model.model_fields.items()
+        if getattr(info.annotation, "__origin__", None) is list
+    ]
+
+
+def top_level_settings(model: type[FixtureModel]) -> list[str]:
+    """The fields of a vendor's fixture schema that are settings, not sections."""
+    listed = set(sections(model))
+    return [name for name in model.model_fields if name not in listed]
 
 
 @dataclass(frozen=True)

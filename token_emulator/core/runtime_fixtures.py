@@ -1,10 +1,11 @@
 """Fixtures added at run time (`POST /_emulator/fixtures`), until the next reset.
 
-A document has the schema of the vendor's fixture file, in JSON, and adds
-entries only: top-level settings come from the file. Each document is checked
-as the file would be, then together with the file and every document added
-before it (from any process, so they are kept in the store), so a new API key
-may name a user from the file and a duplicate id is refused.
+A document has the schema of the vendor's fixture file, in JSON: it adds
+entries, and the top-level settings it names replace the file's (web1on1's
+rate limit switched off for one test, say). Each document is checked as the
+file would be, then together with the file and every document added before it
+(from any process, so they are kept in the store), so a new API key may name a
+user from the file and a duplicate id is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from token_emulator.core.fixtures import (
     FixtureModel,
     FixtureProblem,
     raise_problems,
+    sections,
+    top_level_settings,
     validate,
 )
 from token_emulator.core.store import metadata
@@ -38,53 +41,56 @@ added_fixtures = Table(
 )
 
 
-def _sections(model: type[FixtureModel]) -> set[str]:
-    """The fields of a fixture schema that hold lists of entries."""
-    return {
-        name
-        for name, info in model.model_fields.items()
-        if getattr(info.annotation, "__origin__", None) is list
-    }
-
-
 def _parse(vendor: Vendor, data: Any, source: str) -> FixtureModel:
     if not isinstance(data, dict):
         raise FixtureError([FixtureProblem(source, "", "", "fixtures must be a JSON object")])
-    sections = _sections(vendor.fixture_model)
-    settings = sorted(
-        k for k in data if k in vendor.fixture_model.model_fields and k not in sections
-    )
-    if settings:
-        message = "top-level settings come from the fixture file; at run time add entries only"
-        raise FixtureError([FixtureProblem(source, "", name, message) for name in settings])
     # No fixture directory: an entry must carry key contents, not name key files.
     return validate(vendor.fixture_model, data, source, base_dir=None, cross_check=False)
 
 
-def _merged(base: FixtureModel, documents: list[FixtureModel]) -> FixtureModel:
-    update = {
-        name: [entry for model in (base, *documents) for entry in getattr(model, name)]
-        for name in _sections(type(base))
+def _given_settings(model: type[FixtureModel], data: dict[str, Any]) -> set[str]:
+    return {name for name in top_level_settings(model) if name in data}
+
+
+def _merged(base: FixtureModel, documents: list[tuple[FixtureModel, set[str]]]) -> FixtureModel:
+    """The file with every document's entries added and its settings in force."""
+    update: dict[str, Any] = {
+        name: [
+            entry for model in (base, *(d for d, _ in documents)) for entry in getattr(model, name)
+        ]
+        for name in sections(type(base))
     }
+    for document, given in documents:
+        update.update({name: getattr(document, name) for name in given})
     return base.model_copy(update=update)
 
 
-async def add(world: World, vendor: Vendor, data: Any, now: float) -> dict[str, int]:
-    """Check and store one document; how many entries of each section it added."""
+async def add(
+    world: World, vendor: Vendor, data: Any, now: float
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """Check and store one document; how many entries of each section it added, and the
+    settings it put in force."""
     source = f"{vendor.fixture_file} (added at run time)"
     document = _parse(vendor, data, source)
+    given = _given_settings(vendor.fixture_model, data)
     async with world.store.read() as conn:
         query = select(added_fixtures.c.document).where(added_fixtures.c.vendor == vendor.id)
-        earlier = [
-            validate(vendor.fixture_model, json.loads(text), source, cross_check=False)
-            for text in await conn.scalars(query.order_by(added_fixtures.c.id))
-        ]
-    raise_problems(_merged(world.fixtures[vendor.id], [*earlier, document]), source)
-    write = vendor.add_fixtures or vendor.seed
+        earlier = []
+        for text in await conn.scalars(query.order_by(added_fixtures.c.id)):
+            stored = json.loads(text)
+            parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
+            earlier.append((parsed, _given_settings(vendor.fixture_model, stored)))
+    merged = _merged(world.fixtures[vendor.id], [*earlier, (document, given)])
+    raise_problems(merged, source)
     try:
         # Exclusive, as a seed: upserts across tables while requests write would deadlock.
         async with world.store.write(exclusive=True) as conn:
-            await write(conn, world.store, document)
+            if given:
+                # The settings in force, with this document's entries only.
+                only_new = {name: getattr(document, name) for name in sections(type(document))}
+                await vendor.seed(conn, world.store, merged.model_copy(update=only_new))
+            else:
+                await (vendor.add_fixtures or vendor.seed)(conn, world.store, document)
             await conn.execute(
                 added_fixtures.insert().values(
                     vendor=vendor.id, document=json.dumps(data), added_at=now
@@ -95,8 +101,9 @@ async def add(world: World, vendor: Vendor, data: Any, now: float) -> dict[str, 
         message = f"conflicts with what the store holds now ({error.orig})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
     world.store.changed()  # fixture lookups this process remembers are stale
-    return {
+    added = {
         name: len(getattr(document, name))
-        for name in sorted(_sections(type(document)))
+        for name in sorted(sections(type(document)))
         if name in data
     }
+    return added, {name: getattr(merged, name) for name in sorted(given)}

@@ -47,7 +47,6 @@ from sqlalchemy import Connection as SyncConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from token_emulator.core import postgres
@@ -290,16 +289,6 @@ class Store:
 
     async def close(self) -> None:
         raise NotImplementedError
-
-    async def migrate(self) -> None:
-        """Create every table that is missing. Safe when two processes start at once."""
-        # Exclusive: PostgreSQL's CREATE ... IF NOT EXISTS is not safe against a
-        # concurrent CREATE of the same table (a duplicate key in its catalog).
-        async with self.write(exclusive=True) as conn:
-            for table in metadata.sorted_tables:
-                await conn.execute(CreateTable(table, if_not_exists=True))
-                for index in table.indexes:
-                    await conn.execute(CreateIndex(index, if_not_exists=True))
 
     def _insert(self, table: Table) -> Any:
         if self.dialect == "sqlite":

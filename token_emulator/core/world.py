@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.sql.base import Executable
 from starlette.requests import Request
 
+from token_emulator.core import applied_fixtures
+from token_emulator.core.applied_fixtures import FixtureChanges
 from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_of
 from token_emulator.core.faults import faults
 from token_emulator.core.fixtures import FixtureModel, load_directory
@@ -21,8 +23,10 @@ from token_emulator.core.journal import NOW_KEY, Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
 from token_emulator.core.runtime_fixtures import added_fixtures
+from token_emulator.core.schema import SchemaOutcome, bring_up_to_date
 from token_emulator.core.signing import SigningSecrets
-from token_emulator.core.store import Store, database_url
+from token_emulator.core.store import Connection, Store, database_url, describe_database
+from token_emulator.core.temporary import TemporaryDatabase
 from token_emulator.core.vendor import Vendor
 from token_emulator.settings import Settings
 
@@ -70,6 +74,11 @@ class World:
     _stamp: tuple[int, int] | None = None
     _reading_row: Any = None
     _fixture_rows: dict[Any, Any] = field(default_factory=dict)
+    # The database of a run that named none, removed by close().
+    temporary: TemporaryDatabase | None = None
+    # What opening the database found: its schema, and the fixture edits applied.
+    schema: SchemaOutcome | None = None
+    fixture_changes: dict[str, FixtureChanges] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -77,7 +86,15 @@ class World:
     @classmethod
     async def open(cls, settings: Settings, vendors: Sequence[Vendor]) -> World:
         fixtures = load_fixtures(settings, vendors)
-        store = Store.open(database_url(settings.database))
+        temporary = TemporaryDatabase() if settings.database is None else None
+        named = str(temporary.path) if temporary is not None else settings.database
+        assert named is not None
+        try:
+            store = Store.open(database_url(named))
+        except BaseException:
+            if temporary is not None:
+                temporary.remove()
+            raise
         world = cls(
             settings=settings,
             vendors=tuple(vendors),
@@ -86,20 +103,42 @@ class World:
             clock=Clock(store),
             journal=Journal(settings.journal_size),
             signing=SigningSecrets(store),
+            temporary=temporary,
         )
         try:
-            await store.migrate()
-            # A restart keeps the state it finds and merges the fixture files
-            # in; only a reset makes the state exactly the fixtures.
             async with store.write(exclusive=True) as conn:
+                world.schema = await bring_up_to_date(conn, store)
                 await Clock.ensure_row(conn, store)
                 for vendor in world.vendors:
-                    await vendor.seed(conn, store, fixtures[vendor.id])
+                    world.fixture_changes[vendor.id] = await world._apply_fixtures(conn, vendor)
             world._generation = (await world.clock.read()).generation
         except BaseException:
-            await store.close()
+            await world.close()
             raise
         return world
+
+    async def _apply_fixtures(self, conn: Connection, vendor: Vendor) -> FixtureChanges:
+        """Bring a kept database up to the fixture files: every entry added or edited in
+        them since the last start is written, the rest is left as the API left it."""
+        fixtures = self.fixtures[vendor.id]
+        changes = await applied_fixtures.compare(conn, vendor.id, fixtures)
+        if changes.first or changes.removed:
+            if changes.removed:
+                await self._forget_vendor(conn, vendor)
+            await vendor.seed(conn, self.store, fixtures)
+        elif changes.settings_changed:
+            await vendor.seed(conn, self.store, changes.changed_only(fixtures))
+        elif changes.changed:
+            add = vendor.add_fixtures or vendor.seed
+            await add(conn, self.store, changes.changed_only(fixtures))
+        if changes.any:
+            await applied_fixtures.record(conn, self.store, vendor.id, fixtures)
+        return changes
+
+    async def _forget_vendor(self, conn: Connection, vendor: Vendor) -> None:
+        """Every row of the vendor, and the fixtures added to it at run time."""
+        await self.store.clear(conn, vendor.tables)
+        await conn.execute(delete(added_fixtures).where(added_fixtures.c.vendor == vendor.id))
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return self._by_id.get(vendor_id)
@@ -163,7 +202,19 @@ class World:
             self.limiter.clear()
 
     async def close(self) -> None:
-        await self.store.close()
+        try:
+            await self.store.close()
+        finally:
+            if self.temporary is not None:
+                self.temporary.remove()
+
+    def describe_database(self, *notes: str) -> str:
+        """The database as health and the start-up line show it (no password), with
+        `notes` in brackets after it."""
+        if self.temporary is not None:
+            notes = ("temporary: deleted when the server stops", *notes)
+        shown = describe_database(self.store.url)
+        return f"{shown} ({'; '.join(notes)})" if notes else shown
 
 
 def _short(parameters: dict[str, Any]) -> bool:

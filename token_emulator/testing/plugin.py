@@ -291,7 +291,10 @@ def _serves_our_database(process: EmulatorProcess) -> bool:
         health = httpx.get(f"{process.url}/_emulator/health", timeout=5).json()
     except (httpx.HTTPError, ValueError):
         return False
-    return isinstance(health, dict) and str(health.get("database", "")).endswith(process.database)
+    named = process.database
+    if not isinstance(health, dict) or named is None:
+        return False
+    return str(health.get("database", "")).endswith(named)
 
 
 def start_server(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table
@@ -15,12 +15,16 @@ DEFAULT_ROOM_TTL_SECONDS = 900
 
 
 class ApiKey(FixtureModel):
+    IDENTITY: ClassVar[str] = "key"
+
     # Sent as `Authorization: Bearer <key>`, so it must survive as a header value.
     key: Annotated[str, Field(min_length=8, max_length=512, pattern=r"^[\x21-\x7e]+$")]
     name: Annotated[str, Field(min_length=1)]
 
 
 class Agent(FixtureModel):
+    IDENTITY: ClassVar[str] = "email"
+
     email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
     name: str | None = None
 

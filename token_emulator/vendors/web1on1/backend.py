@@ -37,13 +37,14 @@ from token_emulator.vendors.web1on1.models import (
     KINDS,
     ROLES,
     SEED_TIME,
+    SETTINGS_ROW,
     Web1on1Fixtures,
     access_tokens,
     api_keys,
     logins,
     records,
     refresh_tokens,
-    seeded,
+    settings,
 )
 from token_emulator.vendors.web1on1.permissions import level
 
@@ -68,15 +69,20 @@ class Caller:
     api_key: str | None = None
 
 
-def settings(world: World) -> Web1on1Fixtures:
-    fixtures = world.fixtures[VENDOR_ID]
-    assert isinstance(fixtures, Web1on1Fixtures)
-    return fixtures
+_SETTINGS = select(settings).where(settings.c.id == SETTINGS_ROW)
+_DEFAULTS = Web1on1Fixtures()
 
 
-def check_rate(world: World, now: float, key: str) -> None:
+async def current_settings(world: World) -> Web1on1Fixtures | Row[Any]:
+    """The top-level settings in force: the fixture file's, or those given at run time
+    (POST /_emulator/fixtures) until the next reset."""
+    row: Row[Any] | None = await world.fixture_row(_SETTINGS)
+    return _DEFAULTS if row is None else row  # None: no web1on1.toml was ever seeded
+
+
+async def check_rate(world: World, now: float, key: str) -> None:
     """web1on1 allows 20 requests per second per IP and per API key (FINDINGS.md)."""
-    limit = settings(world).rate_limit_per_second
+    limit = (await current_settings(world)).rate_limit_per_second
     wait = world.limiter.hit(f"{VENDOR_ID}:{key}", now, limit)
     if wait is not None:
         raise too_many_requests(
@@ -179,7 +185,7 @@ async def _verified_claims(world: World, now: float, token: str) -> dict[str, An
         check_times(claims, now)
     except TokenProblem as problem:
         if problem.kind == "expired":
-            status = settings(world).expired_token_status
+            status = (await current_settings(world)).expired_token_status
             raise Web1on1Error(f"token {problem.detail}", status=status, message=EXPIRED) from None
         if problem.kind == "not_yet_valid":
             raise unauthorized(f"token {problem.detail}", "jwt not active") from None
@@ -246,7 +252,7 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
             raise Web1on1Error(
                 f"token expired at {isoformat(issued.expires_at)} by the store "
                 f"(the JWT says {claims.get('exp')})",
-                status=settings(world).expired_token_status,
+                status=(await current_settings(world)).expired_token_status,
                 message=EXPIRED,
             )
         scopes = tuple(issued.scope.split())
@@ -260,7 +266,7 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
         scopes = (login.role,)
     caller = Caller(user_id, login.organization, scopes, api_key=key.id if key else None)
     if caller.api_key is not None:
-        check_rate(world, now, f"API key {caller.api_key}")
+        await check_rate(world, now, f"API key {caller.api_key}")
     return caller
 
 
@@ -278,7 +284,7 @@ async def _mint(
     jti = ordered_id(now)
     # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours. Whole
     # seconds, so the JWT's exp, `expiresAt` and the store agree on the instant.
-    ttl = settings(world).access_token_ttl_seconds
+    ttl = (await current_settings(world)).access_token_ttl_seconds
     expires_at = None if login.role == "bot" else float(int(now) + ttl)
     claims: dict[str, Any] = {"_id": login.user_id, "scope": login.role, "iat": int(now)}
     if expires_at is not None:
@@ -493,16 +499,22 @@ def record_rows(fixtures: Web1on1Fixtures, conversations: dict[str, str]) -> lis
 
 
 async def seed(conn: Connection, store: Store, fixtures: Web1on1Fixtures) -> None:
-    """Fill an empty store (first start, or a reset); later starts keep what the API changed.
-
-    web1on1's records are changed through the API, so a restart must not write
-    the fixtures back over them (nor bring back deleted users): the store, once
-    seeded, is the truth until the next reset.
-    """
-    if (await conn.execute(select(seeded))).first() is not None:
-        return
+    """The file's settings and entries. A restart passes only the entries edited in the
+    file since the last start (core/applied_fixtures.py): records the API changed
+    since stay as the API left them, unless their fixture entry was edited."""
+    await store.upsert(
+        conn,
+        settings,
+        [
+            {
+                "id": SETTINGS_ROW,
+                "expired_token_status": fixtures.expired_token_status,
+                "rate_limit_per_second": fixtures.rate_limit_per_second,
+                "access_token_ttl_seconds": fixtures.access_token_ttl_seconds,
+            }
+        ],
+    )
     await add_fixtures(conn, store, fixtures)
-    await conn.execute(seeded.insert().values(id=1))
 
 
 async def add_fixtures(conn: Connection, store: Store, fixtures: Web1on1Fixtures) -> None:

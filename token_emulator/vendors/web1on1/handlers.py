@@ -18,10 +18,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_SORT_FIELDS = 10
 
 
-def _rate_limited(request: Request) -> None:
+async def _rate_limited(request: Request) -> None:
     """web1on1's per-IP limit; the per-API-key one is checked on authentication."""
     ip = request.client.host if request.client else "unknown"
-    backend.check_rate(world_of(request), now_of(request), f"IP {ip}")
+    await backend.check_rate(world_of(request), now_of(request), f"IP {ip}")
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -32,7 +32,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 async def _caller(request: Request) -> backend.Caller:
-    _rate_limited(request)
+    await _rate_limited(request)
     return await backend.authenticate(
         world_of(request), now_of(request), request.headers.get("authorization")
     )
@@ -46,7 +46,7 @@ async def token(request: Request) -> Response:
         refresh_token = request.query_params.get("refreshToken")
         issued = await backend.refresh(world, now, refresh_token, caller=caller)
         return JSONResponse(issued, status_code=201)
-    _rate_limited(request)
+    await _rate_limited(request)
     body = await _body(request)
     if "refreshToken" in body:
         client_id = body.get("clientId")

@@ -227,7 +227,15 @@ refresh_tokens = Table(
 Index("web1on1_refresh_tokens_by_chain", refresh_tokens.c.chain_id)
 Index("web1on1_access_tokens_by_chain", access_tokens.c.chain_id)
 
-# One row once the fixtures are in: a restart then leaves the store as the API left it.
-seeded = Table("web1on1_seeded", metadata, Column("id", Integer, primary_key=True))
+# The top-level settings in force, one row: the file's, or those given at run time.
+SETTINGS_ROW = 1
+settings = Table(
+    "web1on1_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("expired_token_status", Integer, nullable=False),
+    Column("rate_limit_per_second", Integer, nullable=False),
+    Column("access_token_ttl_seconds", Integer, nullable=False),
+)
 
-TABLES = (records, logins, api_keys, access_tokens, refresh_tokens, seeded)
+TABLES = (settings, records, logins, api_keys, access_tokens, refresh_tokens)

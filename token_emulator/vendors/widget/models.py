@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
@@ -76,6 +76,8 @@ class Agent(FixtureModel):
 
 
 class ClientKey(FixtureModel):
+    IDENTITY: ClassVar[str] = "key"
+
     key: Annotated[str, Field(max_length=MAX_KEY_CHARS)]
     account: AccountId
     agent_id: str
@@ -93,6 +95,8 @@ class ClientKey(FixtureModel):
 
 
 class SecretKey(FixtureModel):
+    IDENTITY: ClassVar[str] = "key"
+
     key: Annotated[str, Field(max_length=MAX_KEY_CHARS)]
     account: AccountId
     name: Name | None = None

@@ -1,0 +1,101 @@
+"""What a restart on a kept database does with fixture files edited since the last start."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_of_fixtures, edit_fixture, in_process, make_settings
+from tests.vendors.uneeq.conftest import DEMO, START_PATH, TOKEN_PATH, sdk_body, token_request
+from tests.vendors.web1on1.conftest import USERS
+from token_emulator.testing import web1on1_login
+
+pytestmark = pytest.mark.anyio
+
+DEMO_EU = """
+[[workspaces]]
+id = "demo-eu"
+name = "Demo persona, Europe"
+secret = "test-only-uneeq-secret-demo-eu-0123456789abcdef"
+region = "eu"
+token_ttl_seconds = 300
+"""
+
+
+def changes_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [
+        (record.levelname, record.getMessage())
+        for record in caplog.records
+        if "fixtures changed since the last start" in record.getMessage()
+    ]
+
+
+@pytest.mark.each_database
+async def test_an_entry_removed_from_a_file_reseeds_that_vendor_only(
+    tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, database=database, fixtures_dir=fixtures)
+    async for client in in_process(settings):
+        token = (await client.post(TOKEN_PATH, **token_request())).json()["token"]
+        chain = await web1on1_login(client)
+    edit_fixture(fixtures, "uneeq.toml", DEMO_EU, "")
+    caplog.set_level(logging.INFO, "token_emulator")
+    async for client in in_process(settings):
+        assert changes_logged(caplog) == [
+            (
+                "WARNING",
+                "uneeq fixtures changed since the last start: 1 removed from workspaces; "
+                "an entry removed re-seeds the vendor's whole state",
+            )
+        ]
+        state = (await client.get("/_emulator/state/uneeq")).json()
+        assert [w["id"] for w in state["workspaces"]] == ["demo"]
+        assert state["tokens"] == []
+        assert (await client.post(START_PATH, json=sdk_body(token))).status_code == 401
+        assert (await client.post(TOKEN_PATH, **token_request())).status_code == 200
+        # Another vendor's state is left alone: its token from before still works.
+        contacts = await client.get(
+            "/web1on1/v2/contacts", headers={"Authorization": f"Bearer {chain['token']}"}
+        )
+        assert contacts.status_code == 200, contacts.headers.get("x-emulator-reason")
+
+
+async def test_a_restart_logs_what_it_applied_and_nothing_when_nothing_changed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, fixtures_dir=fixtures)
+    caplog.set_level(logging.INFO, "token_emulator")
+    async for _client in in_process(settings):
+        pass
+    async for _client in in_process(settings):
+        pass
+    assert changes_logged(caplog) == []  # a first start, then an unchanged file
+    edit_fixture(fixtures, "uneeq.toml", DEMO["secret"], "edited-secret-TEST-ONLY-0123456789")
+    edit_fixture(fixtures, "uneeq.toml", DEMO_EU, DEMO_EU + DEMO_EU.replace("demo-eu", "demo-au"))
+    edit_fixture(
+        fixtures, "web1on1.toml", "expired_token_status = 401", "expired_token_status = 403"
+    )
+    async for _client in in_process(settings):
+        pass
+    assert changes_logged(caplog) == [
+        (
+            "INFO",
+            "uneeq fixtures changed since the last start: 1 entry added, 1 entry edited; applied",
+        ),
+        ("INFO", "web1on1 fixtures changed since the last start: settings edited; applied"),
+    ]
+
+
+async def test_no_fixture_secret_is_kept_in_clear(tmp_path: Path) -> None:
+    database = tmp_path / "emulator.sqlite3"
+    async for _client in in_process(make_settings(tmp_path, database=str(database))):
+        pass
+    with sqlite3.connect(database) as connection:
+        kept = repr(connection.execute("SELECT * FROM emulator_applied_fixtures").fetchall())
+    for secret in (DEMO["secret"], USERS["admin"]["password"], "sk_live_acme_TESTONLYsecret0001"):
+        assert secret not in kept
