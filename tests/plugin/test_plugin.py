@@ -97,7 +97,7 @@ def test_project_passes_with_the_installed_plugin(tmp_path: Path) -> None:
     # The README's example runs in the project too.
     result, servers = run_project(tmp_path, extra={"test_readme_example.py": readme_example()})
     assert result.returncode == 0, summary(result)
-    assert "13 passed" in result.stdout, summary(result)
+    assert "14 passed" in result.stdout, summary(result)
     [server] = servers
     assert server["worker"] == "main"
     assert Path(server["database"]).is_relative_to(tmp_path / "basetemp")
