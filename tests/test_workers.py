@@ -180,7 +180,7 @@ def test_two_workers_share_the_connections_and_one_world(tmp_path: Path, named: 
     # serve made the temporary database for its workers, and removed it when it stopped.
     assert server.process is not None and server.process.returncode == 0
     assert list(scratch.iterdir()) == []
-    assert ("the workers share the temporary database" in log.read_text()) is not named
+    assert ("the workers share a temporary database" in log.read_text()) is not named
 
 
 def test_workers_refuse_a_database_in_memory() -> None:
@@ -322,13 +322,21 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl only")
-def test_workers_stop_when_serve_is_killed_outright(tmp_path: Path) -> None:
+@pytest.mark.parametrize("named", [True, False], ids=["named database", "temporary database"])
+def test_workers_stop_when_serve_is_killed_outright(tmp_path: Path, named: bool) -> None:
     """SIGKILL gives the supervisor no chance to stop its workers: each stops itself
-    (workers.end_with_parent), gracefully, and the port is free for the next serve."""
+    (workers.end_with_parent), gracefully, and the port is free for the next serve;
+    the last worker out removes the temporary database serve made for them."""
     log = tmp_path / "serve.log"
-    database = tmp_path / "emulator.sqlite3"
+    database = tmp_path / "emulator.sqlite3" if named else None
+    scratch = tmp_path / "tmp"  # the system's temporary directory, for this serve
+    scratch.mkdir()
     server = EmulatorProcess(
-        database, fixtures=FIXTURES, log_path=log, extra_args=("--workers", "2")
+        database,
+        fixtures=FIXTURES,
+        log_path=log,
+        extra_args=("--workers", "2"),
+        env={"TMPDIR": str(scratch)},
     )
     with server:
         workers = _worker_pids(log, 2)
@@ -347,6 +355,7 @@ def test_workers_stop_when_serve_is_killed_outright(tmp_path: Path) -> None:
         assert log.read_text().count("Finished server process") == 2, "each stopped gracefully"
         with hold_port("127.0.0.1", server.port) as again:  # nothing serves the port now
             assert again.address[1] == server.port
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_worker_that_cannot_start_stops_serve_with_an_error(tmp_path: Path) -> None:

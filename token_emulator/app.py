@@ -143,12 +143,8 @@ def _log_opening(world: World) -> None:
     if (dropped := world.schema.warning()) is not None:
         log.warning(dropped)
     for vendor_id, changes in world.fixture_changes.items():
-        if not changes.first and changes.any:
-            applied = f"{vendor_id} fixtures changed since the last start: {changes.describe()}"
-            if changes.removed:
-                log.warning("%s; an entry removed re-seeds the vendor's whole state", applied)
-            else:
-                log.info("%s; applied", applied)
+        if (report := changes.report(vendor_id)) is not None:
+            log.log(*report)
 
 
 def _startup_failures_in_one_line(send: Send) -> Send:

@@ -43,7 +43,9 @@ def _parser(*, with_qa: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, env EMULATOR_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8080, env EMULATOR_PORT)")
     serve.add_argument(
-        "--fixtures", type=Path, help="fixture directory (default: the project's fixtures/)"
+        "--fixtures",
+        type=Path,
+        help="fixture directory (default: the package's default fixtures; env EMULATOR_FIXTURES)",
     )
     serve.add_argument(
         "--database",
@@ -112,7 +114,8 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             fixtures_dir=args.fixtures,
-            database=args.database,
+            # Empty, as EMULATOR_DATABASE empty: not given, a temporary database.
+            database=args.database or None,
             log_level=args.log_level,
             admin_token=args.admin_token,
             workers=args.workers,
@@ -137,7 +140,6 @@ def _serve(args: argparse.Namespace) -> int:
             settings.host,
             settings.port,
         )
-    signal.signal(signal.SIGTERM, _stop_quietly)
     if settings.workers == 1:
         app = create_app(settings)
         settle_garbage_collector()
@@ -152,10 +154,13 @@ def _serve(args: argparse.Namespace) -> int:
         if settings.database is None:
             # One file for every worker, made and removed here, by the parent.
             temporary = owned.enter_context(TemporaryDatabase())
-            settings = replace(settings, database=str(temporary.path))
+            database = str(temporary.path)
+            settings = replace(settings, database=database, database_is_temporary=True)
             logging.getLogger("token_emulator").info(
-                "the workers share the temporary database %s, deleted when serve stops",
+                "the workers share a temporary database, deleted when the last of them "
+                "and serve have stopped: %s; fixtures %s",
                 temporary.path,
+                settings.fixtures_dir,
             )
         os.environ.update(settings.as_environment())
         run_workers(f"{__name__}:worker_app", settings.workers, settings)
@@ -259,6 +264,8 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["serve"]:
+        signal.signal(signal.SIGTERM, _stop_quietly)  # first: a stop during start-up too
     args = _parser(with_qa=not given or given[0] not in SERVER_COMMANDS).parse_args(given)
     if args.command == "serve":
         return _serve(args)

@@ -36,6 +36,9 @@ class Settings:
     # A SQLite file, ':memory:' or a database URL, kept across restarts. None: a fresh
     # SQLite file of the run's own, deleted when the server stops (core/temporary.py).
     database: str | None = None
+    # The database is a temporary one that `serve --workers` made for its workers: each
+    # worker holds it while it runs, and the last process out deletes it.
+    database_is_temporary: bool = False
     journal_size: int = 1000
     # Longer request bodies are answered 413 unread (token_emulator/core/limits.py).
     max_body_bytes: int = 64 * 1024
@@ -59,6 +62,7 @@ class Settings:
             from_env["fixtures_dir"] = Path(env["EMULATOR_FIXTURES"])
         if env.get("EMULATOR_DATABASE"):  # empty, as compose passes an unset one: not given
             from_env["database"] = env["EMULATOR_DATABASE"]
+            from_env["database_is_temporary"] = env.get("EMULATOR_DATABASE_IS_TEMPORARY") == "1"
         if "EMULATOR_JOURNAL_SIZE" in env:
             from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
         if "EMULATOR_MAX_BODY_BYTES" in env:
@@ -89,6 +93,8 @@ class Settings:
         }
         if self.database is not None:
             environment["EMULATOR_DATABASE"] = self.database
+            if self.database_is_temporary:
+                environment["EMULATOR_DATABASE_IS_TEMPORARY"] = "1"
         if self.admin_token is not None:
             environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
         return environment

@@ -99,3 +99,45 @@ async def test_no_fixture_secret_is_kept_in_clear(tmp_path: Path) -> None:
         kept = repr(connection.execute("SELECT * FROM emulator_applied_fixtures").fetchall())
     for secret in (DEMO["secret"], USERS["admin"]["password"], "sk_live_acme_TESTONLYsecret0001"):
         assert secret not in kept
+
+
+@pytest.mark.each_database
+async def test_fixtures_added_at_run_time_give_way_to_an_edited_file(
+    tmp_path: Path, database: str
+) -> None:
+    """An entry the file now holds leaves what was added at run time (later additions
+    are not refused as its duplicates), and an edit of the file's settings wins over
+    settings given at run time (later additions do not bring them back)."""
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, database=database, fixtures_dir=fixtures)
+    w9 = {"id": "w9", "secret": "w9-secret-TEST-ONLY", "region": "us"}
+    async for client in in_process(settings):
+        for vendor, added in (
+            ("uneeq", {"workspaces": [w9]}),
+            ("widget", {"session_ttl_seconds": 111}),
+        ):
+            response = await client.post(
+                "/_emulator/fixtures", json={"vendor": vendor, "fixtures": added}
+            )
+            assert response.status_code == 201
+    edit_fixture(fixtures, "uneeq.toml", DEMO_EU, DEMO_EU + DEMO_EU.replace("demo-eu", "w9"))
+    edit_fixture(
+        fixtures,
+        "widget.toml",
+        "visitor_token_ttl_seconds = 300",
+        "visitor_token_ttl_seconds = 120",
+    )
+    async for client in in_process(settings):
+        w10 = {**w9, "id": "w10"}
+        for vendor, added in (
+            ("uneeq", {"workspaces": [w10]}),
+            ("widget", {"refresh_grace_seconds": 10}),
+        ):
+            response = await client.post(
+                "/_emulator/fixtures", json={"vendor": vendor, "fixtures": added}
+            )
+            assert response.status_code == 201, response.text
+        lifetimes = (await client.get("/_emulator/state/widget")).json()["settings"]
+        assert lifetimes["visitor_token_ttl_seconds"] == 120
+        assert lifetimes["session_ttl_seconds"] == 900  # the file's, not 111 again
+        assert lifetimes["refresh_grace_seconds"] == 10

@@ -3,6 +3,7 @@ newer ones refused in one line."""
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -13,22 +14,28 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import in_process, make_settings
+from tests.conftest import copy_of_fixtures, edit_fixture, in_process, make_settings
 from tests.vendors.uneeq.conftest import START_PATH, sdk_body
+from tests.vendors.web1on1.conftest import DEMO_ORG, USERS
 from token_emulator import __version__
 from token_emulator.core.clock import REAL_CLOCK_ROW
 from token_emulator.core.schema import SCHEMA_VERSION, schema_table
 from token_emulator.core.store import metadata
 from token_emulator.testing import web1on1_login
 from token_emulator.vendors.uneeq.models import tokens, workspaces
+from token_emulator.vendors.web1on1.backend import new_login
+from token_emulator.vendors.web1on1.models import logins, records
 from token_emulator.workers import STARTUP_FAILURE
 
 pytestmark = pytest.mark.anyio
 
 # What version 2 added; version 1 had web1on1_seeded, which version 2 dropped.
 ADDED_IN_2 = {"emulator_schema", "emulator_applied_fixtures", "web1on1_settings"}
+COLUMNS_ADDED_IN_2 = {"emulator_clock": {"fixture_version"}}
 FAR_FUTURE = 4_000_000_000.0
 TOKEN = "token-from-before-the-upgrade"
+API_PASSWORD = "changed-through-the-API"
+CARLA = "5f47d86c51755a001dc41d01"
 
 
 def previous_schema() -> MetaData:
@@ -36,7 +43,17 @@ def previous_schema() -> MetaData:
     version 2 added, with the table it dropped."""
     old = MetaData()
     for table in metadata.sorted_tables:
-        if table.name not in ADDED_IN_2:
+        if table.name in ADDED_IN_2:
+            continue
+        added = COLUMNS_ADDED_IN_2.get(table.name, set())
+        kept = [
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in table.columns
+            if c.name not in added
+        ]
+        if added:
+            Table(table.name, old, *kept)
+        else:
             table.to_metadata(old)
     Table("web1on1_seeded", old, Column("id", Integer, primary_key=True))
     return old
@@ -55,7 +72,8 @@ async def build_previous(database: str) -> None:
             await conn.run_sync(metadata.drop_all)  # PostgreSQL's template has schema 2
             old = previous_schema()
             await conn.run_sync(old.create_all)
-            await conn.execute(insert(old.tables["emulator_clock"]).values(REAL_CLOCK_ROW))
+            clock = {k: v for k, v in REAL_CLOCK_ROW.items() if k != "fixture_version"}
+            await conn.execute(insert(old.tables["emulator_clock"]).values(clock))
             await conn.execute(insert(old.tables["web1on1_seeded"]).values(id=1))
             workspace = {"id": "demo", "secret": "old", "region": "us", "token_ttl_seconds": 300}
             await conn.execute(insert(old.tables[workspaces.name]).values(workspace))
@@ -67,6 +85,16 @@ async def build_previous(database: str) -> None:
                     sid="before",
                     issued_at=1.0,
                     expires_at=FAR_FUTURE,
+                )
+            )
+            # web1on1 as its API left it: the admin's password changed, a contact renamed.
+            admin = USERS["admin"]
+            login = new_login(admin["id"], admin["email"], API_PASSWORD, "admin", DEMO_ORG)
+            await conn.execute(insert(old.tables[logins.name]).values(login))
+            contact = {"_id": CARLA, "name": "Carla, renamed through the API"}
+            await conn.execute(
+                insert(old.tables[records.name]).values(
+                    kind="contacts", id=CARLA, organization=DEMO_ORG, record=json.dumps(contact)
                 )
             )
     finally:
@@ -98,11 +126,11 @@ async def stored_version(database: str) -> tuple[int, str]:
         await engine.dispose()
 
 
-async def set_version(database: str, version: int) -> None:
+async def set_version(database: str, version: int, written_by: str = __version__) -> None:
     engine = create_async_engine(async_url(database))
     try:
         async with engine.begin() as conn:
-            await conn.execute(update(schema_table).values(version=version))
+            await conn.execute(update(schema_table).values(version=version, written_by=written_by))
     finally:
         await engine.dispose()
 
@@ -131,23 +159,42 @@ async def test_a_database_of_the_previous_schema_is_migrated_and_keeps_its_state
     tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await build_previous(database)
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, database=database, fixtures_dir=fixtures)
     caplog.set_level(logging.INFO, "token_emulator")
-    async for client in in_process(make_settings(tmp_path, database=database)):
+    async for client in in_process(settings):
         first = start_up_lines(caplog)[0]
         assert first.endswith(f"(schema version {SCHEMA_VERSION}, migrated from 1)"), first
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
         # The token issued before the upgrade is still there, and redeems once.
         assert await redeem(client, TOKEN) == 200
         assert await redeem(client, TOKEN) == 401
-        # Every fixture entry was written again (version 1 recorded none): the file's
-        # secret replaced the one stored, and web1on1, marked seeded, has its settings.
+        # Version 1 recorded no fixture entries: UneeQ's are written again (the file's
+        # secret replaces the one stored); web1on1's state, the API's, is kept as it is.
         workspace = (await client.get("/_emulator/state/uneeq")).json()["workspaces"][0]
         assert workspace["secret"].startswith("test")
-        assert "token" in await web1on1_login(client)
+        assert [line for line in start_up_lines(caplog) if line.startswith("web1on1:")] == [
+            "web1on1: the database recorded no fixture entries (it is older than schema 2), "
+            "so its state is kept as the API left it; edits made to the file before this "
+            "start are not applied, later ones are"
+        ]
+        assert await log_in(client, API_PASSWORD) == 201
+        assert await log_in(client, USERS["admin"]["password"]) == 401
+        records = (await client.get("/_emulator/state/web1on1")).json()["records"]
+        assert records["contacts"] == [{"_id": CARLA, "name": "Carla, renamed through the API"}]
     assert await stored_version(database) == (SCHEMA_VERSION, __version__)
     names = await table_names(database)
     assert "web1on1_seeded" not in names
     assert names >= ADDED_IN_2
+    # From now on the file's edits apply at a restart.
+    edit_fixture(fixtures, "web1on1.toml", 'password = "t0pZ3kR3t"', 'password = "edited-later"')
+    async for client in in_process(settings):
+        assert await log_in(client, "edited-later") == 201
+
+
+async def log_in(client: httpx.AsyncClient, password: str) -> int:
+    body = {"email": USERS["admin"]["email"], "password": password}
+    return (await client.post("/web1on1/v2/auth/token", json=body)).status_code
 
 
 @pytest.mark.each_database
@@ -181,7 +228,7 @@ async def test_a_database_of_a_newer_release_is_refused_in_one_line(tmp_path: Pa
     database = str(tmp_path / "emulator.sqlite3")
     async for _client in in_process(make_settings(tmp_path, database=database)):
         pass
-    await set_version(database, SCHEMA_VERSION + 1)
+    await set_version(database, SCHEMA_VERSION + 1, "9.9.9")
     done = subprocess.run(  # noqa: ASYNC221 - the test waits for serve to exit
         [sys.executable, "-m", "token_emulator", "serve", "--port", "0", "--database", database],
         capture_output=True,
@@ -193,20 +240,24 @@ async def test_a_database_of_a_newer_release_is_refused_in_one_line(tmp_path: Pa
     assert len(errors) == 2, done.stderr[-2000:]
     assert errors[0].split("ERROR uvicorn.error: ", 1)[1] == (
         f"cannot start on the database {database}: it holds schema version "
-        f"{SCHEMA_VERSION + 1} (written by token-emulator {__version__}); token-emulator "
+        f"{SCHEMA_VERSION + 1} (written by token-emulator 9.9.9); token-emulator "
         f"{__version__} reads schema version {SCHEMA_VERSION} and older: start a newer "
         "release, or give another --database"
     )
     assert errors[1].endswith("Application startup failed. Exiting.")
     assert "Traceback" not in done.stderr
     # Refused, not changed: the newer release's database is left as it was.
-    assert await stored_version(database) == (SCHEMA_VERSION + 1, __version__)
+    assert await stored_version(database) == (SCHEMA_VERSION + 1, "9.9.9")
 
 
 def test_the_previous_schema_differs_from_this_one_only_as_written_down() -> None:
     """If a table changes, SCHEMA_VERSION and its migration must change with it."""
     now = {table.name for table in metadata.sorted_tables}
-    before = set(previous_schema().tables)
+    old = previous_schema()
+    before = set(old.tables)
     assert now - before == ADDED_IN_2
     assert before - now == {"web1on1_seeded"}
+    for name, columns in COLUMNS_ADDED_IN_2.items():
+        assert columns <= set(metadata.tables[name].columns.keys())
+        assert not columns & set(old.tables[name].columns.keys())
     assert SCHEMA_VERSION == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,10 @@ applied_fixtures = Table(
 )
 
 SETTINGS = ""  # the section (and entry) under which the top-level settings are kept
+# A vendor whose state stands for its files as they are at the next start: what a
+# database written before entries were recorded holds, where the vendor's API owned
+# its state (web1on1's records). That start records the files and applies nothing.
+ADOPTED = "*"
 
 
 def _digest(value: Any) -> str:
@@ -57,19 +62,31 @@ class FixtureChanges:
     """How a vendor's fixture file differs from what its database last applied."""
 
     first: bool  # nothing was recorded: a new database, or one from before schema 2
+    # The state was adopted as it is (ADOPTED): only the settings are written.
+    adopted: bool = False
     settings_changed: bool = False
     # Per section, the entries added or edited since.
     changed: dict[str, list[FixtureModel]] = field(default_factory=dict)
     added: int = 0
     edited: int = 0
     removed: dict[str, int] = field(default_factory=dict)
+    # Why applying the edits failed (an entry clashing with what the API made), when it
+    # did: the vendor was then seeded afresh from its file.
+    conflict: str | None = None
 
     def changed_only(self, fixtures: FixtureModel) -> FixtureModel:
         """The file's settings, with only the entries added or edited since."""
         update = {name: self.changed.get(name, []) for name in sections(type(fixtures))}
         return fixtures.model_copy(update=update)
 
-    def describe(self) -> str:
+    def report(self, vendor_id: str) -> tuple[int, str] | None:
+        """The start-up log's line on what was applied, with its level; None: nothing."""
+        if self.adopted:
+            return logging.INFO, (
+                f"{vendor_id}: the database recorded no fixture entries (it is older than "
+                "schema 2), so its state is kept as the API left it; edits made to the file "
+                "before this start are not applied, later ones are"
+            )
         parts = []
         if self.settings_changed:
             parts.append("settings edited")
@@ -79,7 +96,17 @@ class FixtureChanges:
             parts.append(f"{self.edited} {_entries(self.edited)} edited")
         for section, count in sorted(self.removed.items()):
             parts.append(f"{count} removed from {section}")
-        return ", ".join(parts)
+        if self.first or not parts:
+            return None
+        changed = f"{vendor_id} fixtures changed since the last start: {', '.join(parts)}"
+        if self.conflict is not None:
+            return logging.WARNING, (
+                f"{changed}; they could not be applied to the state as it is "
+                f"({self.conflict}), so {vendor_id}'s whole state was seeded afresh from its file"
+            )
+        if self.removed:
+            return logging.WARNING, f"{changed}; an entry removed re-seeds the vendor's whole state"
+        return logging.INFO, f"{changed}; applied"
 
     @property
     def any(self) -> bool:
@@ -95,6 +122,8 @@ async def compare(conn: Connection, vendor_id: str, fixtures: FixtureModel) -> F
     recorded = {(row.section, row.entry): row.digest for row in await conn.execute(query)}
     if not recorded:
         return FixtureChanges(first=True)
+    if (ADOPTED, ADOPTED) in recorded:
+        return FixtureChanges(first=False, adopted=True, settings_changed=True)
     now = digests(fixtures)
     removed: dict[str, int] = {}
     for section, _identity in recorded.keys() - now.keys():
@@ -121,6 +150,12 @@ async def compare(conn: Connection, vendor_id: str, fixtures: FixtureModel) -> F
         edited=edited,
         removed=removed,
     )
+
+
+async def adopt(conn: Connection, store: Store, vendor_id: str) -> None:
+    """Take the vendor's state as standing for its files at the next start (ADOPTED)."""
+    row = {"vendor": vendor_id, "section": ADOPTED, "entry": ADOPTED, "digest": ADOPTED}
+    await store.upsert(conn, applied_fixtures, [row])
 
 
 async def record(conn: Connection, store: Store, vendor_id: str, fixtures: FixtureModel) -> None:

@@ -23,6 +23,9 @@ clock_table = Table(
     Column("frozen_at", Float, nullable=True),
     # Counts resets, so each process notices another's reset on its next read.
     Column("generation", Integer, nullable=False),
+    # Counts changes to the fixtures between resets (run-time additions, a restart that
+    # applied edited files), so each process knows when fixture rows it remembers are stale.
+    Column("fixture_version", Integer, nullable=False, server_default="0"),
 )
 
 _ROW = clock_table.c.id == 1
@@ -39,7 +42,13 @@ def check_range(instant: float) -> float:
     return instant
 
 
-REAL_CLOCK_ROW = {"id": 1, "offset_seconds": 0.0, "frozen_at": None, "generation": 0}
+REAL_CLOCK_ROW = {
+    "id": 1,
+    "offset_seconds": 0.0,
+    "frozen_at": None,
+    "generation": 0,
+    "fixture_version": 0,
+}
 
 
 def real_time() -> float:
@@ -151,6 +160,12 @@ class Clock:
         c = clock_table.c
         values = {"offset_seconds": 0.0, "frozen_at": None, "generation": c.generation + 1}
         await conn.execute(update(clock_table).where(_ROW).values(**values))
+
+    @staticmethod
+    async def count_fixture_change(conn: Connection) -> None:
+        """Say, inside the caller's transaction, that the fixtures changed (core/world.py)."""
+        version = clock_table.c.fixture_version + 1
+        await conn.execute(update(clock_table).where(_ROW).values(fixture_version=version))
 
     async def _update(self, **values: object) -> None:
         async with self._store.write() as conn:

@@ -59,6 +59,12 @@ def sections(model: type[FixtureModel]) -> list[str]:
     ]
 
 
+def entry_model(model: type[FixtureModel], section: str) -> type[FixtureModel]:
+    """The model of one entry of a section (`list[Workspace]` -> Workspace)."""
+    entry: type[FixtureModel] = model.model_fields[section].annotation.__args__[0]  # type: ignore[union-attr]
+    return entry
+
+
 def top_level_settings(model: type[FixtureModel]) -> list[str]:
     """The fields of a vendor's fixture schema that are settings, not sections."""
     listed = set(sections(model))
@@ -88,6 +94,11 @@ class FixtureProblem:
         if self.field:
             where += f": field '{self.field}'"
         return f"{where}: {self.message}"
+
+
+class FixtureConflict(Exception):
+    """A fixture entry that cannot be written over the state as it is now: say, a message
+    whose conversation was deleted through the vendor's API. The message says which."""
 
 
 class FixtureError(Exception):

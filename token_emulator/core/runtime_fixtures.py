@@ -13,19 +13,22 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, select
+from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from token_emulator.core.clock import Clock
 from token_emulator.core.fixtures import (
+    FixtureConflict,
     FixtureError,
     FixtureModel,
     FixtureProblem,
+    entry_model,
     raise_problems,
     sections,
     top_level_settings,
     validate,
 )
-from token_emulator.core.store import metadata
+from token_emulator.core.store import Connection, metadata
 
 if TYPE_CHECKING:
     from token_emulator.core.vendor import Vendor
@@ -65,6 +68,44 @@ def _merged(base: FixtureModel, documents: list[tuple[FixtureModel, set[str]]]) 
     return base.model_copy(update=update)
 
 
+async def yield_to_file(
+    conn: Connection, vendor_id: str, fixtures: FixtureModel, *, settings: bool
+) -> None:
+    """At a restart that applied an edited file, the fixtures added at run time give way
+    to it: an entry the file now holds (by identity) leaves the stored documents, and so
+    do their settings when the file's settings were edited. Later additions are then
+    checked against the file as it is, and replay no setting the file overrode."""
+    model = type(fixtures)
+    in_file = {
+        (section, getattr(entry, entry.IDENTITY))
+        for section in sections(model)
+        for entry in getattr(fixtures, section)
+    }
+    named_settings = set(top_level_settings(model))
+    query = select(added_fixtures.c.id, added_fixtures.c.document)
+    for row in (await conn.execute(query.where(added_fixtures.c.vendor == vendor_id))).all():
+        document = json.loads(row.document)
+        kept: dict[str, Any] = {}
+        for name, value in document.items():
+            if name in named_settings:
+                if not settings:
+                    kept[name] = value
+                continue
+            identity = entry_model(model, name).IDENTITY
+            left = [e for e in value if (name, e.get(identity)) not in in_file]
+            if left:
+                kept[name] = left
+        if kept == document:
+            continue
+        where = added_fixtures.c.id == row.id
+        if kept:
+            await conn.execute(
+                update(added_fixtures).where(where).values(document=json.dumps(kept))
+            )
+        else:
+            await conn.execute(delete(added_fixtures).where(where))
+
+
 async def add(
     world: World, vendor: Vendor, data: Any, now: float
 ) -> tuple[dict[str, int], dict[str, Any]]:
@@ -96,9 +137,11 @@ async def add(
                     vendor=vendor.id, document=json.dumps(data), added_at=now
                 )
             )
-    except IntegrityError as error:
+            await Clock.count_fixture_change(conn)
+    except (IntegrityError, FixtureConflict) as error:
         # Something made through the vendor's API since (a user's email, say).
-        message = f"conflicts with what the store holds now ({error.orig})"
+        cause = error.orig if isinstance(error, IntegrityError) else error
+        message = f"conflicts with what the store holds now ({cause})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
     world.store.changed()  # fixture lookups this process remembers are stale
     added = {

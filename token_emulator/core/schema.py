@@ -9,8 +9,8 @@ know what its tables mean.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Integer, String, Table, func, select, table, text
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
@@ -20,7 +20,8 @@ from token_emulator.core.store import Connection, Store, metadata
 
 # 0: unknown (an emulator_schema table without its row): re-seeded.
 # 1: every release before the version was recorded (no emulator_schema table).
-# 2: emulator_schema, emulator_applied_fixtures and web1on1_settings; no web1on1_seeded.
+# 2: emulator_schema, emulator_applied_fixtures, emulator_clock.fixture_version, and
+#    web1on1's settings table instead of its seeded mark (vendors/web1on1/server.py).
 SCHEMA_VERSION = 2
 
 schema_table = Table(
@@ -75,23 +76,35 @@ class SchemaOutcome:
         return f"schema version {SCHEMA_VERSION}"
 
 
-async def _drop_web1on1_seeded(conn: Connection, _store: Store) -> None:
-    # Version 1 seeded web1on1 once and marked it here; fixture entries are now
-    # tracked one by one (core/applied_fixtures.py).
-    await conn.execute(text("DROP TABLE IF EXISTS web1on1_seeded"))
-
-
 Migration = Callable[[Connection, Store], Awaitable[None]]
 
-# The step from each version to the next; the tables a step adds are created after
-# the last step, from the metadata. An older version with no step here is re-seeded.
-MIGRATIONS: dict[int, Migration] = {1: _drop_web1on1_seeded}
 
-# Tables of earlier schemas that the metadata no longer has: a re-seed drops them too.
-RETIRED_TABLES = ("web1on1_seeded",)
+@dataclass(frozen=True)
+class Migrations:
+    """The steps from each schema version to the next, for some tables: the core's
+    own, or a vendor's (`Vendor.migrations`). A step runs once the tables the new
+    version adds exist, so it may fill them; `retired` names tables earlier
+    versions had and this one does not (a re-seed drops them too)."""
+
+    steps: Mapping[int, Migration] = field(default_factory=dict)
+    retired: tuple[str, ...] = ()
 
 
-async def _table_names(conn: Connection, store: Store) -> set[str]:
+async def _count_fixture_changes(conn: Connection, _store: Store) -> None:
+    # Version 2 counts changes to the fixtures in the clock's row, so a process
+    # remembering fixture rows sees another process's additions (core/world.py).
+    await conn.execute(
+        text("ALTER TABLE emulator_clock ADD COLUMN fixture_version INTEGER NOT NULL DEFAULT 0")
+    )
+
+
+# The core's own steps. An older version without a step here cannot be migrated: it
+# is re-seeded.
+CORE = Migrations({1: _count_fixture_changes})
+
+
+async def table_names(conn: Connection, store: Store) -> set[str]:
+    """The tables the database has now."""
     if store.dialect == "postgresql":
         query = text(
             "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
@@ -114,16 +127,16 @@ async def _write_version(conn: Connection, store: Store) -> None:
     )
 
 
-async def _reseed(conn: Connection, present: set[str]) -> str:
+async def _reseed(conn: Connection, present: set[str], retired: Sequence[str]) -> str:
     """Drop every table of ours the database has; what went, table by table."""
     ours = [t.name for t in reversed(metadata.sorted_tables) if t.name in present]
-    retired = [name for name in RETIRED_TABLES if name in present]
+    gone = [name for name in retired if name in present]
     dropped: list[str] = []
-    for name in sorted([*retired, *ours]):
+    for name in sorted([*gone, *ours]):
         rows = (await conn.execute(select(func.count()).select_from(table(name)))).scalar_one()
         if rows and name != schema_table.name:
             dropped.append(f"{name} {rows}")
-    for name in retired:
+    for name in gone:
         await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     for dropping in reversed(metadata.sorted_tables):
         if dropping.name in present:
@@ -131,33 +144,40 @@ async def _reseed(conn: Connection, present: set[str]) -> str:
     return "rows: " + ", ".join(dropped) if dropped else "no rows"
 
 
-async def bring_up_to_date(conn: Connection, store: Store) -> SchemaOutcome:
+async def bring_up_to_date(
+    conn: Connection, store: Store, others: Sequence[Migrations] = ()
+) -> SchemaOutcome:
     """Create, migrate or re-seed the schema; SchemaTooNew when a newer release wrote it.
+    `others` are the vendors' migrations, run after the core's step of each version.
 
     Run inside an exclusive write, so two processes starting at once on one
     database do this one after the other."""
-    present = await _table_names(conn, store)
-    ours = {t.name for t in metadata.sorted_tables} | set(RETIRED_TABLES)
+    every = [CORE, *others]
+    retired = [name for migrations in every for name in migrations.retired]
+    present = await table_names(conn, store)
+    ours = {t.name for t in metadata.sorted_tables} | set(retired)
     if schema_table.name in present:
         row = (await conn.execute(select(schema_table).where(schema_table.c.id == 1))).one_or_none()
         found: int | None = row.version if row is not None else 0
         written_by = row.written_by if row is not None else "unknown"
     elif present & ours:
-        found, written_by = 1, "0.1.0 or older"
+        found, written_by = 1, "a release from before schema versions"
     else:
         found, written_by = None, __version__
     if found is not None and found > SCHEMA_VERSION:
         raise SchemaTooNew(found, written_by)
     outcome = SchemaOutcome(found)
-    if found is not None and found < SCHEMA_VERSION:
-        steps = [MIGRATIONS.get(version) for version in range(found, SCHEMA_VERSION)]
-        if all(step is not None for step in steps):
-            for step in filter(None, steps):
+    versions = range(SCHEMA_VERSION if found is None else found, SCHEMA_VERSION)
+    if versions and not all(version in CORE.steps for version in versions):
+        outcome = SchemaOutcome(found, dropped=await _reseed(conn, present, retired))
+        versions = range(0)
+    await _create_missing(conn)  # every table this version has, before the steps fill them
+    for version in versions:
+        for migrations in every:
+            if (step := migrations.steps.get(version)) is not None:
                 await step(conn, store)
-            outcome = SchemaOutcome(found, migrated=True)
-        else:
-            outcome = SchemaOutcome(found, dropped=await _reseed(conn, present))
-    await _create_missing(conn)
+    if versions:
+        outcome = SchemaOutcome(found, migrated=True)
     if found != SCHEMA_VERSION:
         await _write_version(conn, store)
     return outcome

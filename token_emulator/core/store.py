@@ -42,6 +42,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    text,
 )
 from sqlalchemy import Connection as SyncConnection
 from sqlalchemy.engine import make_url
@@ -289,6 +290,19 @@ class Store:
 
     async def close(self) -> None:
         raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self, conn: Connection, name: str) -> AsyncIterator[None]:
+        """A savepoint inside the caller's write: the block's writes are undone if it
+        raises, and the rest of the transaction goes on."""
+        await conn.execute(text(f"SAVEPOINT {name}"))
+        try:
+            yield
+        except BaseException:
+            await conn.execute(text(f"ROLLBACK TO SAVEPOINT {name}"))
+            await conn.execute(text(f"RELEASE SAVEPOINT {name}"))
+            raise
+        await conn.execute(text(f"RELEASE SAVEPOINT {name}"))
 
     def _insert(self, table: Table) -> Any:
         if self.dialect == "sqlite":

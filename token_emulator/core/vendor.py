@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from token_emulator.core.errors import ErrorRenderer
 from token_emulator.core.fixtures import FixtureModel
 from token_emulator.core.openapi import ApiDescription
+from token_emulator.core.schema import Migrations
 from token_emulator.core.store import Connection, Store
 
 Seeder = Callable[[Connection, Store, Any], Awaitable[None]]
@@ -41,6 +42,8 @@ class Vendor:
     credentials: CredentialsLister = field(default=lambda _fixtures: [])
     # Its routes (and control routes) as `GET /_emulator/openapi.json` describes them.
     openapi: Callable[[], ApiDescription] | None = None
+    # Steps that bring its tables from an older schema version (core/schema.py).
+    migrations: Migrations = field(default_factory=Migrations)
 
 
 def credential(label: str, value: str, note: str | None = None) -> dict[str, str]:

@@ -7,18 +7,21 @@ never through module globals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.base import Executable
 from starlette.requests import Request
 
-from token_emulator.core import applied_fixtures
+from token_emulator.core import applied_fixtures, runtime_fixtures
 from token_emulator.core.applied_fixtures import FixtureChanges
 from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_of
+from token_emulator.core.errors import one_line
 from token_emulator.core.faults import faults
-from token_emulator.core.fixtures import FixtureModel, load_directory
+from token_emulator.core.fixtures import FixtureConflict, FixtureModel, load_directory
 from token_emulator.core.journal import NOW_KEY, Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
@@ -45,6 +48,7 @@ _REQUEST_READING = select(
     clock_table.c.offset_seconds,
     clock_table.c.frozen_at,
     clock_table.c.generation,
+    clock_table.c.fixture_version,
     select(func.count()).where(faults.c.times_left > 0).scalar_subquery().label("armed"),
 ).where(clock_table.c.id == 1)
 
@@ -74,6 +78,8 @@ class World:
     _stamp: tuple[int, int] | None = None
     _reading_row: Any = None
     _fixture_rows: dict[Any, Any] = field(default_factory=dict)
+    # Without a change stamp: the (reset generation, fixture version) of the rows remembered.
+    _fixtures_seen: tuple[int, int] | None = None
     # The database of a run that named none, removed by close().
     temporary: TemporaryDatabase | None = None
     # What opening the database found: its schema, and the fixture edits applied.
@@ -86,7 +92,11 @@ class World:
     @classmethod
     async def open(cls, settings: Settings, vendors: Sequence[Vendor]) -> World:
         fixtures = load_fixtures(settings, vendors)
-        temporary = TemporaryDatabase() if settings.database is None else None
+        temporary = None
+        if settings.database is None:
+            temporary = TemporaryDatabase()
+        elif settings.database_is_temporary:
+            temporary = TemporaryDatabase(Path(settings.database).parent)  # a worker's
         named = str(temporary.path) if temporary is not None else settings.database
         assert named is not None
         try:
@@ -107,7 +117,8 @@ class World:
         )
         try:
             async with store.write(exclusive=True) as conn:
-                world.schema = await bring_up_to_date(conn, store)
+                migrations = [vendor.migrations for vendor in world.vendors]
+                world.schema = await bring_up_to_date(conn, store, migrations)
                 await Clock.ensure_row(conn, store)
                 for vendor in world.vendors:
                     world.fixture_changes[vendor.id] = await world._apply_fixtures(conn, vendor)
@@ -126,13 +137,27 @@ class World:
             if changes.removed:
                 await self._forget_vendor(conn, vendor)
             await vendor.seed(conn, self.store, fixtures)
-        elif changes.settings_changed:
-            await vendor.seed(conn, self.store, changes.changed_only(fixtures))
-        elif changes.changed:
-            add = vendor.add_fixtures or vendor.seed
-            await add(conn, self.store, changes.changed_only(fixtures))
+        elif changes.settings_changed or changes.changed:
+            edits = changes.changed_only(fixtures)
+            try:
+                async with self.store.savepoint(conn, "fixture_edits"):
+                    if changes.settings_changed:
+                        await vendor.seed(conn, self.store, edits)
+                    else:
+                        await (vendor.add_fixtures or vendor.seed)(conn, self.store, edits)
+            except (FixtureConflict, IntegrityError) as error:
+                # An edit clashes with what the API made since (a user's email taken,
+                # a message's conversation deleted): the file wins, whole.
+                cause = error.orig if isinstance(error, IntegrityError) else error
+                changes = replace(changes, conflict=one_line(str(cause)))
+                await self._forget_vendor(conn, vendor)
+                await vendor.seed(conn, self.store, fixtures)
         if changes.any:
+            if not changes.first:
+                settings = changes.settings_changed and not changes.adopted
+                await runtime_fixtures.yield_to_file(conn, vendor.id, fixtures, settings=settings)
             await applied_fixtures.record(conn, self.store, vendor.id, fixtures)
+            await Clock.count_fixture_change(conn)
         return changes
 
     async def _forget_vendor(self, conn: Connection, vendor: Vendor) -> None:
@@ -167,13 +192,21 @@ class World:
         if stamp is None or stamp != self._stamp:
             self._stamp = stamp
             self._reading_row = None
-            self._fixture_rows.clear()
+            if stamp is not None:
+                self._fixture_rows.clear()
         row = self._reading_row
         if row is None:
             async with self.store.read() as conn:
                 row = (await conn.execute(_REQUEST_READING)).one()
             if stamp is not None:
                 self._reading_row = row
+            else:
+                # No change stamp (PostgreSQL): the fixture rows remembered hold while
+                # no reset and no change of the fixtures was counted since.
+                seen = (row.generation, row.fixture_version)
+                if seen != self._fixtures_seen:
+                    self._fixtures_seen = seen
+                    self._fixture_rows.clear()
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
@@ -188,7 +221,8 @@ class World:
             return self._fixture_rows[key]
         async with self.store.read() as conn:
             row = (await conn.execute(statement, parameters)).one_or_none()
-        if self._stamp is not None and _short(parameters):
+        remembering = self._stamp is not None or self._fixtures_seen is not None
+        if remembering and _short(parameters):
             if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
                 self._fixture_rows.clear()  # bounded: unknown keys are remembered too
             self._fixture_rows[key] = row

@@ -3,6 +3,7 @@ leaves every other record as the API left it."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -76,3 +77,59 @@ async def test_a_restart_applies_an_edited_setting(tmp_path: Path, database: str
     async for client in in_process(settings):
         statuses = [(await client.get(CONTACTS)).status_code for _ in range(40)]
         assert set(statuses) == {401}
+
+
+CONVERSATION = "5f47d86c51755a001dc41e01"
+
+
+async def test_an_edit_that_clashes_with_the_apis_changes_reseeds_web1on1_with_a_warning(
+    tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The conversation of a message edited in the file was deleted through the API, and
+    a user added to the file has an email the API gave another user: the start goes on,
+    the file wins, and one WARNING says why."""
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, database=database, fixtures_dir=fixtures)
+    async for client in in_process(settings):
+        admin = bearer(await token_of(client, "admin"))
+        deleted = await client.delete(f"/web1on1/v2/conversations/{CONVERSATION}", headers=admin)
+        assert deleted.is_success
+        made = await client.post(
+            "/web1on1/v2/users",
+            json={"email": "new@example.org", "password": "x-TEST-ONLY", "role": "agent"},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.headers.get("x-emulator-reason")
+    edit_fixture(fixtures, "web1on1.toml", "Hello, how can we help?", "Hello again")
+    caplog.set_level(logging.INFO, "token_emulator")
+    async for client in in_process(settings):
+        [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warning.startswith("web1on1 fixtures changed since the last start: 1 entry edited;")
+        assert (
+            "could not be applied to the state as it is (message '5f47d86c51755a001dc41f01'"
+            in warning
+        )
+        assert warning.endswith("so web1on1's whole state was seeded afresh from its file")
+        state = (await client.get("/_emulator/state/web1on1")).json()
+        assert CONVERSATION in {c["_id"] for c in state["records"]["conversations"]}
+        assert "new@example.org" not in {u["email"] for u in state["users"]}
+    user = (
+        '\n[[users]]\nid = "599e1fcd9da1c72645c95899"\norganization = "5f47d86c51755a001dc41b80"\n'
+        'email = "new@example.org"\npassword = "file-TEST-ONLY"\nrole = "agent"\n'
+    )
+    async for client in in_process(settings):
+        admin = bearer(await token_of(client, "admin"))
+        made = await client.post(
+            "/web1on1/v2/users",
+            json={"email": "new@example.org", "password": "x-TEST-ONLY", "role": "agent"},
+            headers=admin,
+        )
+        assert made.status_code == 201
+    (fixtures / "web1on1.toml").write_text((fixtures / "web1on1.toml").read_text() + user)
+    caplog.clear()
+    async for client in in_process(settings):
+        [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert "1 entry added; they could not be applied" in warning
+        assert "UNIQUE" in warning or "unique" in warning
+        login = {"email": "new@example.org", "password": "file-TEST-ONLY"}
+        assert (await client.post(TOKEN_PATH, json=login)).status_code == 201

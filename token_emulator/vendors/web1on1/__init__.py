@@ -18,4 +18,5 @@ VENDOR = Vendor(
     openapi=openapi.describe,
     control_routes=routes.control_routes,
     add_fixtures=backend.add_fixtures,
+    migrations=models.MIGRATIONS,
 )

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.clock import isoformat, parse_instant
+from token_emulator.core.fixtures import FixtureConflict
 from token_emulator.core.headers import HeaderProblem, bearer_token
 from token_emulator.core.randomness import ORDERED_ID_DIGITS, ordered_id, random_hex
 from token_emulator.core.store import Connection, Store
@@ -77,7 +78,7 @@ async def current_settings(world: World) -> Web1on1Fixtures | Row[Any]:
     """The top-level settings in force: the fixture file's, or those given at run time
     (POST /_emulator/fixtures) until the next reset."""
     row: Row[Any] | None = await world.fixture_row(_SETTINGS)
-    return _DEFAULTS if row is None else row  # None: no web1on1.toml was ever seeded
+    return _DEFAULTS if row is None else row  # None: nothing seeded it yet: the defaults
 
 
 async def check_rate(world: World, now: float, key: str) -> None:
@@ -484,7 +485,12 @@ def record_rows(fixtures: Web1on1Fixtures, conversations: dict[str, str]) -> lis
             if kind == "organizations":
                 scope = entry.id  # an organization's members see it
             elif kind == "messages":
-                scope = entry.organization or conversations[fields["conversation"]]
+                scope = entry.organization or conversations.get(fields["conversation"], "")
+                if not scope:
+                    raise FixtureConflict(
+                        f"message {entry.id!r}: its conversation {fields['conversation']!r} "
+                        "no longer exists (deleted through the API?)"
+                    )
             else:
                 scope = entry.organization
             if kind != "organizations" or entry.organization is not None:

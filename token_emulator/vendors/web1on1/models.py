@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, text
 
+from token_emulator.core import applied_fixtures
 from token_emulator.core.bodies import BodyProblem, ensure_storable
 from token_emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
-from token_emulator.core.store import metadata
+from token_emulator.core.schema import Migrations, table_names
+from token_emulator.core.store import Connection, Store, metadata
 
 Role = Literal["guest", "agent", "bot", "admin"]
 # In ascending order of permissions (web1on1.txt): each includes those before it.
@@ -239,3 +241,16 @@ settings = Table(
 )
 
 TABLES = (settings, records, logins, api_keys, access_tokens, refresh_tokens)
+
+
+async def _from_schema_1(conn: Connection, store: Store) -> None:
+    """Schema 1 seeded web1on1 from its file once, marked it in web1on1_seeded, and kept
+    what the API did since: that state is adopted as it is, not written over."""
+    if "web1on1_seeded" not in await table_names(conn, store):
+        return
+    if (await conn.execute(text("SELECT 1 FROM web1on1_seeded LIMIT 1"))).first() is not None:
+        await applied_fixtures.adopt(conn, store, "web1on1")
+    await conn.execute(text("DROP TABLE web1on1_seeded"))
+
+
+MIGRATIONS = Migrations({1: _from_schema_1}, retired=("web1on1_seeded",))
