@@ -30,11 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from token_emulator.settings import default_fixtures_dir  # noqa: E402
 from token_emulator.testing import EmulatorProcess, uneeq_request_jwt, unifize_assertion  # noqa: E402
-from token_emulator.testing.credentials import (  # noqa: E402
-    eightbyeight_api_key,
-    uneeq_secret,
-    web1on1_login_of,
-)
+from token_emulator.vendors.eightbyeight.client import eightbyeight_api_key  # noqa: E402
+from token_emulator.vendors.uneeq.client import uneeq_secret  # noqa: E402
+from token_emulator.vendors.web1on1.client import web1on1_login_of  # noqa: E402
 
 WARM_UP = 5_000
 SAMPLES = 10

@@ -19,14 +19,11 @@ from typing import Any
 from bench.asgi import AsgiCaller
 from bench.reference_app import JSON_PATH
 from token_emulator.settings import default_fixtures_dir
-from token_emulator.testing.clients import uneeq_request_jwt, unifize_assertion
-from token_emulator.testing.credentials import (
-    eightbyeight_api_key,
-    uneeq_secret,
-    unifize_private_key,
-    web1on1_login_of,
-    widget_client_key,
-)
+from token_emulator.vendors.eightbyeight.client import eightbyeight_api_key
+from token_emulator.vendors.uneeq.client import uneeq_request_jwt, uneeq_secret
+from token_emulator.vendors.unifize.client import unifize_assertion, unifize_private_key
+from token_emulator.vendors.web1on1.client import web1on1_login_of
+from token_emulator.vendors.widget.client import widget_client_key
 
 VENDORS = ("uneeq", "unifize", "8x8", "web1on1", "widget")
 UNEEQ_TOKEN = "/uneeq/api/v1/clients/access/tokens"

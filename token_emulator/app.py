@@ -23,12 +23,12 @@ from token_emulator.control.routes import ROUTES as CONTROL_ROUTES
 from token_emulator.core.errors import (
     EmulatorError,
     ErrorRenderer,
-    handle_emulator_error,
+    handle_control_error,
     http_exception_handler,
     one_line,
     render_control_error,
 )
-from token_emulator.core.faults import RAW_SEND_KEY, gate_routes
+from token_emulator.core.faults import RAW_SEND_KEY
 from token_emulator.core.journal import VENDOR_KEY, JournalMiddleware
 from token_emulator.core.limits import BodyLimitMiddleware
 from token_emulator.core.schema import SchemaTooNew
@@ -197,7 +197,6 @@ def create_app(
     vendor_mounts: list[Mount] = []
     for vendor in chosen:
         for mount in vendor.mounts():
-            gate_routes(mount, vendor)  # injected faults act on each route
             routes.append(mount)
             if isinstance(mount, Mount):
                 vendor_mounts.append(mount)
@@ -214,7 +213,7 @@ def create_app(
             Middleware(VendorDispatch, mounts=vendor_mounts),
         ],
         exception_handlers={
-            EmulatorError: handle_emulator_error,
+            EmulatorError: handle_control_error,
             HTTPException: http_exception_handler(_renderer_for),
         },
         lifespan=lifespan,

@@ -271,15 +271,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "check":
         return _check(args)
-    from token_emulator.qa.remote import Refused, Unreachable, Unsendable
-    from token_emulator.testing.credentials import MissingCredential
-    from token_emulator.testing.flows import FlowError
+    from token_emulator.client import EmulatorDropped, EmulatorRefused, EmulatorUnreachable
+    from token_emulator.core.calls import FlowError
+    from token_emulator.core.vendor_client import MissingCredential
+    from token_emulator.qa.remote import refusal_message
 
     try:
         code: int = args.handler(args)
-    except (Unreachable, Unsendable) as error:
+    except EmulatorUnreachable as error:
         return _fail(str(error), UNREACHABLE)
-    except (Refused, FlowError, MissingCredential) as error:
+    except EmulatorRefused as error:
+        return _fail(refusal_message(error), REFUSED)
+    except (EmulatorDropped, FlowError, MissingCredential) as error:
         return _fail(str(error), REFUSED)
     except FixtureError as error:
         return _fail(f"the fixtures are not valid: {error}".replace("\n", "; "), REFUSED)

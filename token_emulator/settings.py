@@ -7,14 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from token_emulator.core.fixtures import PACKAGE_DIR, default_fixtures_dir
 
-
-def default_fixtures_dir() -> Path:
-    # A wheel carries the fixtures inside the package; a checkout (editable
-    # install) has them beside the package.
-    packaged = PACKAGE_DIR / "default_fixtures"
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "fixtures"
+__all__ = ["PACKAGE_DIR", "Settings", "SettingsError", "default_fixtures_dir"]
 
 
 class SettingsError(ValueError):

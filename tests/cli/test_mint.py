@@ -12,7 +12,7 @@ from joserfc.jwk import RSAKey
 from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
 from token_emulator.core.tokens import verify_hmac, verify_rsa
-from token_emulator.testing.credentials import uneeq_secret
+from token_emulator.vendors.uneeq.client import uneeq_secret
 
 PUBLIC_PEM = (FIXTURES / "unifize-demo-app.public.pem").read_text()
 

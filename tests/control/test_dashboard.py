@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 from tests.conftest import FIXTURES, make_settings
 from token_emulator.app import create_app
 from token_emulator.core.vendor import Vendor
-from token_emulator.vendors.uneeq import VENDOR as UNEEQ
+from token_emulator.vendors.uneeq.server import VENDOR as UNEEQ
 
 pytestmark = pytest.mark.anyio
 

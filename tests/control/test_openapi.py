@@ -18,10 +18,11 @@ from starlette.types import ASGIApp
 from token_emulator import __version__
 from token_emulator.app import create_app
 from token_emulator.control.openapi import build_document
+from token_emulator.core.endpoints import Endpoint
 from token_emulator.core.openapi import ApiDescription, Operation, Prefix
 from token_emulator.core.vendor import Vendor
 from token_emulator.settings import Settings
-from token_emulator.vendors.unifize import VENDOR as UNIFIZE
+from token_emulator.vendors.unifize.server import VENDOR as UNIFIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -162,7 +163,19 @@ def test_document_only_describes_the_app_s_vendors() -> None:
 
 
 def _vendor(api: ApiDescription) -> Vendor:
-    return dataclasses.replace(UNIFIZE, id="twin", openapi=lambda: api)
+    """A vendor "twin" whose routes are the operations of `api`."""
+
+    async def unused(_request: Any) -> Any:
+        raise AssertionError("only described, never called")
+
+    return dataclasses.replace(
+        UNIFIZE,
+        client=dataclasses.replace(UNIFIZE.client, id="twin"),
+        endpoints=tuple(Endpoint(unused, operation) for operation in api.operations),
+        prefixes=api.prefixes,
+        schemas=api.schemas,
+        responses=api.responses,
+    )
 
 
 def test_two_operations_on_one_path_and_method_are_refused() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import in_process, make_settings
 from token_emulator.testing import uneeq_request_jwt, unifize_assertion
-from token_emulator.testing.clients import unifize_demo_private_key
+from token_emulator.vendors.unifize.client import unifize_demo_private_key
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

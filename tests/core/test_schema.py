@@ -22,9 +22,9 @@ from token_emulator.core.clock import REAL_CLOCK_ROW
 from token_emulator.core.schema import SCHEMA_VERSION, schema_table
 from token_emulator.core.store import metadata
 from token_emulator.testing import web1on1_login
-from token_emulator.vendors.uneeq.models import tokens, workspaces
+from token_emulator.vendors.uneeq.tables import tokens, workspaces
 from token_emulator.vendors.web1on1.backend import new_login
-from token_emulator.vendors.web1on1.models import logins, records
+from token_emulator.vendors.web1on1.tables import logins, records
 from token_emulator.workers import STARTUP_FAILURE
 
 pytestmark = pytest.mark.anyio

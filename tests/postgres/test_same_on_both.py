@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import FIXTURES, last_request
 from tests.vendors.uneeq.conftest import START_PATH, issue, sdk_body
 from token_emulator.testing import unifize_access_token, unifize_assertion
-from token_emulator.testing.clients import unifize_demo_private_key
+from token_emulator.vendors.unifize.client import unifize_demo_private_key
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 

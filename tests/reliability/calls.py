@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from token_emulator.testing import uneeq_request_jwt
-from token_emulator.testing.credentials import uneeq_secret, web1on1_login_of
+from token_emulator.vendors.uneeq.client import uneeq_secret
+from token_emulator.vendors.web1on1.client import web1on1_login_of
 
 UNEEQ_TOKEN = "/uneeq/api/v1/clients/access/tokens"
 UNEEQ_START = "/uneeq/api/v2/clients/start-session"

@@ -26,7 +26,7 @@ from tests.reliability import calls
 from tests.reliability.conftest import log_problems
 from token_emulator.settings import Settings, SettingsError
 from token_emulator.testing import EmulatorProcess
-from token_emulator.testing.credentials import web1on1_login_of
+from token_emulator.vendors.web1on1.client import web1on1_login_of
 
 pytestmark = pytest.mark.anyio
 

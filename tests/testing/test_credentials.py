@@ -10,14 +10,11 @@ from joserfc.jwk import RSAKey
 
 from tests.conftest import FIXTURES
 from token_emulator.testing import MissingCredential
-from token_emulator.testing.credentials import (
-    eightbyeight_api_key,
-    uneeq_secret,
-    unifize_private_key,
-    web1on1_login_of,
-    widget_client_key,
-    widget_secret_key,
-)
+from token_emulator.vendors.eightbyeight.client import eightbyeight_api_key
+from token_emulator.vendors.uneeq.client import uneeq_secret
+from token_emulator.vendors.unifize.client import unifize_private_key
+from token_emulator.vendors.web1on1.client import web1on1_login_of
+from token_emulator.vendors.widget.client import widget_client_key, widget_secret_key
 
 
 def toml(name: str) -> dict[str, object]:

@@ -112,7 +112,7 @@ async def faults_collection(request: Request) -> Response:
 
 
 async def fault_item(request: Request) -> Response:
-    text = request.path_params["fault_id"]
+    text = request.path_params["id"]
     fault_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
     removed = await faults.remove(world_of(request), fault_id) if fault_id is not None else None
     if removed is None:

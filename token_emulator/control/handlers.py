@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse, Response
 from token_emulator import __version__
 from token_emulator.control.openapi import build_document
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
-from token_emulator.core.clock import ClockReading, isoformat, parse_instant
+from token_emulator.core.clock import ClockReading
 from token_emulator.core.errors import ControlError
+from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.journal import is_status_filter
 from token_emulator.core.world import World, world_of
 

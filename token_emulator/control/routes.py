@@ -1,29 +1,30 @@
-"""Control-plane routes, mounted at /_emulator."""
+"""Control-plane routes, mounted at /_emulator: each call of control/api.py with its handler."""
 
 from __future__ import annotations
 
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount
 
-from token_emulator.control import admin, dashboard, faults, handlers
+from token_emulator.control import admin, api, dashboard, faults, handlers
+from token_emulator.core.endpoints import Endpoint
 
-ROUTES = [
-    Route("/", dashboard.page, methods=["GET"], name="control:dashboard"),
+ENDPOINTS = (
+    Endpoint(dashboard.page, api.DASHBOARD),
+    Endpoint(dashboard.credentials, api.CREDENTIALS),
+    Endpoint(handlers.health, api.HEALTH),
+    Endpoint(handlers.reset, api.RESET),
+    Endpoint(handlers.clock, api.READ_CLOCK, api.MOVE_CLOCK),
+    Endpoint(handlers.requests, api.REQUESTS, api.CLEAR_REQUESTS),
+    Endpoint(handlers.vendor_state, api.STATE),
+    Endpoint(faults.faults_collection, api.FAULTS, api.ADD_FAULT, api.CLEAR_FAULTS),
+    Endpoint(faults.fault_item, api.CLEAR_FAULT),
+    Endpoint(faults.routes, api.ROUTES),
+    Endpoint(faults.add_fixtures, api.ADD_FIXTURES),
+    Endpoint(admin.login, api.LOGIN),
+    Endpoint(handlers.openapi, api.OPENAPI),
+)
+
+ROUTES: list[BaseRoute] = [
+    *(endpoint.route() for endpoint in ENDPOINTS),
+    # Files, not an endpoint: described by api.ASSETS.
     Mount("/assets", app=dashboard.assets(), name="control:assets"),
-    Route("/credentials", dashboard.credentials, methods=["GET"], name="control:credentials"),
-    Route("/health", handlers.health, methods=["GET"], name="control:health"),
-    Route("/reset", handlers.reset, methods=["POST"], name="control:reset"),
-    Route("/clock", handlers.clock, methods=["GET", "POST"], name="control:clock"),
-    Route("/requests", handlers.requests, methods=["GET", "DELETE"], name="control:requests"),
-    Route("/state/{vendor}", handlers.vendor_state, methods=["GET"], name="control:state"),
-    Route(
-        "/faults",
-        faults.faults_collection,
-        methods=["GET", "POST", "DELETE"],
-        name="control:faults",
-    ),
-    Route("/faults/{fault_id}", faults.fault_item, methods=["DELETE"], name="control:fault"),
-    Route("/routes", faults.routes, methods=["GET"], name="control:routes"),
-    Route("/fixtures", faults.add_fixtures, methods=["POST"], name="control:fixtures"),
-    Route("/login", admin.login, methods=["POST"], name="control:login"),
-    Route("/openapi.json", handlers.openapi, methods=["GET"], name="control:openapi"),
 ]

@@ -1,19 +1,20 @@
-"""The one source of "now".
+"""The one source of the emulator's "now".
 
 The clock lives in the store, so every process on one database shares it:
-real time plus an offset, or frozen at an instant. Nothing else in the
-emulator reads the system clock. Instants are float seconds since the epoch.
+real time (core/instants.py, the only reader of the machine's clock) plus an
+offset, or frozen at an instant. Every expiry and every time check asks it.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Float, Integer, Table, case, func, select, update
 
+from token_emulator.core.instants import check_range, isoformat, parse_instant, real_time
 from token_emulator.core.store import Connection, Store, metadata
+
+__all__ = ["Clock", "ClockReading", "check_range", "isoformat", "parse_instant", "real_time"]
 
 clock_table = Table(
     "emulator_clock",
@@ -30,18 +31,6 @@ clock_table = Table(
 
 _ROW = clock_table.c.id == 1
 
-# The range the clock may be moved within: every instant in it, plus the
-# longest lifetime a fixture may set, still formats as an ISO-8601 year.
-EARLIEST = 0.0
-LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
-
-
-def check_range(instant: float) -> float:
-    if not (EARLIEST <= instant <= LATEST):
-        raise ValueError("the clock stays between 1970-01-01 and 9000-01-01")
-    return instant
-
-
 REAL_CLOCK_ROW = {
     "id": 1,
     "offset_seconds": 0.0,
@@ -49,25 +38,6 @@ REAL_CLOCK_ROW = {
     "generation": 0,
     "fixture_version": 0,
 }
-
-
-def real_time() -> float:
-    return time.time()
-
-
-def isoformat(instant: float, *, milliseconds: bool = True) -> str:
-    """ISO-8601 in UTC with a `Z`, as the vendors write it."""
-    spec = "milliseconds" if milliseconds else "seconds"
-    stamp = datetime.fromtimestamp(instant, UTC).isoformat(timespec=spec)
-    return stamp.replace("+00:00", "Z")
-
-
-def parse_instant(text: str) -> float:
-    """ISO-8601 to an instant; a time without an offset is read as UTC."""
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 class ClockReading(NamedTuple):

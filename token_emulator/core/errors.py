@@ -7,13 +7,14 @@ into the `x-emulator-reason` header, so a tester sees it without the journal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-REASON_HEADER = "x-emulator-reason"
+from token_emulator.core.headers import REASON_HEADER
+
 REASON_KEY = "token_emulator.reason"
 # The emulator-clock instant of the request, read once by the journal middleware.
 NOW_KEY = "token_emulator.now"
@@ -31,36 +32,40 @@ def request_now(request: Request) -> float:
 
 
 class EmulatorError(Exception):
-    """A refusal: `status` and `message` go on the wire, `reason` to the journal."""
+    """A refusal, as data: `status`, `message` and `headers` go on the wire in the shape of
+    whoever answers (the vendor's one renderer, or the control plane's), `reason` to the
+    journal."""
 
-    status: int = 400
-
-    def __init__(self, reason: str, *, status: int | None = None, message: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int = 400,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
-        if status is not None:
-            self.status = status
+        self.status = status
         self.message = message if message is not None else reason
+        self.headers = dict(headers or {})
 
-    def render(self, now: float) -> Response:
-        """The answer to a request at `now` (emulator clock)."""
-        raise NotImplementedError
+
+def answer(error: EmulatorError, render: ErrorRenderer, now: float) -> Response:
+    """The refusal in the shape `render` gives, with its headers."""
+    response = render(error.status, error.message, now)
+    response.headers.update(error.headers)
+    return response
 
 
 class ControlError(EmulatorError):
     """Control-plane refusals: JSON `{"error": ...}`, with `problems` when there are several."""
 
     def __init__(
-        self, reason: str, *, status: int | None = None, problems: list[str] | None = None
+        self, reason: str, *, status: int = 400, problems: list[str] | None = None
     ) -> None:
         super().__init__(reason, status=status)
         self.problems = problems
-
-    def render(self, now: float) -> Response:
-        if self.problems is None:
-            return render_control_error(self.status, self.message, now)
-        body = {"error": self.message, "problems": self.problems}
-        return JSONResponse(body, status_code=self.status)
 
 
 def render_control_error(status: int, message: str, _now: float = 0.0) -> Response:
@@ -90,9 +95,15 @@ def mark_refusal(request: Request, response: Response, reason: str) -> Response:
     return response
 
 
-async def handle_emulator_error(request: Request, exc: Exception) -> Response:
+async def handle_control_error(request: Request, exc: Exception) -> Response:
+    """The control plane's refusals (Starlette's exception handler)."""
     assert isinstance(exc, EmulatorError)
-    return mark_refusal(request, exc.render(request_now(request)), exc.reason)
+    if isinstance(exc, ControlError) and exc.problems is not None:
+        body = {"error": exc.message, "problems": exc.problems}
+        response: Response = JSONResponse(body, status_code=exc.status)
+    else:
+        response = answer(exc, render_control_error, request_now(request))
+    return mark_refusal(request, response, exc.reason)
 
 
 def http_exception_handler(

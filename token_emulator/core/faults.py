@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Column, Float, Integer, Row, String, Table, delete, select, update
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from token_emulator.core.clock import isoformat
-from token_emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY
-from token_emulator.core.mounts import endpoint_app
+from token_emulator.core.errors import NOW_KEY, REASON_KEY, ErrorRenderer
+from token_emulator.core.headers import REASON_HEADER
+from token_emulator.core.instants import isoformat
 from token_emulator.core.store import AutoId, metadata
 
 if TYPE_CHECKING:
@@ -153,38 +153,28 @@ async def take(world: World, vendor: str, route: str, method: str) -> Row[Any] |
     return None
 
 
-class FaultGate:
-    """Wraps one vendor route's app: the faults aimed at it act before its endpoint."""
-
-    def __init__(self, app: ASGIApp, vendor: Vendor, route_name: str) -> None:
-        self.app = app
-        self.vendor = vendor
-        self.route_name = route_name
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        world: World = scope["state"]["world"]
-        fault = None
-        if scope.get(ARMED_KEY, 1):
-            fault = await take(world, self.vendor.id, self.route_name, scope["method"])
-        if fault is None:
-            await self.app(scope, receive, send)
-            return
-        scope[FORCED_KEY] = fault.id
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)  # real time: it is about the wire
-        if fault.drop:
-            scope[REASON_KEY] = f"connection dropped by fault #{fault.id}"
-            scope[DROPPED_KEY] = True
-            await _drop(scope)
-            return
-        if fault.status is None:
-            await self.app(scope, receive, send)  # a delay only: answer normally, late
-            return
-        scope[REASON_KEY] = f"status {fault.status} forced by fault #{fault.id}"
-        phrase = HTTPStatus(fault.status).phrase
-        response = self.vendor.render_error(fault.status, phrase, scope.get(NOW_KEY) or 0.0)
-        response.headers[REASON_HEADER] = scope[REASON_KEY]
-        await response(scope, receive, send)
+async def act(
+    fault: Row[Any], scope: Scope, receive: Receive, send: Send, render: ErrorRenderer
+) -> bool:
+    """Do what `fault` says to the request: wait, drop the connection, or answer its status
+    in the route's error shape. False: the request is to be answered normally (a delay
+    alone, once waited)."""
+    scope[FORCED_KEY] = fault.id
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)  # real time: it is about the wire
+    if fault.drop:
+        scope[REASON_KEY] = f"connection dropped by fault #{fault.id}"
+        scope[DROPPED_KEY] = True
+        await _drop(scope)
+        return True
+    if fault.status is None:
+        return False
+    scope[REASON_KEY] = f"status {fault.status} forced by fault #{fault.id}"
+    phrase = HTTPStatus(fault.status).phrase
+    response = render(fault.status, phrase, scope.get(NOW_KEY) or 0.0)
+    response.headers[REASON_HEADER] = scope[REASON_KEY]
+    await response(scope, receive, send)
+    return True
 
 
 async def _drop(scope: Scope) -> None:
@@ -202,21 +192,6 @@ async def _drop(scope: Scope) -> None:
     # Let the server see the connection lost, so it does not answer 500 for us.
     for _ in range(3):
         await asyncio.sleep(0)
-
-
-def gate_routes(app: Any, vendor: Vendor) -> None:
-    """Put a FaultGate in front of every named route under `app` (once, at mount time),
-    and behind it the route's handler called directly (core/mounts.py)."""
-    if isinstance(app, Mount):
-        app = app.app
-    while not hasattr(app, "routes") and hasattr(app, "app"):
-        app = app.app
-    for route in getattr(app, "routes", []):
-        # Mounts may share a router (UneeQ's regions): gate each route once.
-        if isinstance(route, Route) and route.name and not isinstance(route.app, FaultGate):
-            route.app = FaultGate(endpoint_app(route), vendor, route.name)
-        elif isinstance(route, Mount):
-            gate_routes(route.app, vendor)
 
 
 async def add(world: World, now: float, values: dict[str, Any], seed: int | None) -> dict[str, Any]:

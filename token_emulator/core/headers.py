@@ -1,6 +1,9 @@
-"""Reading the request headers every vendor shares the form of."""
+"""Headers every vendor shares the form of: the Bearer token read, the reason written."""
 
 from __future__ import annotations
+
+# Every refusal of the emulator's names its reason in this response header.
+REASON_HEADER = "x-emulator-reason"
 
 
 class HeaderProblem(ValueError):

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from token_emulator.core.clock import isoformat
 from token_emulator.core.errors import NOW_KEY, REASON_KEY, clip, one_line
 from token_emulator.core.faults import ARMED_KEY, DROPPED_KEY, FORCED_KEY
+from token_emulator.core.instants import isoformat
 from token_emulator.serving import REQUEST_LOGGER, request_line_handler
 
 if TYPE_CHECKING:

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from token_emulator.core.errors import NOW_KEY, REASON_HEADER, REASON_KEY, ErrorRenderer, one_line
+from token_emulator.core.errors import NOW_KEY, REASON_KEY, ErrorRenderer, one_line
 from token_emulator.core.faults import DROPPED_KEY
+from token_emulator.core.headers import REASON_HEADER
 
 TOO_LARGE = 413
 # RFC 9110's name for 413; Python 3.11's HTTPStatus still says "Request Entity Too Large".

@@ -13,24 +13,27 @@ router, and per route the fault gate and a plain call of the handler.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from token_emulator.core import faults
+from token_emulator.core.endpoints import Endpoint, Handler
 from token_emulator.core.errors import (
-    REASON_HEADER,
+    NOW_KEY,
     EmulatorError,
     ErrorRenderer,
-    handle_emulator_error,
+    answer,
     http_exception_handler,
+    mark_refusal,
 )
+from token_emulator.core.faults import ARMED_KEY
+from token_emulator.core.headers import REASON_HEADER
 
 
 def permissive_cors(app: ASGIApp, expose: Sequence[str] = ()) -> ASGIApp:
@@ -94,19 +97,22 @@ def _vary_on_origin(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
 
 
 class VendorShell:
-    """Renders a vendor's refusals in its own shape: EmulatorError from its handlers,
-    and the router's 404 and 405 (Starlette's ExceptionMiddleware did this, with a
-    wrapper around every message sent; nothing here raises once an answer started)."""
+    """Renders a vendor's refusals that no route rendered: the router's 404 and 405
+    (Starlette's ExceptionMiddleware did this, with a wrapper around every message
+    sent; nothing here raises once an answer started)."""
 
     def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
         self.app = app
+        self.render_error = render_error
         self.render_http_exception = http_exception_handler(lambda _request: render_error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
         except EmulatorError as error:
-            response = await handle_emulator_error(Request(scope, receive), error)
+            now = scope.get(NOW_KEY) or 0.0
+            response = answer(error, self.render_error, now)
+            mark_refusal(Request(scope, receive), response, error.reason)
         except HTTPException as error:
             response = self.render_http_exception(Request(scope, receive), error)
         else:
@@ -114,26 +120,44 @@ class VendorShell:
         await response(scope, receive, send)
 
 
-class Endpoint:
-    """A route's handler called as Starlette's `request_response` would, without its
-    exception wrapper: a refusal goes up to the VendorShell, which renders it alike."""
+class VendorRoute:
+    """One vendor route, the innermost layer: the faults aimed at it act first, then its
+    handler is called (as Starlette's `request_response` would, without its exception
+    wrapper), and a refusal is rendered in the route's shape."""
 
-    __slots__ = ("handler",)
+    __slots__ = ("handler", "name", "render", "vendor_id")
 
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, handler: Handler, vendor_id: str, name: str, render: ErrorRenderer) -> None:
         self.handler = handler
+        self.vendor_id = vendor_id
+        self.name = name
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handler(Request(scope, receive, send))
+        if scope.get(ARMED_KEY, 1):
+            world = scope["state"]["world"]
+            fault = await faults.take(world, self.vendor_id, self.name, scope["method"])
+            if fault is not None and await faults.act(fault, scope, receive, send, self.render):
+                return
+        request = Request(scope, receive, send)
+        try:
+            response = await self.handler(request)
+        except EmulatorError as error:
+            response = answer(error, self.render, scope.get(NOW_KEY) or 0.0)
+            mark_refusal(request, response, error.reason)
         await response(scope, receive, send)
 
 
-def endpoint_app(route: Route) -> ASGIApp:
-    """What runs a vendor route: its async handler called directly; anything else
-    (a sync function, an ASGI app) as Starlette set it up."""
-    if inspect.iscoroutinefunction(route.endpoint):
-        return Endpoint(route.endpoint)
-    return route.app
+def vendor_router(vendor_id: str, endpoints: Sequence[Endpoint], render: ErrorRenderer) -> Router:
+    """A vendor's endpoints as Starlette routes, each behind its VendorRoute."""
+    return Router(
+        [
+            endpoint.route(
+                VendorRoute(endpoint.handler, vendor_id, endpoint.name, endpoint.render or render)
+            )
+            for endpoint in endpoints
+        ]
+    )
 
 
 def vendor_mount(

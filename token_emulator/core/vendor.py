@@ -1,19 +1,25 @@
-"""What a vendor package hands the core: its id, fixtures, tables, routes and error shape."""
+"""The server side of a vendor, as its package's server.py declares it to the core.
+
+Its client side (id, fixture file, flows) is a `VendorClient` (core/vendor_client.py),
+which the server side holds: the id and the fixture file are written once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
 from starlette.routing import BaseRoute
 
+from token_emulator.core.endpoints import Endpoint
 from token_emulator.core.errors import ErrorRenderer
 from token_emulator.core.fixtures import FixtureModel
-from token_emulator.core.openapi import ApiDescription
+from token_emulator.core.openapi import ApiDescription, Prefix, Schema
 from token_emulator.core.schema import Migrations
 from token_emulator.core.store import Connection, Store
+from token_emulator.core.vendor_client import VendorClient
 
 Seeder = Callable[[Connection, Store, Any], Awaitable[None]]
 # Reads the vendor's tables at an instant of the emulator clock (for statuses such as expired).
@@ -24,26 +30,87 @@ CredentialsLister = Callable[[Any], list[dict[str, str]]]
 
 
 @dataclass(frozen=True)
+class NamedRoute:
+    """A vendor route as faults and `GET /_emulator/routes` name it."""
+
+    name: str
+    methods: tuple[str, ...]
+    path: str  # under the vendor's own prefix, /<id>
+
+    @property
+    def short(self) -> str:
+        return self.name.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
 class Vendor:
-    id: str  # also its URL prefix and its name in the journal, logs and CLI
-    title: str
-    fixture_file: str
-    fixture_model: type[FixtureModel]
+    client: VendorClient
     tables: tuple[Table, ...]  # parents first; all of them are emptied by a reset
-    mounts: Callable[[], list[BaseRoute]]
-    seed: Seeder  # writes the fixture rows; at start it merges, after a reset it fills
+    # Every route, declared once (routes.py): Starlette's route and the OpenAPI operations.
+    endpoints: tuple[Endpoint, ...]
+    mounts: Callable[[], list[BaseRoute]]  # the endpoints under the vendor's prefixes
+    prefixes: tuple[Prefix, ...]  # those prefixes, as the OpenAPI document names them
+    seed: Seeder  # writes the fixture rows: all of them, or those edited since (a restart)
     state: StateReader  # what `GET /_emulator/state/{id}` shows, secrets masked
     render_error: ErrorRenderer  # status, message, now -> the vendor's own body shape
+    # The shapes its operations refer to (schemas.py), and its tag's description.
+    schemas: Mapping[str, Schema] = field(default_factory=dict)
+    responses: Mapping[str, Any] = field(default_factory=dict)
+    security_schemes: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
     # Vendor-specific control calls, mounted at /_emulator/<id>/ (say, revoking an API key).
-    control_routes: Callable[[], list[BaseRoute]] = field(default=lambda: [])
+    control_endpoints: tuple[Endpoint, ...] = ()
     # Writes fixtures added at run time (POST /_emulator/fixtures); `seed` when None.
     add_fixtures: Seeder | None = None
     # What the dashboard lists under the vendor; published fixtures, so shown unmasked.
     credentials: CredentialsLister = field(default=lambda _fixtures: [])
-    # Its routes (and control routes) as `GET /_emulator/openapi.json` describes them.
-    openapi: Callable[[], ApiDescription] | None = None
     # Steps that bring its tables from an older schema version (core/schema.py).
     migrations: Migrations = field(default_factory=Migrations)
+
+    @property
+    def id(self) -> str:
+        """Also its URL prefix and its name in the journal, logs and CLI."""
+        return self.client.id
+
+    @property
+    def title(self) -> str:
+        return self.client.title
+
+    @property
+    def fixture_file(self) -> str:
+        return self.client.fixture_file
+
+    @property
+    def fixture_model(self) -> type[FixtureModel]:
+        return self.client.fixture_model
+
+    def control_routes(self) -> list[BaseRoute]:
+        return [endpoint.route() for endpoint in self.control_endpoints]
+
+    def routes(self) -> list[NamedRoute]:
+        """Every named route once (UneeQ serves one route under five prefixes and two
+        paths): the valid targets of a fault."""
+        found: dict[str, NamedRoute] = {}
+        for endpoint in self.endpoints:
+            methods = tuple(sorted(endpoint.methods))
+            found.setdefault(
+                endpoint.name, NamedRoute(endpoint.name, methods, f"/{self.id}{endpoint.path}")
+            )
+        return list(found.values())
+
+    def openapi(self) -> ApiDescription:
+        """Its part of `GET /_emulator/openapi.json`."""
+        return ApiDescription(
+            prefixes=self.prefixes,
+            operations=tuple(op for endpoint in self.endpoints for op in endpoint.operations),
+            schemas=self.schemas,
+            responses=self.responses,
+            security_schemes=self.security_schemes,
+            control_operations=tuple(
+                op for endpoint in self.control_endpoints for op in endpoint.operations
+            ),
+            description=self.description,
+        )
 
 
 def credential(label: str, value: str, note: str | None = None) -> dict[str, str]:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from token_emulator.control import api
 from token_emulator.qa.durations import format_duration, parse_duration
 from token_emulator.qa.options import finite_number, remote_options, wants_json
 from token_emulator.qa.output import emit, pairs, print_json, table
-from token_emulator.qa.remote import ControlPlane, Target
+from token_emulator.qa.remote import Target
 
 CLOCK_ACTIONS = ("show", "advance", "set", "freeze", "real")
 
 
 def vendor_ids() -> list[str]:
-    from token_emulator.vendors import all_vendors
+    from token_emulator.vendors import all_clients
 
-    return [vendor.id for vendor in all_vendors()]
+    return [client.id for client in all_clients()]
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,8 +85,11 @@ def _clock(args: argparse.Namespace) -> int:
         parser.error(f"clock {action} takes no value")
     elif action in ("freeze", "real"):
         body = {action: True}
-    with ControlPlane(Target.from_args(args)) as control:
-        reading = control.call("POST" if body else "GET", "/clock", json=body)
+    with Target.from_args(args).client() as emulator:
+        if body:
+            reading = emulator.call(api.MOVE_CLOCK, json=body)
+        else:
+            reading = emulator.call(api.READ_CLOCK)
     if wants_json(args):
         print_json(reading)
         return 0
@@ -110,8 +114,8 @@ def _fault_add(args: argparse.Namespace) -> int:
     fields = ("vendor", "route", "method", "status", "times", "delay_ms", "drop", "probability")
     body = {name: getattr(args, name) for name in (*fields, "seed")}
     body = {name: value for name, value in body.items() if value is not None}
-    with ControlPlane(Target.from_args(args)) as control:
-        created = control.call("POST", "/faults", json=body)
+    with Target.from_args(args).client() as emulator:
+        created = emulator.call(api.ADD_FAULT, json=body)
     if wants_json(args):
         print_json(created)
     else:
@@ -120,8 +124,8 @@ def _fault_add(args: argparse.Namespace) -> int:
 
 
 def _fault_list(args: argparse.Namespace) -> int:
-    with ControlPlane(Target.from_args(args)) as control:
-        listed = control.call("GET", "/faults")
+    with Target.from_args(args).client() as emulator:
+        listed = emulator.call(api.FAULTS)
     if wants_json(args):
         print_json(listed)
     elif listed["faults"]:
@@ -132,9 +136,11 @@ def _fault_list(args: argparse.Namespace) -> int:
 
 
 def _fault_clear(args: argparse.Namespace) -> int:
-    path = "/faults" if args.id is None else f"/faults/{args.id}"
-    with ControlPlane(Target.from_args(args)) as control:
-        answer = control.call("DELETE", path)
+    with Target.from_args(args).client() as emulator:
+        if args.id is None:
+            answer = emulator.call(api.CLEAR_FAULTS)
+        else:
+            answer = emulator.call(api.CLEAR_FAULT, path_params={"id": args.id})
     if wants_json(args):
         print_json(answer)
     else:
@@ -170,8 +176,8 @@ def fault_table(faults: list[dict[str, Any]]) -> list[str]:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    with ControlPlane(Target.from_args(args)) as control:
-        answer = control.call("POST", "/reset")
+    with Target.from_args(args).client() as emulator:
+        answer = emulator.call(api.RESET)
     if wants_json(args):
         print_json(answer)
     else:
@@ -181,6 +187,6 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _state(args: argparse.Namespace) -> int:
-    with ControlPlane(Target.from_args(args)) as control:
-        print_json(control.call("GET", f"/state/{args.vendor}"))
+    with Target.from_args(args).client() as emulator:
+        print_json(emulator.call(api.STATE, path_params={"vendor": args.vendor}))
     return 0

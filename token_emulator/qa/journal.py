@@ -8,9 +8,11 @@ import sys
 import time
 from typing import Any, TextIO
 
+from token_emulator.client import TokenEmulator
+from token_emulator.control import api
 from token_emulator.qa.options import positive_seconds, remote_options, wants_json
 from token_emulator.qa.output import note, print_json, table
-from token_emulator.qa.remote import ControlPlane, Target
+from token_emulator.qa.remote import Target
 
 HEADERS = ["TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
 # Followed rows arrive one batch at a time, so their columns cannot be sized to the
@@ -63,18 +65,18 @@ def _requests(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None
     }
     target = Target.from_args(args)
-    with ControlPlane(target) as control:
+    with target.client() as emulator:
         if args.follow:
             return follow(
-                control,
+                emulator,
                 filters,
                 limit=args.limit or DEFAULT_FOLLOW_LIMIT,
                 interval=args.interval,
                 max_polls=args.max_polls,
                 as_json=wants_json(args),
             )
-        answer = control.call(
-            "GET", "/requests", params={**filters, "limit": args.limit or DEFAULT_LIMIT}
+        answer = emulator.call(
+            api.REQUESTS, params={**filters, "limit": str(args.limit or DEFAULT_LIMIT)}
         )
     if wants_json(args):
         print_json(answer)
@@ -143,7 +145,7 @@ class StatusLine:
 
 
 def follow(
-    control: ControlPlane,
+    emulator: TokenEmulator,
     filters: dict[str, str],
     *,
     limit: int,
@@ -157,7 +159,7 @@ def follow(
     polls = 0
     try:
         while True:
-            answer = control.call("GET", "/requests", params=filters)
+            answer = emulator.call(api.REQUESTS, params=filters)
             current = list(reversed(answer["requests"]))
             fresh = new_entries(seen, current)
             if polls == 0:
@@ -168,7 +170,7 @@ def follow(
             _print_entries(fresh, header=polls == 1, as_json=as_json)
             waited = f"polled {polls} times" if polls > 1 else "polling"
             status.show(
-                f"waiting for new requests at {control.target.url} "
+                f"waiting for new requests at {emulator.url} "
                 f"({waited}, every {interval:g}s; Ctrl-C to stop)"
             )
             if max_polls is not None and polls >= max_polls:

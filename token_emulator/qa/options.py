@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from token_emulator.core.vendor_client import Option
 from token_emulator.qa.remote import DEFAULT_TIMEOUT, DEFAULT_URL
 
 MAX_SECONDS = 86400
@@ -71,3 +74,42 @@ def fixture_options() -> argparse.ArgumentParser:
 
 def wants_json(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False))
+
+
+def add_vendor_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+    """A vendor's flow (or mint) options, as its client.py declares them."""
+    for option in options:
+        if option.switch:
+            parser.add_argument(
+                option.flag, dest=option.name, action="store_true", help=option.help
+            )
+        else:
+            parser.add_argument(
+                option.flag,
+                dest=option.name,
+                default=option.default,
+                choices=option.choices,
+                type=option.type,
+                help=option.help,
+            )
+
+
+def vendor_option_values(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, options: Sequence[Option]
+) -> dict[str, Any]:
+    """The options given, read by their own `parse`; a usage error names the flag."""
+    values: dict[str, Any] = {}
+    by_flag = {option.flag: option for option in options}
+    for option in options:
+        value = getattr(args, option.name)
+        needed = by_flag[option.requires] if option.requires is not None else None
+        given = value not in (None, False)
+        if needed is not None and given and getattr(args, needed.name) in (None, False):
+            parser.error(f"{option.flag} needs {needed.flag}")
+        if option.parse is not None and isinstance(value, str):
+            try:
+                value = option.parse(value)
+            except ValueError as problem:
+                parser.error(f"{option.flag} {problem}")
+        values[option.name] = value
+    return values

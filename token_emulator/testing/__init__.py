@@ -1,8 +1,12 @@
-"""Client-side helpers for tests: what a vendor's client sends, whole flows, a server to run.
+"""Client-side helpers for tests: the control-plane client, any vendor's whole flow, a
+server to run.
 
-Names are imported on first use: the pytest plugin (a submodule) is loaded
-into every pytest run of a project that installs this package, and should not
-make each of them import SQLAlchemy and joserfc before a test asks for them.
+The vendors' own helpers (`uneeq_token`, `unifize_assertion`, `web1on1_login`...)
+are importable from here too: each vendor's client.py names them, and they are
+looked up in the registry on first use. Names are imported on first use: the
+pytest plugin (a submodule) is loaded into every pytest run of a project that
+installs this package, and should not make each of them import joserfc before a
+test asks for them.
 """
 
 from __future__ import annotations
@@ -11,59 +15,56 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from token_emulator.testing.clients import (
-        uneeq_request_jwt,
-        unifize_assertion,
-        unifize_demo_private_key,
-    )
-    from token_emulator.testing.credentials import MissingCredential
-    from token_emulator.testing.flows import (
+    from token_emulator.client import (
+        AsyncTokenEmulator,
         EmulatorAdminAuth,
-        FlowError,
-        eightbyeight_token,
-        uneeq_token,
-        unifize_access_token,
-        web1on1_login,
-        widget_session,
+        EmulatorRefused,
+        TokenEmulator,
     )
+    from token_emulator.core.calls import FlowError
+    from token_emulator.core.vendor_client import MissingCredential
+    from token_emulator.testing.flows import vendor_answer, vendor_token
     from token_emulator.testing.server import EmulatorProcess, free_port
 
 _HOMES = {
-    "uneeq_request_jwt": "clients",
-    "unifize_assertion": "clients",
-    "unifize_demo_private_key": "clients",
-    "MissingCredential": "credentials",
-    "EmulatorAdminAuth": "flows",
-    "FlowError": "flows",
-    "eightbyeight_token": "flows",
-    "uneeq_token": "flows",
-    "unifize_access_token": "flows",
-    "web1on1_login": "flows",
-    "widget_session": "flows",
-    "EmulatorProcess": "server",
-    "free_port": "server",
+    "AsyncTokenEmulator": "token_emulator.client",
+    "EmulatorAdminAuth": "token_emulator.client",
+    "EmulatorRefused": "token_emulator.client",
+    "TokenEmulator": "token_emulator.client",
+    "FlowError": "token_emulator.core.calls",
+    "MissingCredential": "token_emulator.core.vendor_client",
+    "vendor_answer": "token_emulator.testing.flows",
+    "vendor_token": "token_emulator.testing.flows",
+    "EmulatorProcess": "token_emulator.testing.server",
+    "free_port": "token_emulator.testing.server",
 }
 __all__ = [
+    "AsyncTokenEmulator",
     "EmulatorAdminAuth",
     "EmulatorProcess",
+    "EmulatorRefused",
     "FlowError",
     "MissingCredential",
-    "eightbyeight_token",
+    "TokenEmulator",
     "free_port",
-    "uneeq_request_jwt",
-    "uneeq_token",
-    "unifize_access_token",
-    "unifize_assertion",
-    "unifize_demo_private_key",
-    "web1on1_login",
-    "widget_session",
+    "vendor_answer",
+    "vendor_token",
 ]
+
+
+def _vendor_helper(name: str) -> Any:
+    from token_emulator.vendors import all_clients
+
+    for client in all_clients():
+        if name in client.helpers:
+            return client.helpers[name]
+    return None
 
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
-    if home is None:
+    value = getattr(importlib.import_module(home), name) if home else _vendor_helper(name)
+    if value is None:
         raise AttributeError(f"module 'token_emulator.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"token_emulator.testing.{home}"), name)
     globals()[name] = value
     return value

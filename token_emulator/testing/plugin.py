@@ -21,17 +21,19 @@ import contextlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+# The handle the `token_emulator` fixture gives, and its refusal: the control-plane client.
+from token_emulator.client import EmulatorRefused, TokenEmulator
+
 if TYPE_CHECKING:
     from token_emulator.testing.server import EmulatorProcess
+
+__all__ = ["EmulatorRefused", "TokenEmulator", "in_process_client", "start_server"]
 
 OPTION = "--token-emulator-fixtures"
 INI = "token_emulator_fixtures"
@@ -41,197 +43,6 @@ ADMIN_TOKEN_ENV = "EMULATOR_ADMIN_TOKEN"
 START_ATTEMPTS = 3
 # The in-process client's origin: no socket behind it, any host will do.
 APP_BASE_URL = "http://token-emulator.test"
-
-
-class EmulatorRefused(Exception):
-    """The control plane answered a refusal; its status and message are kept."""
-
-    def __init__(
-        self, method: str, path: str, status: int, error: str, problems: list[str] | None = None
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        self.error = error
-        self.problems = problems or []
-        lines = [f"token emulator refused {method} {path}: {status} {error}"]
-        lines += [f"  {problem}" for problem in self.problems]
-        super().__init__("\n".join(lines))
-
-
-def _parse_instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-class TokenEmulator:
-    """A running emulator's control plane, synchronously (httpx.Client).
-
-    Every method raises `EmulatorRefused` with the control plane's status and
-    message when the emulator refuses the call.
-    """
-
-    def __init__(self, url: str, *, admin_token: str | None = None, timeout: float = 10.0) -> None:
-        from token_emulator.testing.flows import EmulatorAdminAuth
-
-        self.url = url.rstrip("/")
-        # The admin token goes to the control plane only: `http` also serves vendor calls.
-        auth = EmulatorAdminAuth(admin_token) if admin_token else None
-        self.http = httpx.Client(base_url=self.url, auth=auth, timeout=timeout)
-        self._vendors: list[str] | None = None
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> TokenEmulator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"TokenEmulator({self.url!r})"
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_emulator{path}", **kwargs)
-        if response.is_success:
-            return response.json()
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            raise EmulatorRefused(
-                method, path, response.status_code, body["error"], body.get("problems")
-            )
-        raise EmulatorRefused(method, path, response.status_code, response.text[:500])
-
-    # Where things are.
-
-    def vendors(self) -> list[str]:
-        """The ids of the vendors this emulator serves."""
-        if self._vendors is None:
-            self._vendors = list(self._call("GET", "/health")["vendors"])
-        return self._vendors
-
-    def vendor_url(self, vendor_id: str) -> str:
-        """The base URL a client of `vendor_id` swaps in, e.g. `http://127.0.0.1:PORT/uneeq`."""
-        if vendor_id not in self.vendors():
-            raise ValueError(f"unknown vendor {vendor_id!r}; known: {', '.join(self.vendors())}")
-        return f"{self.url}/{vendor_id}"
-
-    def reset(self) -> None:
-        """State exactly as the fixtures describe it: real clock, no faults, empty journal."""
-        self._call("POST", "/reset")
-
-    # The clock. Each move returns the emulator's new now (UTC, aware).
-
-    def clock(self) -> dict[str, Any]:
-        """`{"now", "frozen", "offset_seconds"}` as the control plane reports it."""
-        reading: dict[str, Any] = self._call("GET", "/clock")
-        return reading
-
-    def now(self) -> datetime:
-        return _parse_instant(self.clock()["now"])
-
-    def _move(self, body: dict[str, Any]) -> datetime:
-        return _parse_instant(self._call("POST", "/clock", json=body)["now"])
-
-    def advance(self, seconds: float | timedelta) -> datetime:
-        if isinstance(seconds, timedelta):
-            seconds = seconds.total_seconds()
-        return self._move({"advance": seconds})
-
-    def set_time(self, instant: str | datetime) -> datetime:
-        """Set the clock to `instant`; a naive datetime or a string without offset is UTC."""
-        if isinstance(instant, datetime):
-            if instant.tzinfo is None:
-                instant = instant.replace(tzinfo=UTC)
-            instant = instant.isoformat()
-        return self._move({"set": instant})
-
-    def freeze(self) -> datetime:
-        return self._move({"freeze": True})
-
-    def real_time(self) -> datetime:
-        return self._move({"real": True})
-
-    # The journal.
-
-    def requests(
-        self,
-        vendor: str | None = None,
-        route: str | None = None,
-        status: int | str | None = None,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """Journal entries, newest first; `route` is `token` or `uneeq:token`, `status`
-        a code (401) or a class ("4xx")."""
-        filters = {"vendor": vendor, "route": route, "status": status, "limit": limit}
-        params = {key: str(value) for key, value in filters.items() if value is not None}
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
-        return entries
-
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/requests")
-
-    # Faults.
-
-    def fault(
-        self,
-        vendor: str,
-        route: str | None = None,
-        status: int | None = None,
-        times: int = 1,
-        delay_ms: int | None = None,
-        drop: bool = False,
-        method: str | None = None,
-        probability: float | None = None,
-        seed: int | None = None,
-    ) -> dict[str, Any]:
-        """Make the next `times` matching requests answer `status` (in the vendor's own
-        error body), answer after `delay_ms`, or lose their connection (`drop`)."""
-        given = {
-            "route": route,
-            "status": status,
-            "delay_ms": delay_ms,
-            "method": method,
-            "probability": probability,
-            "seed": seed,
-        }
-        body: dict[str, Any] = {"vendor": vendor, "times": times}
-        body.update({key: value for key, value in given.items() if value is not None})
-        if drop:
-            body["drop"] = True
-        fault: dict[str, Any] = self._call("POST", "/faults", json=body)["fault"]
-        return fault
-
-    def faults(self) -> list[dict[str, Any]]:
-        """The active faults."""
-        active: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
-        return active
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    # Vendors' data.
-
-    def add_fixtures(self, vendor: str, fixtures: dict[str, Any]) -> dict[str, Any]:
-        """Add entries (sections of the vendor's fixture file, as JSON) until the next
-        reset; returns `{"vendor", "added": {section: count}}`."""
-        added: dict[str, Any] = self._call(
-            "POST", "/fixtures", json={"vendor": vendor, "fixtures": fixtures}
-        )
-        return added
-
-    def state(self, vendor: str) -> dict[str, Any]:
-        """What the vendor holds now (secrets masked), as `GET /_emulator/state/{vendor}`."""
-        state: dict[str, Any] = self._call("GET", f"/state/{quote(vendor, safe='')}")
-        return state
 
 
 # Options.

@@ -21,7 +21,7 @@ from tests.vendors.web1on1.conftest import (
 )
 from token_emulator.core.fixtures import FixtureError
 from token_emulator.core.world import load_fixtures
-from token_emulator.vendors.web1on1 import VENDOR as WEB1ON1
+from token_emulator.vendors.web1on1.server import VENDOR as WEB1ON1
 
 pytestmark = pytest.mark.anyio
 

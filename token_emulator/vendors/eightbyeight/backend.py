@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
-from token_emulator.core.clock import isoformat, parse_instant
+from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.store import Connection, Store
 from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
@@ -28,6 +28,8 @@ from token_emulator.vendors.eightbyeight.errors import (
 from token_emulator.vendors.eightbyeight.models import (
     DEFAULT_ROOM_TTL_SECONDS,
     EightByEightFixtures,
+)
+from token_emulator.vendors.eightbyeight.tables import (
     agents,
     api_keys,
     logins,

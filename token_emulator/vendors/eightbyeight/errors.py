@@ -5,7 +5,8 @@ The API routes answer 8x8's platform-wide JSON shape (FINDINGS.md):
 "yyyy-MM-ddTHH:mm:ss.ffZ"}`, the timestamp from the emulator clock at the
 request. 8x8 publishes codes only for 401 (1200) and 403 (1201); the others
 are the emulator's, one per status, listed in the README. The browser routes
-(agent login, guest link) answer the same refusals as an HTML page.
+(agent login, guest link) answer the same refusals as an HTML page
+(`render_page`, which routes.py gives those endpoints).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ SERVER_ERROR = 1500  # any 5xx (only injected faults produce one)
 UNAUTHORIZED = "Unauthorized Access"
 FORBIDDEN = "Access forbidden"
 
+# What a browser page says for each refusal; the journal has the precise reason.
+PAGE_MESSAGES = {
+    401: "This login link is not valid: its token is unknown, expired or not from this server.",
+    403: "This agent may not log in to 8x8 Video Interaction here.",
+    404: "There is no such video room.",
+    410: "This video room has expired.",
+}
+
 
 def code_for(status: int) -> int:
     if status in CODES:
@@ -56,44 +65,33 @@ def render_error(status: int, message: str, now: float) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-class EightByEightError(EmulatorError):
-    def __init__(self, reason: str, *, status: int, message: str, page: bool = False) -> None:
-        super().__init__(reason, status=status, message=message)
-        self.page = page
-
-    def render(self, now: float) -> Response:
-        if self.page:
-            return refusal_page(self.status, self.message)
-        return render_error(self.status, self.message, now)
-
-    def as_page(self, message: str | None = None) -> EightByEightError:
-        """The same refusal, for a browser route: an HTML page."""
-        return EightByEightError(
-            self.reason, status=self.status, message=message or self.message, page=True
-        )
+def render_page(status: int, message: str, _now: float = 0.0) -> Response:
+    """A browser route's refusal (agent login, guest link): an HTML page saying what went
+    wrong in a browser's words; the journal has the precise reason."""
+    return refusal_page(status, PAGE_MESSAGES.get(status, message))
 
 
-def bad_request(message: str, reason: str | None = None) -> EightByEightError:
+def bad_request(message: str, reason: str | None = None) -> EmulatorError:
     """The message is on the wire, so it says what is wrong; `reason` may add detail."""
-    return EightByEightError(reason or message, status=400, message=message)
+    return EmulatorError(reason or message, status=400, message=message)
 
 
-def unauthorized(reason: str) -> EightByEightError:
+def unauthorized(reason: str) -> EmulatorError:
     """API key or auth token missing, unknown, forged or expired."""
-    return EightByEightError(reason, status=401, message=UNAUTHORIZED)
+    return EmulatorError(reason, status=401, message=UNAUTHORIZED)
 
 
-def forbidden(reason: str) -> EightByEightError:
-    return EightByEightError(reason, status=403, message=FORBIDDEN)
+def forbidden(reason: str) -> EmulatorError:
+    return EmulatorError(reason, status=403, message=FORBIDDEN)
 
 
-def not_found(reason: str, message: str = "Not Found") -> EightByEightError:
-    return EightByEightError(reason, status=404, message=message)
+def not_found(reason: str, message: str = "Not Found") -> EmulatorError:
+    return EmulatorError(reason, status=404, message=message)
 
 
-def gone(reason: str, message: str = "Gone") -> EightByEightError:
-    return EightByEightError(reason, status=410, message=message)
+def gone(reason: str, message: str = "Gone") -> EmulatorError:
+    return EmulatorError(reason, status=410, message=message)
 
 
-def method_not_allowed(reason: str) -> EightByEightError:
-    return EightByEightError(reason, status=405, message="Method Not Allowed")
+def method_not_allowed(reason: str) -> EmulatorError:
+    return EmulatorError(reason, status=405, message="Method Not Allowed")

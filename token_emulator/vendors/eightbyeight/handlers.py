@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +13,6 @@ from token_emulator.core.headers import HeaderProblem, bearer_token
 from token_emulator.core.world import now_of, world_of
 from token_emulator.vendors.eightbyeight import backend
 from token_emulator.vendors.eightbyeight.errors import (
-    EightByEightError,
     bad_request,
     method_not_allowed,
     unauthorized,
@@ -24,29 +21,6 @@ from token_emulator.vendors.eightbyeight.pages import page
 
 # A Host header fit to put in a link; anything else falls back to the socket's address.
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-
-# What a browser page says for each refusal; the journal has the precise reason.
-PAGE_MESSAGES = {
-    401: "This login link is not valid: its token is unknown, expired or not from this server.",
-    403: "This agent may not log in to 8x8 Video Interaction here.",
-    404: "There is no such video room.",
-    410: "This video room has expired.",
-}
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def browser_page(endpoint: Endpoint) -> Endpoint:
-    """Refusals of a browser route are HTML pages, not 8x8's JSON."""
-
-    @functools.wraps(endpoint)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except EightByEightError as error:
-            raise error.as_page(PAGE_MESSAGES.get(error.status)) from None
-
-    return wrapped
 
 
 def base_url(request: Request) -> str:
@@ -99,7 +73,6 @@ def _single(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
-@browser_page
 async def agent_login(request: Request) -> Response:
     if request.method == "HEAD":
         # Starlette answers HEAD on GET routes; a login has effects (an SMS), so no.
@@ -127,7 +100,6 @@ async def agent_login(request: Request) -> Response:
     )
 
 
-@browser_page
 async def guest(request: Request) -> Response:
     room = await backend.guest_room(
         world_of(request), now_of(request), request.path_params["room_id"]

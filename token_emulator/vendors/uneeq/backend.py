@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.bodies import BodyProblem, parse_json
-from token_emulator.core.clock import isoformat
+from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import random_uuid
 from token_emulator.core.store import Connection, Store
 from token_emulator.core.tokens import (
@@ -23,7 +23,8 @@ from token_emulator.core.tokens import (
 from token_emulator.core.vendor import credential, mask_secret
 from token_emulator.core.world import World
 from token_emulator.vendors.uneeq.errors import bad_request, forbidden, unauthorized
-from token_emulator.vendors.uneeq.models import UneeqFixtures, sessions, tokens, workspaces
+from token_emulator.vendors.uneeq.models import UneeqFixtures
+from token_emulator.vendors.uneeq.tables import sessions, tokens, workspaces
 
 
 @dataclass(frozen=True)

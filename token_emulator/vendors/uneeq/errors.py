@@ -10,27 +10,24 @@ from token_emulator.core.errors import EmulatorError
 
 
 def render_error(status: int, message: str, _now: float = 0.0) -> Response:
+    """Every refusal of UneeQ's: the status phrase as plain text."""
     return PlainTextResponse(message, status_code=status)
 
 
-class UneeqError(EmulatorError):
-    def __init__(self, reason: str, *, status: int) -> None:
-        super().__init__(reason, status=status, message=HTTPStatus(status).phrase)
-
-    def render(self, now: float) -> Response:
-        return render_error(self.status, self.message, now)
+def _refusal(reason: str, status: int) -> EmulatorError:
+    return EmulatorError(reason, status=status, message=HTTPStatus(status).phrase)
 
 
-def bad_request(reason: str) -> UneeqError:
+def bad_request(reason: str) -> EmulatorError:
     """Malformed request: header, content type, body, claim types."""
-    return UneeqError(reason, status=400)
+    return _refusal(reason, 400)
 
 
-def unauthorized(reason: str) -> UneeqError:
+def unauthorized(reason: str) -> EmulatorError:
     """Signature, algorithm, or a token that cannot be redeemed."""
-    return UneeqError(reason, status=401)
+    return _refusal(reason, 401)
 
 
-def forbidden(reason: str) -> UneeqError:
+def forbidden(reason: str) -> EmulatorError:
     """Unknown workspace, or one the request may not use."""
-    return UneeqError(reason, status=403)
+    return _refusal(reason, 403)

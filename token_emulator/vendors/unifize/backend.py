@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from token_emulator.core.clock import isoformat
+from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.store import Connection, Store
 from token_emulator.core.tokens import (
@@ -21,16 +21,10 @@ from token_emulator.core.tokens import (
 )
 from token_emulator.core.vendor import credential
 from token_emulator.core.world import World
+from token_emulator.vendors.unifize.client import DEMO_PRIVATE_KEY_FILE
 from token_emulator.vendors.unifize.errors import bad_request, forbidden, not_found, unauthorized
-from token_emulator.vendors.unifize.models import (
-    CHATROOM_READ,
-    UnifizeFixtures,
-    access_tokens,
-    apps,
-    chatroom_record,
-    chatrooms,
-    orgs,
-)
+from token_emulator.vendors.unifize.models import CHATROOM_READ, UnifizeFixtures, chatroom_record
+from token_emulator.vendors.unifize.tables import access_tokens, apps, chatrooms, orgs
 
 MAX_TOKEN_BYTES = 8 * 1024  # longer bearer tokens are refused before any parsing
 ASSERTION_WINDOW_SECONDS = 600  # exp - iat, as unifize.txt sets it
@@ -306,10 +300,6 @@ async def state(conn: Connection, now: float) -> dict[str, Any]:
             for record in await conn.scalars(select(chatrooms.c.record).order_by(chatrooms.c.id))
         ],
     }
-
-
-# The published test-only private key of the default fixtures (apps 101 and 102).
-DEMO_PRIVATE_KEY_FILE = "unifize-demo-app.TEST-ONLY.private.pem"
 
 
 def credentials(fixtures: UnifizeFixtures) -> list[dict[str, str]]:

@@ -25,28 +25,23 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"status": status, "error": code, "message": message}, status_code=status)
 
 
-class UnifizeError(EmulatorError):
-    def __init__(self, reason: str, *, status: int) -> None:
-        message = CODES.get(status, ("", reason))[1]
-        super().__init__(reason, status=status, message=message)
-
-    def render(self, now: float) -> Response:
-        return render_error(self.status, self.message, now)
+def _refusal(reason: str, status: int) -> EmulatorError:
+    return EmulatorError(reason, status=status, message=CODES.get(status, ("", reason))[1])
 
 
-def bad_request(reason: str) -> UnifizeError:
-    return UnifizeError(reason, status=400)
+def bad_request(reason: str) -> EmulatorError:
+    return _refusal(reason, 400)
 
 
-def unauthorized(reason: str) -> UnifizeError:
+def unauthorized(reason: str) -> EmulatorError:
     """Assertion or access token missing, malformed, expired, forged or foreign."""
-    return UnifizeError(reason, status=401)
+    return _refusal(reason, 401)
 
 
-def forbidden(reason: str) -> UnifizeError:
+def forbidden(reason: str) -> EmulatorError:
     """A valid token whose app may not do this."""
-    return UnifizeError(reason, status=403)
+    return _refusal(reason, 403)
 
 
-def not_found(reason: str) -> UnifizeError:
-    return UnifizeError(reason, status=404)
+def not_found(reason: str) -> EmulatorError:
+    return _refusal(reason, 404)

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator.core.bodies import BodyProblem, parse_json_object
-from token_emulator.core.clock import isoformat
 from token_emulator.core.headers import HeaderProblem, bearer_token
+from token_emulator.core.instants import isoformat
 from token_emulator.core.world import now_of, world_of
 from token_emulator.vendors.unifize import backend
 from token_emulator.vendors.unifize.errors import bad_request, not_found, unauthorized

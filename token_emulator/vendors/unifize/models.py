@@ -1,11 +1,10 @@
-"""Unifize's tables and fixture schema."""
+"""Unifize's fixture schema: what its fixture file holds."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text
 
 from token_emulator.core.fixtures import (
     FixtureModel,
@@ -15,7 +14,6 @@ from token_emulator.core.fixtures import (
     duplicates,
     read_referenced_file,
 )
-from token_emulator.core.store import metadata
 from token_emulator.core.tokens import check_rsa_public_key
 
 CHATROOM_READ = "chatroom:read"
@@ -105,49 +103,6 @@ class UnifizeFixtures(FixtureModel):
                 entry = f"chatrooms[{index}] (id {room.id})"
                 found.append(Problem(entry, "org_id", f"org {room.org_id} is not in [[orgs]]"))
         return found
-
-
-# Ids are 64-bit (fixtures and requests may give up to 2**63 - 1): BigInteger, as
-# PostgreSQL's INTEGER is 32-bit.
-orgs = Table(
-    "unifize_orgs",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("name", String, nullable=False),
-)
-
-apps = Table(
-    "unifize_apps",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("name", String, nullable=True),
-    Column("org_id", BigInteger, ForeignKey("unifize_orgs.id"), nullable=False),
-    Column("bot_uid", String, nullable=False),
-    Column("public_keys", Text, nullable=False),  # JSON list of PEM texts
-    Column("permissions", Text, nullable=False),  # JSON list
-    Column("installed_in", Text, nullable=False),  # JSON list of org ids
-    Column("access_token_ttl_seconds", Integer, nullable=False),
-)
-
-access_tokens = Table(
-    "unifize_access_tokens",
-    metadata,
-    Column("jti", String, primary_key=True),
-    Column("app_id", BigInteger, ForeignKey("unifize_apps.id"), nullable=False),
-    Column("org_id", BigInteger, nullable=False),
-    Column("issued_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-)
-
-chatrooms = Table(
-    "unifize_chatrooms",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("org_id", BigInteger, ForeignKey("unifize_orgs.id"), nullable=False),
-    Column("record", Text, nullable=False),  # the chatroom as the API shows it, JSON
-)
-
-TABLES = (orgs, apps, access_tokens, chatrooms)
 
 
 def chatroom_record(room: Chatroom) -> dict[str, Any]:

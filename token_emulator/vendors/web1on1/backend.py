@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
-from token_emulator.core.clock import isoformat, parse_instant
 from token_emulator.core.fixtures import FixtureConflict
 from token_emulator.core.headers import HeaderProblem, bearer_token
+from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ORDERED_ID_DIGITS, ordered_id, random_hex
 from token_emulator.core.store import Connection, Store
 from token_emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
@@ -29,17 +29,15 @@ from token_emulator.vendors.web1on1.errors import (
     EXPIRED,
     INVALID_SIGNATURE,
     NO_TOKEN,
-    Web1on1Error,
     bad_request,
+    refusal,
     too_many_requests,
     unauthorized,
 )
-from token_emulator.vendors.web1on1.models import (
-    KINDS,
-    ROLES,
-    SEED_TIME,
+from token_emulator.vendors.web1on1.models import KINDS, ROLES, SEED_TIME, Web1on1Fixtures
+from token_emulator.vendors.web1on1.permissions import level
+from token_emulator.vendors.web1on1.tables import (
     SETTINGS_ROW,
-    Web1on1Fixtures,
     access_tokens,
     api_keys,
     logins,
@@ -47,7 +45,6 @@ from token_emulator.vendors.web1on1.models import (
     refresh_tokens,
     settings,
 )
-from token_emulator.vendors.web1on1.permissions import level
 
 VENDOR_ID = "web1on1"
 SIGNING_SECRET = "web1on1-tokens"
@@ -187,7 +184,7 @@ async def _verified_claims(world: World, now: float, token: str) -> dict[str, An
     except TokenProblem as problem:
         if problem.kind == "expired":
             status = (await current_settings(world)).expired_token_status
-            raise Web1on1Error(f"token {problem.detail}", status=status, message=EXPIRED) from None
+            raise refusal(f"token {problem.detail}", status=status, message=EXPIRED) from None
         if problem.kind == "not_yet_valid":
             raise unauthorized(f"token {problem.detail}", "jwt not active") from None
         raise unauthorized(f"token {problem.detail}") from None
@@ -250,7 +247,7 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
         if issued.expires_at is not None and issued.expires_at <= now:
             # The JWT's exp is the store's, to the second; a JWT claiming a longer life
             # than was issued (made with the signing secret) still ends here.
-            raise Web1on1Error(
+            raise refusal(
                 f"token expired at {isoformat(issued.expires_at)} by the store "
                 f"(the JWT says {claims.get('exp')})",
                 status=(await current_settings(world)).expired_token_status,

@@ -32,45 +32,39 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"error": {"message": message}}, status_code=status)
 
 
-class Web1on1Error(EmulatorError):
-    def __init__(
-        self,
-        reason: str,
-        *,
-        status: int,
-        message: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(reason, status=status, message=message or _PHRASES.get(status, reason))
-        self.headers = headers or {}
-
-    def render(self, now: float) -> Response:
-        response = render_error(self.status, self.message, now)
-        response.headers.update(self.headers)
-        return response
+def refusal(
+    reason: str,
+    *,
+    status: int,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmulatorError:
+    """A refusal whose wire message is `message`, else the status's phrase."""
+    shown = message or _PHRASES.get(status, reason)
+    return EmulatorError(reason, status=status, message=shown, headers=headers)
 
 
-def bad_request(reason: str) -> Web1on1Error:
+def bad_request(reason: str) -> EmulatorError:
     """The wire message is the reason itself: it names the field a client got wrong."""
-    return Web1on1Error(reason, status=400, message=reason)
+    return refusal(reason, status=400, message=reason)
 
 
-def unauthorized(reason: str, message: str = INVALID_TOKEN) -> Web1on1Error:
-    return Web1on1Error(reason, status=401, message=message)
+def unauthorized(reason: str, message: str = INVALID_TOKEN) -> EmulatorError:
+    return refusal(reason, status=401, message=message)
 
 
-def forbidden(reason: str) -> Web1on1Error:
-    return Web1on1Error(reason, status=403)
+def forbidden(reason: str) -> EmulatorError:
+    return refusal(reason, status=403)
 
 
-def not_found(reason: str) -> Web1on1Error:
-    return Web1on1Error(reason, status=404)
+def not_found(reason: str) -> EmulatorError:
+    return refusal(reason, status=404)
 
 
-def conflict(reason: str) -> Web1on1Error:
-    return Web1on1Error(reason, status=409, message=reason)
+def conflict(reason: str) -> EmulatorError:
+    return refusal(reason, status=409, message=reason)
 
 
-def too_many_requests(reason: str, retry_after: float) -> Web1on1Error:
+def too_many_requests(reason: str, retry_after: float) -> EmulatorError:
     seconds = max(1, int(-(-retry_after // 1)))  # whole seconds, rounded up
-    return Web1on1Error(reason, status=429, headers={"Retry-After": str(seconds)})
+    return refusal(reason, status=429, headers={"Retry-After": str(seconds)})

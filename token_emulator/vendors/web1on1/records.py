@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from token_emulator.core.clock import isoformat
+from token_emulator.core.errors import EmulatorError
+from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.store import Connection
 from token_emulator.core.world import World
 from token_emulator.vendors.web1on1.backend import Caller, new_login, salted_password
 from token_emulator.vendors.web1on1.errors import (
-    Web1on1Error,
     bad_request,
     conflict,
     forbidden,
@@ -33,10 +33,9 @@ from token_emulator.vendors.web1on1.models import (
     RECORD_ID_PATTERN,
     ROLES,
     SERVER_FIELDS,
-    logins,
-    records,
 )
 from token_emulator.vendors.web1on1.permissions import Operation, allows, level, lowest_scope
+from token_emulator.vendors.web1on1.tables import logins, records
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -143,7 +142,7 @@ async def _load(conn: Connection, kind: str, record_id: str, organization: str) 
     return text
 
 
-def _missing(kind: str, record_id: str, caller: Caller) -> Web1on1Error:
+def _missing(kind: str, record_id: str, caller: Caller) -> EmulatorError:
     return not_found(f"no {kind} record {record_id[:64]!r} in organization {caller.organization}")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
-from token_emulator.core.clock import isoformat
+from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.store import Connection, Store
 from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
@@ -42,17 +42,9 @@ from token_emulator.vendors.widget.errors import (
 )
 from token_emulator.vendors.widget.models import (
     MAX_KEY_CHARS,
-    SETTINGS_ROW,
     WidgetFixtures,
-    accounts,
-    agents,
     branding_json,
-    client_keys,
     secret_key_hash,
-    secret_keys,
-    sessions,
-    settings,
-    visitor_tokens,
 )
 from token_emulator.vendors.widget.origins import (
     AllowEntry,
@@ -61,6 +53,16 @@ from token_emulator.vendors.widget.origins import (
     allowed,
     parse_allowlist,
     request_origin,
+)
+from token_emulator.vendors.widget.tables import (
+    SETTINGS_ROW,
+    accounts,
+    agents,
+    client_keys,
+    secret_keys,
+    sessions,
+    settings,
+    visitor_tokens,
 )
 
 VISITOR_SECRET = "widget-visitor-tokens"  # names of the emulator's HS256 secrets

@@ -31,13 +31,5 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
-class WidgetError(EmulatorError):
-    def __init__(self, reason: str, *, status: int, message: str) -> None:
-        super().__init__(reason, status=status, message=message)
-
-    def render(self, now: float) -> Response:
-        return render_error(self.status, self.message, now)
-
-
-def refuse(status: int, message: str, reason: str) -> WidgetError:
-    return WidgetError(reason, status=status, message=message)
+def refuse(status: int, message: str, reason: str) -> EmulatorError:
+    return EmulatorError(reason, status=status, message=message)

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
-from token_emulator.core.clock import isoformat
+from token_emulator.core.instants import isoformat
 from token_emulator.core.world import now_of, world_of
 from token_emulator.vendors.widget import backend
 from token_emulator.vendors.widget.errors import (

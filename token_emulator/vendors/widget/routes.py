@@ -1,28 +1,106 @@
-"""Kataven widget's routes as data, mounted at /widget."""
+"""Kataven widget's routes, each declared once (route and OpenAPI operation), mounted at
+/widget."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route, Router
+from starlette.routing import BaseRoute
 
-from token_emulator.core.mounts import vendor_mount
+from token_emulator.core.endpoints import Endpoint
+from token_emulator.core.mounts import vendor_mount, vendor_router
+from token_emulator.core.openapi import Operation, Prefix, json_body, parameter, ref, response
 from token_emulator.vendors.widget import handlers
+from token_emulator.vendors.widget.client import BASE, CLIENT
 from token_emulator.vendors.widget.errors import render_error
+from token_emulator.vendors.widget.schemas import ORIGIN, STRING, answer_ref
 
-BASE = "/api/v1/widget"
-
-ROUTES = [
-    Route(f"{BASE}/auth/guest", handlers.guest, methods=["POST"], name="widget:guest"),
-    Route(
-        f"{BASE}/auth/user-token", handlers.user_token, methods=["POST"], name="widget:user-token"
+ENDPOINTS = (
+    Endpoint(
+        handlers.guest,
+        Operation(
+            route="widget:guest",
+            method="POST",
+            path=f"{BASE}/auth/guest",
+            summary="A guest visitor token, for an allowlisted origin",
+            security=ORIGIN,
+            request_body=json_body(ref("WidgetGuestRequest")),
+            responses={
+                "200": response("a visitor JWT", ref("WidgetVisitorToken")),
+                "400": answer_ref("WidgetGuestBadRequest"),
+                "403": answer_ref("WidgetGuestForbidden"),
+            },
+        ),
     ),
-    Route(f"{BASE}/auth/exchange", handlers.exchange, methods=["POST"], name="widget:exchange"),
-    Route(f"{BASE}/auth/refresh", handlers.refresh, methods=["POST"], name="widget:refresh"),
-    Route(f"{BASE}/config", handlers.config, methods=["GET"], name="widget:config"),
-]
+    Endpoint(
+        handlers.user_token,
+        Operation(
+            route="widget:user-token",
+            method="POST",
+            path=f"{BASE}/auth/user-token",
+            summary="Server to server: a visitor token bound to a user of the customer's",
+            security=({"widgetSecretKey": []},),
+            request_body=json_body(ref("WidgetUserTokenRequest")),
+            responses={
+                "200": response("a visitor JWT", ref("WidgetVisitorToken")),
+                "400": answer_ref("WidgetUserBadRequest"),
+                "401": answer_ref("WidgetUserUnauthorized"),
+                "403": answer_ref("WidgetUserForbidden"),
+            },
+        ),
+    ),
+    Endpoint(
+        handlers.exchange,
+        Operation(
+            route="widget:exchange",
+            method="POST",
+            path=f"{BASE}/auth/exchange",
+            summary="Trade a visitor token (once) for a session token",
+            security=ORIGIN,
+            request_body=json_body(ref("WidgetExchangeRequest")),
+            responses={
+                "200": response("a session JWT", ref("WidgetSessionToken")),
+                "400": answer_ref("WidgetExchangeBadRequest"),
+                "403": answer_ref("WidgetOriginForbidden"),
+            },
+        ),
+    ),
+    Endpoint(
+        handlers.refresh,
+        Operation(
+            route="widget:refresh",
+            method="POST",
+            path=f"{BASE}/auth/refresh",
+            summary="Trade a session token (once, valid or within the grace window) for a new one",
+            request_body=json_body(ref("WidgetRefreshRequest")),
+            responses={
+                "200": response("a session JWT", ref("WidgetSessionToken")),
+                "400": answer_ref("WidgetRefreshBadRequest"),
+            },
+        ),
+    ),
+    Endpoint(
+        handlers.config,
+        Operation(
+            route="widget:config",
+            method="GET",
+            path=f"{BASE}/config",
+            summary="The widget's bootstrap config for a client key",
+            parameters=(parameter("query", "client_key", STRING, required=True),),
+            security=ORIGIN,
+            responses={
+                "200": response("the agent and its branding", ref("WidgetConfig")),
+                "400": answer_ref("WidgetConfigBadRequest"),
+                "403": answer_ref("WidgetConfigForbidden"),
+            },
+        ),
+    ),
+)
+
+PREFIXES = (Prefix("/widget"),)
 
 
 def mounts() -> list[BaseRoute]:
     # Browsers call the widget from customers' pages. CORS stays permissive,
     # as the vendor's is (FINDINGS.md): the per-key allowlist is the boundary,
     # so a page on a refused origin reads the 403 instead of a network error.
-    return [vendor_mount("/widget", Router(ROUTES), render_error, cors_expose=[])]
+    router = vendor_router(CLIENT.id, ENDPOINTS, render_error)
+    return [vendor_mount("/widget", router, render_error, cors_expose=[])]

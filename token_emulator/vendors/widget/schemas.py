@@ -1,4 +1,5 @@
-"""Kataven widget's routes as the OpenAPI document describes them (see routes.py, errors.py)."""
+"""The shapes of the widget's bodies, refusals and credentials, as the OpenAPI document
+describes them."""
 
 from __future__ import annotations
 
@@ -6,19 +7,13 @@ from typing import Any
 
 from token_emulator.core.openapi import (
     INSTANT,
-    ApiDescription,
-    Operation,
-    Prefix,
-    json_body,
     obj,
-    parameter,
     ref,
     response,
 )
 from token_emulator.vendors.widget import errors
 from token_emulator.vendors.widget.backend import MAX_EMAIL_CHARS, MAX_FIELD_CHARS
 from token_emulator.vendors.widget.models import Branding
-from token_emulator.vendors.widget.routes import BASE
 
 
 def _refusal(description: str, *messages: str) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def _refusal(description: str, *messages: str) -> dict[str, Any]:
     )
 
 
-def _answer(name: str) -> dict[str, str]:
+def answer_ref(name: str) -> dict[str, str]:
     return ref(name, "responses")
 
 
@@ -145,80 +140,4 @@ SECURITY_SCHEMES = {
     },
 }
 
-OPERATIONS = (
-    Operation(
-        route="widget:guest",
-        method="POST",
-        path=f"{BASE}/auth/guest",
-        summary="A guest visitor token, for an allowlisted origin",
-        security=ORIGIN,
-        request_body=json_body(ref("WidgetGuestRequest")),
-        responses={
-            "200": response("a visitor JWT", ref("WidgetVisitorToken")),
-            "400": _answer("WidgetGuestBadRequest"),
-            "403": _answer("WidgetGuestForbidden"),
-        },
-    ),
-    Operation(
-        route="widget:user-token",
-        method="POST",
-        path=f"{BASE}/auth/user-token",
-        summary="Server to server: a visitor token bound to a user of the customer's",
-        security=({"widgetSecretKey": []},),
-        request_body=json_body(ref("WidgetUserTokenRequest")),
-        responses={
-            "200": response("a visitor JWT", ref("WidgetVisitorToken")),
-            "400": _answer("WidgetUserBadRequest"),
-            "401": _answer("WidgetUserUnauthorized"),
-            "403": _answer("WidgetUserForbidden"),
-        },
-    ),
-    Operation(
-        route="widget:exchange",
-        method="POST",
-        path=f"{BASE}/auth/exchange",
-        summary="Trade a visitor token (once) for a session token",
-        security=ORIGIN,
-        request_body=json_body(ref("WidgetExchangeRequest")),
-        responses={
-            "200": response("a session JWT", ref("WidgetSessionToken")),
-            "400": _answer("WidgetExchangeBadRequest"),
-            "403": _answer("WidgetOriginForbidden"),
-        },
-    ),
-    Operation(
-        route="widget:refresh",
-        method="POST",
-        path=f"{BASE}/auth/refresh",
-        summary="Trade a session token (once, valid or within the grace window) for a new one",
-        request_body=json_body(ref("WidgetRefreshRequest")),
-        responses={
-            "200": response("a session JWT", ref("WidgetSessionToken")),
-            "400": _answer("WidgetRefreshBadRequest"),
-        },
-    ),
-    Operation(
-        route="widget:config",
-        method="GET",
-        path=f"{BASE}/config",
-        summary="The widget's bootstrap config for a client key",
-        parameters=(parameter("query", "client_key", STRING, required=True),),
-        security=ORIGIN,
-        responses={
-            "200": response("the agent and its branding", ref("WidgetConfig")),
-            "400": _answer("WidgetConfigBadRequest"),
-            "403": _answer("WidgetConfigForbidden"),
-        },
-    ),
-)
-
-
-def describe() -> ApiDescription:
-    return ApiDescription(
-        description="Kataven widget: client keys with Origin allowlists, visitor and session JWTs",
-        prefixes=(Prefix("/widget"),),
-        operations=OPERATIONS,
-        schemas=SCHEMAS,
-        responses=RESPONSES,
-        security_schemes=SECURITY_SCHEMES,
-    )
+DESCRIPTION = "Kataven widget: client keys with Origin allowlists, visitor and session JWTs"

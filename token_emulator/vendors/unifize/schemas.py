@@ -1,4 +1,5 @@
-"""Unifize's routes as the OpenAPI document describes them (see routes.py, errors.py)."""
+"""The shapes of Unifize's bodies, refusals and credentials, as the OpenAPI document
+describes them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,7 @@ from typing import Any
 
 from token_emulator.core.openapi import (
     INSTANT,
-    ApiDescription,
-    Operation,
-    Prefix,
-    json_body,
     obj,
-    parameter,
     ref,
     response,
 )
@@ -97,6 +93,7 @@ SECURITY_SCHEMES = {
     },
 }
 
+DESCRIPTION = "Unifize: app assertions, access tokens, chatrooms"
 TOKEN_RESPONSES = {
     "200": response("an access token for the org", ref("UnifizeAccessToken")),
     "401": ref("UnifizeUnauthorized", "responses"),
@@ -105,76 +102,3 @@ ROOM_ERRORS = {
     "401": ref("UnifizeUnauthorized", "responses"),
     "403": ref("UnifizeForbidden", "responses"),
 }
-
-OPERATIONS = (
-    Operation(
-        route="unifize:token",
-        method="POST",
-        path="/application/token",
-        summary="An access token for the app's own org",
-        security=ASSERTION,
-        responses=TOKEN_RESPONSES,
-    ),
-    Operation(
-        route="unifize:installation-token",
-        method="POST",
-        path="/application/installation/{org_id}/token",
-        summary="An access token for an org the app is installed in",
-        description="An `org_id` that is not a plain number is 404 before the assertion is read.",
-        parameters=(parameter("path", "org_id", ID),),
-        security=ASSERTION,
-        responses={
-            **TOKEN_RESPONSES,
-            "403": ref("UnifizeForbidden", "responses"),
-            "404": ref("UnifizeNotFound", "responses"),
-        },
-    ),
-    Operation(
-        route="unifize:tokeninfo",
-        method="POST",
-        path="/application/tokeninfo",
-        summary="What an access token stands for",
-        request_body=json_body(ref("UnifizeTokenInfoRequest")),
-        responses={
-            "200": response("the token's app, bot user, org and expiry", ref("UnifizeTokenInfo")),
-            "400": ref("UnifizeBadRequest", "responses"),
-            "401": ref("UnifizeUnauthorized", "responses"),
-        },
-    ),
-    Operation(
-        route="unifize:chatrooms",
-        method="GET",
-        path="/chatroom",
-        summary="The chatrooms of the token's org (needs chatroom:read)",
-        security=ACCESS,
-        responses={
-            "200": response("the chatrooms", {"type": "array", "items": ref("UnifizeChatroom")}),
-            **ROOM_ERRORS,
-        },
-    ),
-    Operation(
-        route="unifize:chatroom",
-        method="GET",
-        path="/chatroom/{room_id}",
-        summary="One chatroom of the token's org (needs chatroom:read)",
-        description="Another org's room, an unknown one or an id that is not a number is 404.",
-        parameters=(parameter("path", "room_id", {"type": "string"}),),
-        security=ACCESS,
-        responses={
-            "200": response("the chatroom", ref("UnifizeChatroom")),
-            **ROOM_ERRORS,
-            "404": ref("UnifizeNotFound", "responses"),
-        },
-    ),
-)
-
-
-def describe() -> ApiDescription:
-    return ApiDescription(
-        description="Unifize: app assertions, access tokens, chatrooms",
-        prefixes=(Prefix("/unifize"),),
-        operations=OPERATIONS,
-        schemas=SCHEMAS,
-        responses=RESPONSES,
-        security_schemes=SECURITY_SCHEMES,
-    )

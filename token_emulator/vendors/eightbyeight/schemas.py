@@ -1,4 +1,5 @@
-"""8x8's routes as the OpenAPI document describes them (see routes.py, errors.py, pages.py)."""
+"""The shapes of 8x8's bodies, refusals (JSON and pages) and credentials, as the OpenAPI
+document describes them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ from typing import Any
 
 from token_emulator.core.openapi import (
     INSTANT,
-    ApiDescription,
-    Operation,
-    Prefix,
-    json_body,
     obj,
     parameter,
     ref,
@@ -18,7 +15,6 @@ from token_emulator.core.openapi import (
 from token_emulator.vendors.eightbyeight.backend import (
     CALL_REFERENCE_CHARS,
     E164,
-    MAX_PAGE_SIZE,
 )
 from token_emulator.vendors.eightbyeight.errors import FORBIDDEN, UNAUTHORIZED, code_for
 
@@ -47,7 +43,7 @@ def _error(status: int, what: str, *messages: str) -> dict[str, Any]:
     )
 
 
-def _page(what: str) -> dict[str, Any]:
+def page_answer(what: str) -> dict[str, Any]:
     return response(what, {"type": "string"}, media_type="text/html")
 
 
@@ -60,9 +56,11 @@ RESPONSES = {
         "Call not found",
         ROUTE_MISS,
     ),
-    "EightByEightBadRequestPage": _page("an HTML page: the login link lacks user or token"),
-    "EightByEightUnauthorizedPage": _page("an HTML page: the token is unknown or expired"),
-    "EightByEightForbiddenPage": _page(f"an HTML page ({FORBIDDEN}): the agent is not registered"),
+    "EightByEightBadRequestPage": page_answer("an HTML page: the login link lacks user or token"),
+    "EightByEightUnauthorizedPage": page_answer("an HTML page: the token is unknown or expired"),
+    "EightByEightForbiddenPage": page_answer(
+        f"an HTML page ({FORBIDDEN}): the agent is not registered"
+    ),
     "EightByEightRoomNotFound": {
         "description": (
             "an HTML page: no such room; JSON (`Not Found`) when the id cannot be a path "
@@ -73,7 +71,7 @@ RESPONSES = {
             "application/json": {"schema": _error_schema(404, ROUTE_MISS)},
         },
     },
-    "EightByEightGonePage": _page("an HTML page: the room has expired"),
+    "EightByEightGonePage": page_answer("an HTML page: the room has expired"),
 }
 
 REFERENCE_MIN, REFERENCE_MAX = CALL_REFERENCE_CHARS
@@ -157,120 +155,12 @@ SECURITY_SCHEMES = {
     },
 }
 
-TOKEN = Operation(
-    route="8x8:token",
-    method="POST",
-    path="/api/v1/tokens",
-    summary="An auth token, and with create_room a room valid 15 minutes",
-    description="No body, an empty body or `{}` buys a plain auth token.",
-    security=API_KEY,
-    request_body=json_body(ref("EightByEightTokenRequest"), required=False),
-    responses={
-        "200": response("the auth token (and the room)", ref("EightByEightToken")),
-        "400": ref("EightByEightBadRequest", "responses"),
-        "401": ref("EightByEightUnauthorized", "responses"),
-    },
-)
+DESCRIPTION = "8x8 Video Interaction: API-key tokens, rooms, agent logins, call logs"
 REPORTING_ERRORS = {
     "400": ref("EightByEightBadRequest", "responses"),
     "401": ref("EightByEightUnauthorized", "responses"),
 }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return parameter("query", name, schema, description)
-
-
-OPERATIONS = (
-    TOKEN,
-    Operation(
-        route=TOKEN.route,
-        method=TOKEN.method,
-        path="/" + TOKEN.path,
-        summary=TOKEN.summary + " (the vendor page's `//api/v1/tokens`)",
-        description=TOKEN.description,
-        security=TOKEN.security,
-        request_body=TOKEN.request_body,
-        responses=TOKEN.responses,
-        variant="double-slash",
-    ),
-    Operation(
-        route="8x8:agent-login",
-        method="GET",
-        path="/",
-        summary="The agent iframe's login: an HTML page saying the agent is in the room",
-        description="Each query parameter exactly once; refusals are HTML pages too.",
-        parameters=(
-            parameter("query", "user", {"type": "string", "minLength": 1}, required=True),
-            parameter(
-                "query", "token", {"type": "string", "minLength": 1}, "an auth_token", required=True
-            ),
-        ),
-        responses={
-            "200": _page("the agent is in the room"),
-            "400": ref("EightByEightBadRequestPage", "responses"),
-            "401": ref("EightByEightUnauthorizedPage", "responses"),
-            "403": ref("EightByEightForbiddenPage", "responses"),
-            "410": ref("EightByEightGonePage", "responses"),
-        },
-    ),
-    Operation(
-        route="8x8:guest",
-        method="GET",
-        path="/guest/{room_id}",
-        summary="The guest link: an HTML page while the room is valid",
-        parameters=(parameter("path", "room_id", {"type": "string"}),),
-        responses={
-            "200": _page("the guest's waiting room"),
-            "404": ref("EightByEightRoomNotFound", "responses"),
-            "410": ref("EightByEightGonePage", "responses"),
-        },
-    ),
-    Operation(
-        route="8x8:call-logs",
-        method="GET",
-        path="/api/v1/call-logs",
-        summary="The rooms of the token's API key as call logs, newest first",
-        description="Each query parameter at most once.",
-        parameters=(
-            _query("from", INSTANT, "created_at at or after this instant"),
-            _query("to", INSTANT, "created_at before this instant"),
-            _query("q", {"type": "string"}, "a case-insensitive substring to look for"),
-            _query("cursor", {"type": "string"}, "the previous page's next_cursor"),
-            _query(
-                "limit",
-                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 20},
-                "page size",
-            ),
-        ),
-        security=X_TOKEN,
-        responses={
-            "200": response("a page of call logs", ref("EightByEightCallPage")),
-            **REPORTING_ERRORS,
-        },
-    ),
-    Operation(
-        route="8x8:call",
-        method="GET",
-        path="/api/v1/calls/{call_id}",
-        summary="One call log of the token's API key",
-        parameters=(parameter("path", "call_id", {"type": "string"}),),
-        security=X_TOKEN,
-        responses={
-            "200": response("the call log", ref("EightByEightCall")),
-            "401": ref("EightByEightUnauthorized", "responses"),
-            "404": ref("EightByEightCallNotFound", "responses"),
-        },
-    ),
-)
-
-
-def describe() -> ApiDescription:
-    return ApiDescription(
-        description="8x8 Video Interaction: API-key tokens, rooms, agent logins, call logs",
-        prefixes=(Prefix("/8x8"),),
-        operations=OPERATIONS,
-        schemas=SCHEMAS,
-        responses=RESPONSES,
-        security_schemes=SECURITY_SCHEMES,
-    )

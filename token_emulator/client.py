@@ -1,0 +1,492 @@
+"""The control-plane client: every call of `/_emulator/`, sync or async, on httpx.
+
+`TokenEmulator` (an `httpx.Client`) is the pytest plugin's handle, what the QA
+commands and the benchmarks talk through; `AsyncTokenEmulator` (an
+`httpx.AsyncClient`) is the same for async code. Each call is written once, as
+steps (core/calls.py), and takes its method and path from the control plane's
+own declarations (control/api.py), so the client cannot drift from the server.
+
+    with TokenEmulator("http://127.0.0.1:8080") as emulator:
+        emulator.reset()
+        emulator.advance(301)
+        [refusal] = emulator.requests(vendor="uneeq", status="4xx")
+
+A refusal raises `EmulatorRefused` (status, error, problems); no answer at all
+raises `EmulatorUnreachable`. Light on purpose: it imports no server code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from token_emulator.control import api
+from token_emulator.core import instants
+from token_emulator.core.calls import Call, Steps, log, run
+from token_emulator.core.openapi import Operation
+
+P = ParamSpec("P")
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 10.0
+MAX_TEXT_SHOWN = 500
+
+
+class EmulatorRefused(Exception):
+    """The control plane answered a refusal (or something that is not its JSON): the
+    status, its `{"error"}` message and its problems are kept."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        error: str,
+        problems: list[str] | None = None,
+        *,
+        url: str = "",
+        json_error: bool = True,
+    ) -> None:
+        self.method = method
+        self.path = path  # under /_emulator
+        self.status = status
+        self.error = error
+        self.problems = problems or []
+        self.url = url  # the whole URL that was asked
+        self.json_error = json_error  # False: `error` is the answer's text, not its message
+        lines = [f"token emulator refused {method} {path}: {status} {error}"]
+        lines += [f"  {problem}" for problem in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class EmulatorUnreachable(Exception):
+    """No answer from the emulator at all (or a request that cannot be sent); the
+    message says which, in one line."""
+
+
+class EmulatorDropped(Exception):
+    """The emulator closed the connection without an answer: a fault injected with
+    `drop` acted on a vendor call."""
+
+
+class EmulatorAdminAuth(httpx.Auth):
+    """Sends the admin token to the control plane (`/_emulator/`) only: vendor calls
+    through the same client keep their own `Authorization` (an 8x8 API key)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        path = request.url.path
+        if ("/_emulator/" in path or path.endswith("/_emulator")) and (
+            "authorization" not in request.headers
+        ):
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def failure_text(error: Exception) -> str:
+    """The last line of what httpx said, for a one-line message."""
+    text = str(error).strip()
+    return text.splitlines()[-1] if text else error.__class__.__name__
+
+
+@contextlib.contextmanager
+def transport_errors(url: str) -> Iterator[None]:
+    """httpx's transport failures as one-line EmulatorUnreachable messages; a dropped
+    connection (an injected fault) as EmulatorRefused."""
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        raise EmulatorUnreachable(
+            f"cannot reach the emulator at {url}: {failure_text(error)}"
+        ) from None
+    except httpx.TimeoutException:
+        raise EmulatorUnreachable(f"the emulator at {url} did not answer in time") from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
+        raise EmulatorUnreachable(
+            f"{url} is not a usable emulator URL: {failure_text(error)}"
+        ) from None
+    except httpx.LocalProtocolError as error:
+        raise EmulatorUnreachable(f"cannot send this request: {failure_text(error)}") from None
+    except httpx.RemoteProtocolError:
+        raise EmulatorDropped(
+            f"the emulator at {url} closed the connection without an answer "
+            "(an injected fault with drop?)"
+        ) from None
+    except httpx.TransportError as error:
+        raise EmulatorUnreachable(
+            f"cannot talk to the emulator at {url}: {failure_text(error)}"
+        ) from None
+
+
+def _parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class ControlPlane:
+    """What both clients share: the emulator's root URL and what they learnt of it."""
+
+    url: str
+    _vendors: list[str] | None
+
+
+# --- the calls, as steps over a ControlPlane ---------------------------------------------
+
+
+def call(
+    plane: ControlPlane,
+    operation: Operation,
+    *,
+    path_params: Mapping[str, str | int] | None = None,
+    params: Mapping[str, str] | None = None,
+    json: Any = None,
+) -> Steps[Any]:
+    """Any call of control/api.py: its JSON answer, EmulatorRefused for a refusal."""
+    path = operation.path.format_map(
+        {name: quote(str(value), safe="") for name, value in (path_params or {}).items()}
+    )
+    sent = Call(
+        operation.route,
+        operation.method,
+        api.PREFIX + path,
+        params=params,
+        json=json,
+        expect=(),  # any status: a refusal is read here
+        logged=False,
+    )
+    response = yield sent
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.is_success:
+        if body is None:
+            raise EmulatorRefused(
+                sent.method,
+                path,
+                response.status_code,
+                f"{response.request.url} answered with something that is not JSON: "
+                "is it the token emulator?",
+                url=str(response.request.url),
+                json_error=False,
+            )
+        return body
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        problems = body.get("problems")
+        raise EmulatorRefused(
+            sent.method,
+            path,
+            response.status_code,
+            body["error"],
+            [str(p) for p in problems] if isinstance(problems, list) else None,
+            url=str(response.request.url),
+        )
+    text = response.text.strip().replace("\n", " ")[:MAX_TEXT_SHOWN]
+    raise EmulatorRefused(
+        sent.method,
+        path,
+        response.status_code,
+        text,
+        url=str(response.request.url),
+        json_error=False,
+    )
+
+
+def emulator_now(vendor: str) -> Steps[float]:
+    """A step of a vendor's flow: the emulator clock's now, so what the client signs
+    follows a moved clock. Real time when the control plane does not answer (say, it
+    needs an admin token the client does not send): right while the clock is unmoved."""
+    call = Call(
+        f"{vendor}: read the emulator clock", "GET", api.PREFIX + api.READ_CLOCK.path, expect=()
+    )
+    response = yield call
+    if response.status_code == 200:
+        try:
+            return instants.parse_instant(response.json()["now"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    log.warning("the emulator clock is not readable (%s); using real time", response.status_code)
+    return instants.real_time()
+
+
+def health(plane: ControlPlane) -> Steps[dict[str, Any]]:
+    """`GET /_emulator/health`: ready, the version, the vendors, fixtures and database."""
+    answer: dict[str, Any] = yield from call(plane, api.HEALTH)
+    return answer
+
+
+def vendors(plane: ControlPlane) -> Steps[list[str]]:
+    """The ids of the vendors this emulator serves."""
+    if plane._vendors is None:
+        plane._vendors = list((yield from health(plane))["vendors"])
+    return plane._vendors
+
+
+def vendor_url(plane: ControlPlane, vendor_id: str) -> Steps[str]:
+    """The base URL a client of `vendor_id` swaps in, e.g. `http://127.0.0.1:PORT/uneeq`."""
+    known = yield from vendors(plane)
+    if vendor_id not in known:
+        raise ValueError(f"unknown vendor {vendor_id!r}; known: {', '.join(known)}")
+    return f"{plane.url}/{vendor_id}"
+
+
+def reset(plane: ControlPlane) -> Steps[None]:
+    """State exactly as the fixtures describe it: real clock, no faults, empty journal."""
+    yield from call(plane, api.RESET)
+
+
+def clock(plane: ControlPlane) -> Steps[dict[str, Any]]:
+    """`{"now", "frozen", "offset_seconds"}` as the control plane reports it."""
+    reading: dict[str, Any] = yield from call(plane, api.READ_CLOCK)
+    return reading
+
+
+def now(plane: ControlPlane) -> Steps[datetime]:
+    """The emulator's now, an aware UTC datetime."""
+    return _parse_instant((yield from clock(plane))["now"])
+
+
+def _move(plane: ControlPlane, body: dict[str, Any]) -> Steps[datetime]:
+    return _parse_instant((yield from call(plane, api.MOVE_CLOCK, json=body))["now"])
+
+
+def advance(plane: ControlPlane, seconds: float | timedelta) -> Steps[datetime]:
+    """Move the clock on (or back, with a negative amount); the new now."""
+    if isinstance(seconds, timedelta):
+        seconds = seconds.total_seconds()
+    return (yield from _move(plane, {"advance": seconds}))
+
+
+def set_time(plane: ControlPlane, instant: str | datetime) -> Steps[datetime]:
+    """Set the clock to `instant`; a naive datetime or a string without offset is UTC."""
+    if isinstance(instant, datetime):
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)
+        instant = instant.isoformat()
+    return (yield from _move(plane, {"set": instant}))
+
+
+def freeze(plane: ControlPlane) -> Steps[datetime]:
+    """Stop the clock where it is."""
+    return (yield from _move(plane, {"freeze": True}))
+
+
+def real_time(plane: ControlPlane) -> Steps[datetime]:
+    """Back to real time."""
+    return (yield from _move(plane, {"real": True}))
+
+
+def requests(
+    plane: ControlPlane,
+    vendor: str | None = None,
+    route: str | None = None,
+    status: int | str | None = None,
+    limit: int | None = None,
+) -> Steps[list[dict[str, Any]]]:
+    """Journal entries, newest first; `route` is `token` or `uneeq:token`, `status`
+    a code (401) or a class ("4xx")."""
+    filters = {"vendor": vendor, "route": route, "status": status, "limit": limit}
+    params = {key: str(value) for key, value in filters.items() if value is not None}
+    entries: list[dict[str, Any]] = (yield from call(plane, api.REQUESTS, params=params))[
+        "requests"
+    ]
+    return entries
+
+
+def clear_requests(plane: ControlPlane) -> Steps[None]:
+    """Empty the journal."""
+    yield from call(plane, api.CLEAR_REQUESTS)
+
+
+def fault(
+    plane: ControlPlane,
+    vendor: str,
+    route: str | None = None,
+    status: int | None = None,
+    times: int = 1,
+    delay_ms: int | None = None,
+    drop: bool = False,
+    method: str | None = None,
+    probability: float | None = None,
+    seed: int | None = None,
+) -> Steps[dict[str, Any]]:
+    """Make the next `times` matching requests answer `status` (in the vendor's own
+    error body), answer after `delay_ms`, or lose their connection (`drop`)."""
+    given = {
+        "route": route,
+        "status": status,
+        "delay_ms": delay_ms,
+        "method": method,
+        "probability": probability,
+        "seed": seed,
+    }
+    body: dict[str, Any] = {"vendor": vendor, "times": times}
+    body.update({key: value for key, value in given.items() if value is not None})
+    if drop:
+        body["drop"] = True
+    made: dict[str, Any] = (yield from call(plane, api.ADD_FAULT, json=body))["fault"]
+    return made
+
+
+def faults(plane: ControlPlane) -> Steps[list[dict[str, Any]]]:
+    """The active faults."""
+    active: list[dict[str, Any]] = (yield from call(plane, api.FAULTS))["faults"]
+    return active
+
+
+def clear_faults(plane: ControlPlane) -> Steps[None]:
+    """Remove every fault."""
+    yield from call(plane, api.CLEAR_FAULTS)
+
+
+def add_fixtures(
+    plane: ControlPlane, vendor: str, fixtures: dict[str, Any]
+) -> Steps[dict[str, Any]]:
+    """Add entries (sections of the vendor's fixture file, as JSON), or top-level
+    settings, until the next reset; returns `{"vendor", "added": {section: count}}`
+    (and `"settings"`, those put in force)."""
+    body = {"vendor": vendor, "fixtures": fixtures}
+    added: dict[str, Any] = yield from call(plane, api.ADD_FIXTURES, json=body)
+    return added
+
+
+def state(plane: ControlPlane, vendor: str) -> Steps[dict[str, Any]]:
+    """What the vendor holds now (secrets masked), as `GET /_emulator/state/{vendor}`."""
+    found: dict[str, Any] = yield from call(plane, api.STATE, path_params={"vendor": vendor})
+    return found
+
+
+# --- the two clients ----------------------------------------------------------------------
+
+
+def _sync(
+    steps: Callable[Concatenate[ControlPlane, P], Steps[T]],
+) -> Callable[Concatenate[TokenEmulator, P], T]:
+    @functools.wraps(steps)
+    def method(self: TokenEmulator, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with transport_errors(self.url):
+            return run(self.http, steps(self, *args, **kwargs))
+
+    return method
+
+
+def _async(
+    steps: Callable[Concatenate[ControlPlane, P], Steps[T]],
+) -> Callable[Concatenate[AsyncTokenEmulator, P], Awaitable[T]]:
+    @functools.wraps(steps)
+    async def method(self: AsyncTokenEmulator, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with transport_errors(self.url):
+            return await run(self.http, steps(self, *args, **kwargs))
+
+    return method
+
+
+def _http_options(url: str, admin_token: str | None, timeout: float) -> dict[str, Any]:
+    return {
+        "base_url": url.rstrip("/"),
+        # The admin token goes to the control plane only: `http` also serves vendor calls.
+        "auth": EmulatorAdminAuth(admin_token) if admin_token else None,
+        "timeout": timeout,
+    }
+
+
+class TokenEmulator(ControlPlane):
+    """A running emulator's control plane, synchronously. Its `http` (an `httpx.Client`
+    based at the emulator's root) also serves vendor calls."""
+
+    def __init__(
+        self, url: str, *, admin_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(**_http_options(url, admin_token, timeout))
+        self._vendors = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> TokenEmulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TokenEmulator({self.url!r})"
+
+    call = _sync(call)
+    health = _sync(health)
+    vendors = _sync(vendors)
+    vendor_url = _sync(vendor_url)
+    reset = _sync(reset)
+    clock = _sync(clock)
+    now = _sync(now)
+    advance = _sync(advance)
+    set_time = _sync(set_time)
+    freeze = _sync(freeze)
+    real_time = _sync(real_time)
+    requests = _sync(requests)
+    clear_requests = _sync(clear_requests)
+    fault = _sync(fault)
+    faults = _sync(faults)
+    clear_faults = _sync(clear_faults)
+    add_fixtures = _sync(add_fixtures)
+    state = _sync(state)
+
+
+class AsyncTokenEmulator(ControlPlane):
+    """The same calls for async code: each returns an awaitable."""
+
+    def __init__(
+        self, url: str, *, admin_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.http = httpx.AsyncClient(**_http_options(url, admin_token, timeout))
+        self._vendors = None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncTokenEmulator:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncTokenEmulator({self.url!r})"
+
+    call = _async(call)
+    health = _async(health)
+    vendors = _async(vendors)
+    vendor_url = _async(vendor_url)
+    reset = _async(reset)
+    clock = _async(clock)
+    now = _async(now)
+    advance = _async(advance)
+    set_time = _async(set_time)
+    freeze = _async(freeze)
+    real_time = _async(real_time)
+    requests = _async(requests)
+    clear_requests = _async(clear_requests)
+    fault = _async(fault)
+    faults = _async(faults)
+    clear_faults = _async(clear_faults)
+    add_fixtures = _async(add_fixtures)
+    state = _async(state)

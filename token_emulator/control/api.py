@@ -1,0 +1,347 @@
+"""The control plane's calls, declared once: control/routes.py gives each its handler,
+the OpenAPI document describes it, and token_emulator.client takes its method and path.
+
+Light on purpose (plain data): the command line and the client import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from token_emulator.control.schemas import (
+    ADMIN_SECURITY,
+    BAD_REQUEST,
+    CLOCK_ANSWER,
+    COUNT,
+    EMPTY_LIST,
+    FAULT_LIST,
+    ONE_FAULT,
+    by_vendor,
+)
+from token_emulator.core.openapi import (
+    CONTROL_ERROR,
+    INSTANT,
+    Operation,
+    content,
+    control_error,
+    json_body,
+    obj,
+    parameter,
+    ref,
+    response,
+)
+
+PREFIX = "/_emulator"
+ADMIN_REQUIRED = ref("ControlAdminRequired", "responses")
+
+
+def guarded(operation: Operation) -> Operation:
+    """Behind the admin token when one is configured."""
+    return replace(
+        operation,
+        security=ADMIN_SECURITY,
+        responses={**operation.responses, "401": ADMIN_REQUIRED},
+    )
+
+
+def _ok(description: str, schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
+    return {status: response(description, schema)}
+
+
+# Open even under an admin token.
+HEALTH = Operation(
+    route="control:health",
+    method="GET",
+    path="/health",
+    summary="200 once fixtures are seeded and the store answers (never needs the admin token)",
+    responses={
+        "200": response("ready", ref("ControlHealth")),
+        "503": response(
+            "the store does not answer",
+            obj(
+                {"status": {"const": "unavailable"}, "error": {"type": "string"}},
+                ["status", "error"],
+            ),
+        ),
+    },
+)
+DASHBOARD = Operation(
+    route="control:dashboard",
+    method="GET",
+    path="/",
+    summary="The dashboard page; it holds no data, so it needs no admin token",
+    responses={"200": response("the page", {"type": "string"}, media_type="text/html")},
+)
+ASSETS = Operation(
+    route="control:assets",
+    method="GET",
+    path="/assets/{path}",
+    summary="The dashboard's script, style sheet and icon",
+    parameters=(parameter("path", "path", {"type": "string"}),),
+    responses={
+        "200": {"description": "the file (text/css, text/javascript, image/svg+xml)"},
+        "404": response("no such file", {"type": "string"}, media_type="text/plain"),
+    },
+)
+LOGIN = Operation(
+    route="control:login",
+    method="POST",
+    path="/login",
+    summary="Trade the admin token for the emulator_admin cookie (for the dashboard)",
+    request_body={
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": obj({"token": {"type": "string"}}, ["token"])
+            },
+            **content(obj({"token": {"type": "string"}}, ["token"])),
+        },
+    },
+    responses={
+        "303": {
+            "description": "the cookie is set (HttpOnly, SameSite=Strict, Path=/_emulator)",
+            "headers": {
+                "Location": {
+                    "description": "the dashboard, /_emulator/",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                "Set-Cookie": {"required": True, "schema": {"type": "string"}},
+            },
+        },
+        "401": response("a small page: wrong token", {"type": "string"}, media_type="text/html"),
+    },
+)
+
+# Behind the admin token, when one is configured.
+RESET = guarded(
+    Operation(
+        route="control:reset",
+        method="POST",
+        path="/reset",
+        summary="Back to the fixtures: state re-seeded, real clock, no faults, empty journal",
+        responses=_ok(
+            "reset",
+            obj({"status": {"const": "reset"}, "clock": ref("ControlClock")}, ["status", "clock"]),
+        ),
+    )
+)
+READ_CLOCK = guarded(
+    Operation(
+        route="control:clock",
+        method="GET",
+        path="/clock",
+        summary="Read the emulator clock",
+        responses={"200": CLOCK_ANSWER},
+    )
+)
+MOVE_CLOCK = guarded(
+    Operation(
+        route="control:clock",
+        method="POST",
+        path="/clock",
+        summary="Advance, set, freeze the clock, or put it back to real time",
+        request_body=json_body(ref("ControlClockChange")),
+        responses={"200": CLOCK_ANSWER, "400": BAD_REQUEST},
+    )
+)
+REQUESTS = guarded(
+    Operation(
+        route="control:requests",
+        method="GET",
+        path="/requests",
+        summary="The journal of vendor requests, newest first, each with why it was refused",
+        parameters=(
+            parameter("query", "vendor", {"type": "string"}),
+            parameter("query", "route", {"type": "string"}, "`token` or `uneeq:token`"),
+            parameter(
+                "query",
+                "status",
+                {"type": "string", "pattern": "^[1-5]([0-9]{2}|[xX]{2})$"},
+                "a status (`401`) or a class (`4xx`)",
+            ),
+            parameter("query", "limit", {"type": "integer", "minimum": 1}),
+        ),
+        responses={
+            **_ok(
+                "the entries",
+                obj(
+                    {"requests": {"type": "array", "items": ref("ControlJournalEntry")}},
+                    ["requests"],
+                ),
+            ),
+            "400": BAD_REQUEST,
+        },
+    )
+)
+CLEAR_REQUESTS = guarded(
+    Operation(
+        route="control:requests",
+        method="DELETE",
+        path="/requests",
+        summary="Empty the journal",
+        responses=_ok("emptied", obj({"requests": EMPTY_LIST}, ["requests"])),
+    )
+)
+STATE = guarded(
+    Operation(
+        route="control:state",
+        method="GET",
+        path="/state/{vendor}",
+        summary="What a vendor holds now (secrets masked), with each token's status",
+        parameters=(parameter("path", "vendor", {"type": "string"}, "a vendor id"),),
+        responses={
+            **_ok(
+                "the vendor's state; the rest of the fields are the vendor's own",
+                obj(
+                    {"vendor": {"type": "string"}, "now": INSTANT},
+                    ["vendor", "now"],
+                    additional=True,
+                ),
+            ),
+            "404": ref("ControlUnknownVendor", "responses"),
+        },
+    )
+)
+OPENAPI = guarded(
+    Operation(
+        route="control:openapi",
+        method="GET",
+        path="/openapi.json",
+        summary="This document",
+        responses=_ok("the OpenAPI 3.1 document", {"type": "object"}),
+    )
+)
+ADD_FAULT = guarded(
+    Operation(
+        route="control:faults",
+        method="POST",
+        path="/faults",
+        summary="Force the next matching requests to a status, a delay or a dropped connection",
+        description="A forced status answers in the vendor's own error shape.",
+        request_body=json_body(ref("ControlFaultRequest")),
+        responses={
+            **_ok("the fault", ONE_FAULT, "201"),
+            "400": control_error("bad input; an unknown vendor or route lists the valid names"),
+        },
+    )
+)
+FAULTS = guarded(
+    Operation(
+        route="control:faults",
+        method="GET",
+        path="/faults",
+        summary="The active faults (times_left > 0)",
+        responses=_ok("the faults", FAULT_LIST),
+    )
+)
+CLEAR_FAULTS = guarded(
+    Operation(
+        route="control:faults",
+        method="DELETE",
+        path="/faults",
+        summary="Remove every fault",
+        responses=_ok("none left", obj({"faults": EMPTY_LIST}, ["faults"])),
+    )
+)
+CLEAR_FAULT = guarded(
+    Operation(
+        route="control:fault",
+        method="DELETE",
+        path="/faults/{id}",
+        summary="Remove one fault",
+        parameters=(parameter("path", "id", {"type": "integer"}),),
+        responses={**_ok("the removed fault", ONE_FAULT), "404": control_error("no such fault")},
+    )
+)
+CREDENTIALS = guarded(
+    Operation(
+        route="control:credentials",
+        method="GET",
+        path="/credentials",
+        summary="Each vendor's test-only credentials from its fixture file, unmasked",
+        responses=_ok(
+            "the credentials by vendor",
+            by_vendor(
+                "credentials",
+                obj(
+                    {
+                        "label": {"type": "string"},
+                        "value": {"type": "string"},
+                        "note": {"type": "string"},
+                    },
+                    ["label", "value"],
+                ),
+            ),
+        ),
+    )
+)
+ROUTES = guarded(
+    Operation(
+        route="control:routes",
+        method="GET",
+        path="/routes",
+        summary="Every vendor route by name: the valid fault targets",
+        responses=_ok("the vendors and their routes", ref("ControlRoutes")),
+    )
+)
+ADD_FIXTURES = guarded(
+    Operation(
+        route="control:fixtures",
+        method="POST",
+        path="/fixtures",
+        summary="Add fixtures at run time (same schema as the vendor's file), until the next reset",
+        request_body=json_body(
+            obj(
+                {
+                    "vendor": {"type": "string"},
+                    "fixtures": {
+                        "type": "object",
+                        "description": "the vendor's fixture file as JSON",
+                    },
+                },
+                ["vendor", "fixtures"],
+            )
+        ),
+        responses={
+            **_ok(
+                "what was added, by kind",
+                obj(
+                    {
+                        "vendor": {"type": "string"},
+                        "added": {"type": "object", "additionalProperties": COUNT},
+                    },
+                    ["vendor", "added"],
+                ),
+                "201",
+            ),
+            "400": response(
+                "bad input, or fixtures that do not validate",
+                {"oneOf": [ref("ControlFixturesRejected"), ref(CONTROL_ERROR)]},
+            ),
+            "404": ref("ControlUnknownVendor", "responses"),
+        },
+    )
+)
+
+CALLS = (
+    HEALTH,
+    DASHBOARD,
+    ASSETS,
+    LOGIN,
+    RESET,
+    READ_CLOCK,
+    MOVE_CLOCK,
+    REQUESTS,
+    CLEAR_REQUESTS,
+    STATE,
+    OPENAPI,
+    ADD_FAULT,
+    FAULTS,
+    CLEAR_FAULTS,
+    CLEAR_FAULT,
+    CREDENTIALS,
+    ROUTES,
+    ADD_FIXTURES,
+)

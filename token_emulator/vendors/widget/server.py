@@ -1,0 +1,23 @@
+"""The widget's server side, as the core takes it: tables, routes, rules, error shape."""
+
+from token_emulator.core.vendor import Vendor
+from token_emulator.vendors.widget import backend, routes, schemas, tables
+from token_emulator.vendors.widget.client import CLIENT
+from token_emulator.vendors.widget.errors import render_error
+
+VENDOR = Vendor(
+    client=CLIENT,
+    tables=tables.TABLES,
+    endpoints=routes.ENDPOINTS,
+    mounts=routes.mounts,
+    prefixes=routes.PREFIXES,
+    seed=backend.seed,
+    state=backend.state,
+    render_error=render_error,
+    schemas=schemas.SCHEMAS,
+    responses=schemas.RESPONSES,
+    security_schemes=schemas.SECURITY_SCHEMES,
+    description=schemas.DESCRIPTION,
+    credentials=backend.credentials,
+    add_fixtures=backend.add_fixtures,
+)
