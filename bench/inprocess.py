@@ -18,7 +18,7 @@ from typing import Any
 from bench.asgi import AsgiCaller, running
 from bench.reference_app import create_reference_app
 from bench.stats import summary_ms
-from bench.workloads import BARE_REQUEST, FLOW_STEPS, Flow, FlowFailed, flows
+from bench.workloads import BARE_REQUEST, Flow, FlowFailed, flow_steps, flows
 from token_emulator.app import create_app
 from token_emulator.settings import Settings
 
@@ -56,7 +56,8 @@ async def _run(work: Path, fixtures: Path, count: int) -> dict[str, Any]:
     settings = Settings(fixtures_dir=fixtures, database=str(work / "in-process.sqlite3"))
     async with running(create_app(settings)) as caller:
         for vendor, flow in flows(fixtures).items():
-            results[vendor] = {**await _time_flow(caller, flow, count), "how": FLOW_STEPS[vendor]}
+            how = flow_steps()[vendor]
+            results[vendor] = {**await _time_flow(caller, flow, count), "how": how}
     return results
 
 

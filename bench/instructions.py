@@ -1,7 +1,7 @@
 """Instructions per request under valgrind's callgrind: a figure a shared machine's load
 does not move, for comparing two versions of the code.
 
-    python -m bench.instructions uneeq          # or unifize, 8x8, web1on1, widget, redeem
+    python -m bench.instructions uneeq          # or another vendor's id, or redeem
 
 Runs the in-process workload once plainly (so that the bytecode is written),
 then twice under `valgrind --tool=callgrind` (K1 and K2 requests, 32 at a time
@@ -29,7 +29,7 @@ from bench.asgi import running
 from token_emulator.app import create_app
 from token_emulator.settings import Settings
 
-KINDS = (*workloads.VENDORS, "redeem")
+KINDS = (*workloads.vendor_ids(), "redeem")
 CONCURRENCY = 32
 COLLECTED = re.compile(r"Collected : (\d+)")
 WARM_UP = 20
@@ -46,14 +46,16 @@ async def workload(kind: str, count: int) -> None:
         async with running(create_app(settings)) as caller:
             if kind == "redeem":
                 # As many tokens minted whatever the count, so the difference is redemptions only.
+                redeeming = workloads.redeeming()
                 tokens = []
                 for _ in range(MINTED):
-                    _status, body = await requests["uneeq"].send(caller)
-                    tokens.append(json.loads(body)["token"])
+                    _status, body = await requests[redeeming.id].send(caller)
+                    tokens.append(json.loads(body)[redeeming.token_field])
                 queue = iter(tokens)
 
                 async def one() -> None:
-                    status, body = await workloads.uneeq_start_request(next(queue)).send(caller)
+                    redeem = workloads.redeem_request(redeeming, next(queue))
+                    status, body = await redeem.send(caller)
                     assert status == 200, body
             else:
                 request = requests[kind]

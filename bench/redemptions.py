@@ -1,8 +1,9 @@
 """5. Single-use redemptions per second with durable writes, checked exactly-once.
 
-The single-use thing is UneeQ's token: `POST .../access/tokens` mints it,
-`POST .../start-session` redeems it (one conditional UPDATE in the store)
-and creates the session. N tokens are minted first (untimed), then redeemed
+The single-use thing is the token of the vendor whose client declares a
+redemption (UneeQ's: its token request mints it, `POST .../start-session`
+redeems it with one conditional UPDATE in the store and creates the
+session). N tokens are minted first (untimed), then redeemed
 all at once, 32 at a time (in-process: 32 concurrent callers; over HTTP: 32
 connections of wrk, sending each token once from a list in its Lua script, or
 of the Python generator where wrk is missing). The untimed passes over HTTP use
@@ -10,8 +11,10 @@ the Python generator, which tells each answer's token. Exactly-once, checked on
 every run:
 
 - first pass: every token answers 200 exactly once;
-- second pass: the same tokens again, every one refused (401);
-- the store (GET /_emulator/state/uneeq): exactly N sessions, one per token;
+- second pass: the same tokens again, every one refused (the redemption's
+  refused status, UneeQ's 401);
+- the store (GET /_emulator/state/<vendor>): exactly N entries of the
+  redemption's section, one per token;
 - a race: R more tokens, each sent twice in the same pass: exactly one 200 per
   token (across both processes in the 2-process case).
 
@@ -38,10 +41,13 @@ from bench.workloads import (
     BARE_REQUEST,
     HttpRequest,
     json_body,
-    uneeq_start_request,
-    uneeq_token_request,
+    redeem_request,
+    redeeming,
+    redemption_of,
+    token_request,
 )
 from token_emulator.app import create_app
+from token_emulator.core.vendor_client import VendorClient
 from token_emulator.settings import Settings
 
 CONCURRENCY = 32
@@ -78,6 +84,7 @@ def _exactly_once(
     first: list[tuple[str, int]],
     first_counts: dict[int, int],
     second: list[tuple[str, int]],
+    refused: int,
 ) -> dict[str, Any]:
     """`first`: (token, status) per request of the first pass, or empty when the
     generator told only `first_counts` (wrk, which sent each token once: then every
@@ -97,11 +104,11 @@ def _exactly_once(
         "first_pass": {str(s): n for s, n in sorted(first_counts.items())},
         "second_pass": {str(s): n for s, n in sorted(second_counts.items())},
         "each_token_once": each_once,
-        "second_pass_all_refused": second_counts == Counter({401: len(tokens)}),
+        "second_pass_all_refused": second_counts == Counter({refused: len(tokens)}),
     }
 
 
-def _race(tokens: list[str], outcomes: list[tuple[str, int]]) -> dict[str, Any]:
+def _race(tokens: list[str], outcomes: list[tuple[str, int]], refused: int) -> dict[str, Any]:
     successes = Counter(token for token, status in outcomes if status == 200)
     statuses = Counter(status for _token, status in outcomes)
     return {
@@ -109,19 +116,31 @@ def _race(tokens: list[str], outcomes: list[tuple[str, int]]) -> dict[str, Any]:
         "requests": len(outcomes),
         "statuses": {str(s): n for s, n in sorted(statuses.items())},
         "one_success_per_token": all(successes[token] == 1 for token in tokens)
-        and statuses == Counter({200: len(tokens), 401: len(tokens)}),
+        and statuses == Counter({200: len(tokens), refused: len(tokens)}),
     }
 
 
-def _stored_sessions(state: dict[str, Any], tokens: Iterable[str]) -> dict[str, Any]:
-    sessions = state.get("sessions", [])
-    by_token = Counter(session.get("token") for session in sessions)
+def _stored(client: VendorClient, state: dict[str, Any], tokens: Iterable[str]) -> dict[str, Any]:
+    """One entry of the redemption's section of the vendor's state per token."""
+    redemption = redemption_of(client)
+    entries = state.get(redemption.stored_in, [])
+    by_token = Counter(entry.get(redemption.token_key) for entry in entries)
     wanted = list(tokens)
     return {
-        "sessions": len(sessions),
-        "one_session_per_token": len(sessions) == len(wanted)
+        "section": redemption.stored_in,
+        "entries": len(entries),
+        "one_entry_per_token": len(entries) == len(wanted)
         and all(by_token[token] == 1 for token in wanted),
     }
+
+
+def _state_request(client: VendorClient) -> HttpRequest:
+    return HttpRequest("GET", f"/_emulator/state/{client.id}")
+
+
+def _token_of(client: VendorClient, body: bytes) -> str:
+    token: str = json.loads(body)[client.token_field]
+    return token
 
 
 # --- in-process -----------------------------------------------------------------------
@@ -142,28 +161,36 @@ async def _gather(
     return list(answers), time.perf_counter() - started
 
 
-async def _mint(caller: AsgiCaller, fixtures: Path, count: int) -> list[str]:
-    request = uneeq_token_request(fixtures)
+def _redeem_requests(
+    client: VendorClient, tokens: list[str], times: int = 1
+) -> list[tuple[str, HttpRequest]]:
+    return [(token, redeem_request(client, token)) for token in tokens for _ in range(times)]
+
+
+async def _mint(caller: AsgiCaller, client: VendorClient, fixtures: Path, count: int) -> list[str]:
+    request = token_request(client, fixtures)
     answers, _ = await _gather(caller, [("", request)] * count)
     if any(status != 200 for _key, status, _body in answers):
-        raise RuntimeError("minting UneeQ tokens was refused")
-    return [json.loads(body)["token"] for _key, _status, body in answers]
+        raise RuntimeError(f"minting {client.title} tokens was refused")
+    return [_token_of(client, body) for _key, _status, body in answers]
 
 
-async def _in_process(work: Path, fixtures: Path, count: int, race: int) -> dict[str, Any]:
+async def _in_process(
+    client: VendorClient, work: Path, fixtures: Path, count: int, race: int
+) -> dict[str, Any]:
+    refused = redemption_of(client).refused_status
     database = work / "redemptions-in-process.sqlite3"
     settings = Settings(fixtures_dir=fixtures, database=str(database))
     async with running(create_app(settings)) as caller:
-        tokens = await _mint(caller, fixtures, count)
-        redeem = [(token, uneeq_start_request(token)) for token in tokens]
+        tokens = await _mint(caller, client, fixtures, count)
+        redeem = _redeem_requests(client, tokens)
         cpu_before = time.process_time()
         first, seconds = await _gather(caller, redeem)
         cpu = time.process_time() - cpu_before
         second, _ = await _gather(caller, redeem)
-        racing = await _mint(caller, fixtures, race)
-        doubled = [(token, uneeq_start_request(token)) for token in racing for _ in range(2)]
-        raced, _ = await _gather(caller, doubled)
-        status, body = await HttpRequest("GET", "/_emulator/state/uneeq").send(caller)
+        racing = await _mint(caller, client, fixtures, race)
+        raced, _ = await _gather(caller, _redeem_requests(client, racing, times=2))
+        status, body = await _state_request(client).send(caller)
         state = json.loads(body) if status == 200 else {}
         synchronous = await _synchronous(caller)
     return {
@@ -172,9 +199,9 @@ async def _in_process(work: Path, fixtures: Path, count: int, race: int) -> dict
         "per_second": count / seconds,
         "cpu_ms_per_redemption": cpu / count * 1000,
         "concurrency": CONCURRENCY,
-        **_exactly_once(tokens, _pairs(first), _counts(first), _pairs(second)),
-        "race": _race(racing, _pairs(raced)),
-        "store": _stored_sessions(state, [*tokens, *racing]),
+        **_exactly_once(tokens, _pairs(first), _counts(first), _pairs(second), refused),
+        "race": _race(racing, _pairs(raced), refused),
+        "store": _stored(client, state, [*tokens, *racing]),
         "journal_mode": journal_mode(database),
         "synchronous": synchronous,
     }
@@ -200,11 +227,11 @@ def _send_all(
     )
 
 
-def _mint_http(port: int, fixtures: Path, count: int) -> list[str]:
-    _result, answers = _send_all(port, [("", uneeq_token_request(fixtures))] * count)
+def _mint_http(port: int, client: VendorClient, fixtures: Path, count: int) -> list[str]:
+    _result, answers = _send_all(port, [("", token_request(client, fixtures))] * count)
     if len(answers) != count or any(status != 200 for _k, status, _b in answers):
-        raise RuntimeError("minting UneeQ tokens over HTTP was refused")
-    return [json.loads(body)["token"] for _key, _status, body in answers]
+        raise RuntimeError(f"minting {client.title} tokens over HTTP was refused")
+    return [_token_of(client, body) for _key, _status, body in answers]
 
 
 def _timed_pass(
@@ -231,22 +258,26 @@ def _timed_pass(
 
 
 def _over_http(
-    work: Path, fixtures: Path, count: int, race: int, processes: int, wrk: str | None
+    client: VendorClient,
+    work: Path,
+    fixtures: Path,
+    count: int,
+    race: int,
+    processes: int,
+    wrk: str | None,
 ) -> dict[str, Any]:
+    refused = redemption_of(client).refused_status
     with servers.emulator(work, fixtures, workers=processes, name=f"redeem-{processes}") as server:
         server.wait_for_every_worker()
-        tokens = _mint_http(server.port, fixtures, count)
-        redeem = [(token, uneeq_start_request(token)) for token in tokens]
+        tokens = _mint_http(server.port, client, fixtures, count)
+        redeem = _redeem_requests(client, tokens)
         cpu_before = server.cpu_seconds()
         first_result, first = _timed_pass(server.port, redeem, wrk)
         cpu = server.cpu_seconds() - cpu_before
         _second_result, second = _send_all(server.port, redeem)
-        racing = _mint_http(server.port, fixtures, race)
-        _race_result, raced = _send_all(
-            server.port, [(token, uneeq_start_request(token)) for token in racing for _ in range(2)]
-        )
-        state_request = HttpRequest("GET", "/_emulator/state/uneeq")
-        _state_result, state_answer = _send_all(server.port, [("state", state_request)])
+        racing = _mint_http(server.port, client, fixtures, race)
+        _race_result, raced = _send_all(server.port, _redeem_requests(client, racing, times=2))
+        _state_result, state_answer = _send_all(server.port, [("state", _state_request(client))])
         state = json.loads(state_answer[0][2]) if state_answer[0][1] == 200 else {}
         database = Path(server.command[server.command.index("--database") + 1])
         mode = journal_mode(database)
@@ -262,9 +293,9 @@ def _over_http(
         "latency_ms": first_result.latency_ms,
         "server_cpu_ms_per_redemption": cpu / count * 1000,
         "connections": CONCURRENCY,
-        **_exactly_once(tokens, first, first_result.statuses, _pairs(second)),
-        "race": _race(racing, _pairs(raced)),
-        "store": _stored_sessions(state, [*tokens, *racing]),
+        **_exactly_once(tokens, first, first_result.statuses, _pairs(second), refused),
+        "race": _race(racing, _pairs(raced), refused),
+        "store": _stored(client, state, [*tokens, *racing]),
         "journal_mode": mode,
     }
 
@@ -306,10 +337,15 @@ def run(
 ) -> dict[str, Any]:
     """`wrk`: its path, to time the first pass over HTTP with it; None: the Python generator."""
     work.mkdir(parents=True, exist_ok=True)
+    client = redeeming()
+    redeem = redeem_request(client, "<token>")
     return {
-        "single_use_thing": "UneeQ token, redeemed by POST /uneeq/api/v2/clients/start-session",
-        "in_process": asyncio.run(_in_process(work, fixtures, count, race)),
+        "vendor": client.id,
+        "single_use_thing": f"{client.title} token, redeemed by {redeem.method} {redeem.path}",
+        "in_process": asyncio.run(_in_process(client, work, fixtures, count, race)),
         "in_process_floor": asyncio.run(_bare_in_process(count)),
-        "http": {str(n): _over_http(work, fixtures, count, race, n, wrk) for n in process_counts},
+        "http": {
+            str(n): _over_http(client, work, fixtures, count, race, n, wrk) for n in process_counts
+        },
         "http_generator_ceiling": _generator_ceiling(work, count, wrk),
     }

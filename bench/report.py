@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.workloads import VENDORS
+from bench.workloads import redeeming, vendor_ids
 
 STARTUP_TARGET_MS = 500
 RESET_TARGET_MS = 5
-UNEEQ_FLOW_TARGET_MS = 1
+REDEEMING_FLOW_TARGET_MS = 1  # the redeeming vendor's token + redemption, in-process
 BARE_SHARE_TARGET = 0.5
 OAUTH2_MOCK_MULTIPLE_TARGET = 1.5
 REDEMPTIONS_TARGET = 5000
@@ -104,12 +104,13 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
         )
     flows = results.get("inprocess")
     if flows:
-        median = flows["uneeq"]["median_ms"]
+        vendor = redeeming()
+        median = flows[vendor.id]["median_ms"]
         found.append(
             Verdict(
-                f"In-process UneeQ token + redeem ≤ {UNEEQ_FLOW_TARGET_MS} ms median",
+                f"In-process {vendor.title} token + redeem ≤ {REDEEMING_FLOW_TARGET_MS} ms median",
                 f"{_ms(median)} ms",
-                median <= UNEEQ_FLOW_TARGET_MS,
+                median <= REDEEMING_FLOW_TARGET_MS,
             )
         )
     found += _throughput_verdicts(results.get("throughput"))
@@ -120,7 +121,7 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
 def _all_vendors(
     block: dict[str, Any], reference: float | None, needed: float
 ) -> tuple[str, bool | None]:
-    shares = {vendor: share(clean_rate(block.get(vendor)), reference) for vendor in VENDORS}
+    shares = {vendor: share(clean_rate(block.get(vendor)), reference) for vendor in vendor_ids()}
     figure = ", ".join(f"{vendor} {_ratio(value)}" for vendor, value in shares.items())
     if reference is None or any(value is None for value in shares.values()):
         return figure, None
@@ -159,7 +160,7 @@ def _exactly_once(figures: dict[str, Any]) -> bool:
         figures["each_token_once"]
         and figures["second_pass_all_refused"]
         and figures["race"]["one_success_per_token"]
-        and figures["store"]["one_session_per_token"]
+        and figures["store"]["one_entry_per_token"]
     )
 
 
@@ -303,7 +304,8 @@ def _reset(section: dict[str, Any], _results: dict[str, Any]) -> list[str]:
     return [
         f"## {TITLES['reset']}",
         "",
-        "Default fixtures; an untimed UneeQ token request before each timed reset; "
+        f"Default fixtures; an untimed {redeeming().title} token request before each timed "
+        "reset; "
         "10 untimed resets first.",
         "",
         *_table(["path", "median ms", "p99 ms", "mean ms", "max ms", "n", "how"], rows),
@@ -393,7 +395,7 @@ def _throughput_row(
         if rate is not None
         else (f"~~{_rate(run['requests_per_second'])}~~")
     )
-    is_vendor = name in VENDORS
+    is_vendor = name in vendor_ids()
     answers = ", ".join(f"{status}: {n}" for status, n in run["statuses"].items())
     return [
         name,
@@ -421,7 +423,7 @@ def _redemptions(section: dict[str, Any], _results: dict[str, Any]) -> list[str]
         "1st pass",
         "2nd pass",
         "race (2 per token)",
-        "sessions stored",
+        "entries stored",
         "journal_mode",
     ]
 
@@ -431,8 +433,8 @@ def _redemptions(section: dict[str, Any], _results: dict[str, Any]) -> list[str]
         race_text = _counts(race["statuses"])
         race_text += " (one 200 per token)" if race["one_success_per_token"] else " (BROKEN)"
         store = run["store"]
-        stored = str(store["sessions"])
-        stored += " (one per token)" if store["one_session_per_token"] else " (BROKEN)"
+        stored = str(store["entries"])
+        stored += " (one per token)" if store["one_entry_per_token"] else " (BROKEN)"
         return [
             label,
             str(run["redemptions"]),
@@ -460,9 +462,10 @@ def _redemptions(section: dict[str, Any], _results: dict[str, Any]) -> list[str]
         "over HTTP: "
         f"{next(iter(section['http'].values()), {}).get('generator', 'bench/load.py')}); "
         "then all again (every one must be refused); then a race: more tokens, "
-        "each sent twice in one pass. `sessions stored` counts GET /_emulator/state/uneeq's "
-        "sessions (the race's included). Durability: the database file's journal_mode is "
-        f"read with sqlite3, and the store's connection says synchronous = "
+        "each sent twice in one pass. `entries stored` counts the "
+        f"{in_process['store']['section']} of GET /_emulator/state/{section['vendor']} "
+        "(the race's included). Durability: the database file's journal_mode is "
+        "read with sqlite3, and the store's connection says synchronous = "
         f"{section['in_process']['synchronous']} (WAL + NORMAL: a commit survives a killed "
         "process; only a power loss may drop the last ones).",
         "",

@@ -1,6 +1,7 @@
 """2. Reset: POST /_emulator/reset with the default fixtures.
 
-Before each timed reset an untimed UneeQ token request leaves something to
+Before each timed reset an untimed token request (of the vendor with a redemption,
+bench/workloads.redeeming) leaves something to
 clear, as a test would. Timed over HTTP (one kept-alive connection to a
 `serve` process, http.client) and in-process (bench/asgi.py); a few untimed
 resets first.
@@ -17,7 +18,7 @@ from typing import Any
 from bench import servers
 from bench.asgi import running
 from bench.stats import summary_ms
-from bench.workloads import HttpRequest, uneeq_token_request
+from bench.workloads import HttpRequest, redeeming, token_request
 from token_emulator.app import create_app
 from token_emulator.settings import Settings, default_fixtures_dir
 
@@ -31,7 +32,7 @@ class ResetFailed(RuntimeError):
 
 def _over_http(work: Path, resets: int) -> list[float]:
     fixtures = default_fixtures_dir()
-    token = uneeq_token_request(fixtures)
+    token = token_request(redeeming(), fixtures)
     samples: list[float] = []
     warm_up = min(WARM_UP, resets)
     with servers.emulator(work, fixtures) as server:
@@ -45,7 +46,7 @@ def _over_http(work: Path, resets: int) -> list[float]:
 
         for index in range(warm_up + resets):
             if send(token) != 200:
-                raise ResetFailed("the UneeQ token request before a reset was refused")
+                raise ResetFailed("the token request before a reset was refused")
             started = time.perf_counter()
             status = send(RESET)
             elapsed = time.perf_counter() - started
@@ -60,14 +61,14 @@ def _over_http(work: Path, resets: int) -> list[float]:
 async def _in_process(work: Path, resets: int) -> list[float]:
     fixtures = default_fixtures_dir()
     settings = Settings(fixtures_dir=fixtures, database=str(work / "in-process.sqlite3"))
-    token = uneeq_token_request(fixtures)
+    token = token_request(redeeming(), fixtures)
     samples: list[float] = []
     warm_up = min(WARM_UP, resets)
     async with running(create_app(settings)) as caller:
         for index in range(warm_up + resets):
             status, _ = await token.send(caller)
             if status != 200:
-                raise ResetFailed("the UneeQ token request before a reset was refused")
+                raise ResetFailed("the token request before a reset was refused")
             started = time.perf_counter()
             status, _ = await RESET.send(caller)
             elapsed = time.perf_counter() - started

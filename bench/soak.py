@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +28,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from token_emulator.settings import default_fixtures_dir  # noqa: E402
-from token_emulator.testing import EmulatorProcess, uneeq_request_jwt, unifize_assertion  # noqa: E402
-from token_emulator.vendors.eightbyeight.client import eightbyeight_api_key  # noqa: E402
-from token_emulator.vendors.uneeq.client import uneeq_secret  # noqa: E402
-from token_emulator.vendors.web1on1.client import web1on1_login_of  # noqa: E402
+from bench.workloads import bench_fixtures  # noqa: E402
+from token_emulator.core.calls import Call  # noqa: E402
+from token_emulator.core.vendor_client import VendorClient  # noqa: E402
+from token_emulator.testing import EmulatorProcess  # noqa: E402
+from token_emulator.vendors import all_clients  # noqa: E402
 
 WARM_UP = 5_000
 SAMPLES = 10
 LOG_PROBLEMS = ("database is locked", "Traceback", "Exception in ASGI application")
-
-WIDGET = "/widget/api/v1/widget"
-WIDGET_KEY = "pk_live_acme_TESTONLYmain0001"
-ORIGIN = {"Origin": "http://localhost:3000"}
-UNEEQ = {"workspace": "demo", "content-type": "application/jwt"}
+# What a client signs is valid for minutes (a Unifize assertion: 600 s): signed afresh
+# this often.
+RESIGN_SECONDS = 300
+OVERSIZED = b" " * (64 * 1024 + 1)
 
 
 def vm_rss_kib(pid: int) -> int:
@@ -56,156 +55,76 @@ def database_size(workdir: Path) -> int:
     return sum(f.stat().st_size for f in workdir.glob("soak.sqlite3*"))
 
 
-def soak_fixtures(directory: Path) -> Path:
-    """The default fixtures with web1on1's per-IP limit out of reach (every caller here is
-    127.0.0.1); the limiter still counts every request."""
-    fixtures = directory / "fixtures"
-    shutil.copytree(default_fixtures_dir(), fixtures)
-    web1on1 = fixtures / "web1on1.toml"
-    text = web1on1.read_text()
-    web1on1.write_text(
-        text.replace("rate_limit_per_second = 20\n", "rate_limit_per_second = 1000000\n")
-    )
-    return fixtures
-
-
 class Load:
     """Counts every request and its status; stops the flows once `budget` are sent."""
 
-    def __init__(self, http: httpx.AsyncClient, budget: int) -> None:
+    def __init__(self, http: httpx.AsyncClient, budget: int, fixtures: Path) -> None:
         self.http = http
         self.budget = budget
+        self.fixtures = fixtures
         self.sent = 0
         self.statuses: Counter[int] = Counter()
         self.transport_errors = 0
-        self.assertion = unifize_assertion()
-        self.assertion_made = time.monotonic()
+        self._calls: dict[str, Call] = {}
+        self._signed_at = -float(RESIGN_SECONDS)
 
     def exhausted(self) -> bool:
         return self.sent >= self.budget
 
-    async def call(self, method: str, path: str, **options: Any) -> httpx.Response | None:
+    async def send(self, call: Call) -> httpx.Response | None:
         self.sent += 1
         try:
-            response = await self.http.request(method, path, **options)
+            response = await self.http.request(call.method, call.path, **call.send_arguments())
         except httpx.TransportError:
             self.transport_errors += 1
             return None
         self.statuses[response.status_code] += 1
         return response
 
-    def unifize_assertion(self) -> str:
-        # Assertions live 600 s; a fresh one every 5 minutes of the run.
-        if time.monotonic() - self.assertion_made > 300:
-            self.assertion, self.assertion_made = unifize_assertion(), time.monotonic()
-        return self.assertion
+    def token_call(self, client: VendorClient) -> Call | None:
+        """The vendor's token request, as its client builds it (signed afresh now and then)."""
+        if client.token_call is None:
+            return None
+        if time.monotonic() - self._signed_at > RESIGN_SECONDS:
+            self._calls = {c.id: c.token_call(self.fixtures) for c in all_clients() if c.token_call}
+            self._signed_at = time.monotonic()
+        return self._calls[client.id]
 
 
-def body(response: httpx.Response | None, status: int = 200) -> dict[str, Any] | None:
-    if response is None or response.status_code != status:
+def answer_of(response: httpx.Response | None, call: Call) -> dict[str, Any] | None:
+    if response is None or response.status_code not in call.expect:
         return None
     answer: dict[str, Any] = response.json()
     return answer
 
 
-UNEEQ_JWT = uneeq_request_jwt(uneeq_secret("demo"), "demo", sid="soak")
-FORGED_JWT = uneeq_request_jwt("not-the-secret-of-demo-0123456789abcdef", "demo")
+def vendor_flow(client: VendorClient) -> Callable[[Load], Awaitable[None]]:
+    """The vendor's token flow as its client declares it, what its client sends next
+    twice (a single-use token's second redemption is refused), and refusals: a token
+    request with its credentials dropped, a body over the limit, a path never seen."""
+
+    async def flow(load: Load) -> None:
+        call = load.token_call(client)
+        if call is None:
+            return
+        answer = answer_of(await load.send(call), call)
+        if answer is not None and client.follow_up is not None:
+            follow_up = client.follow_up(answer, load.fixtures)
+            await load.send(follow_up)
+            await load.send(follow_up)  # again: refused where the token was single-use
+        await load.send(replace(call, headers={}, json=None, content=b"not what a client sends"))
+        await load.send(replace(call, json=None, content=OVERSIZED))  # 413
+        await _get(load, f"/{client.id}/no/such/path/{load.sent}")  # 404, never seen before
+
+    return flow
 
 
-async def uneeq(load: Load) -> None:
-    minted = body(
-        await load.call(
-            "POST", "/uneeq/api/v1/clients/access/tokens", content=UNEEQ_JWT, headers=UNEEQ
-        )
-    )
-    if minted is not None:
-        start = {"workspaceName": "demo", "sessionType": 0, "tokenId": minted["token"]}
-        await load.call("POST", "/uneeq/api/v2/clients/start-session", json=start)
-        await load.call("POST", "/uneeq/api/v2/clients/start-session", json=start)  # 401: used
-    await load.call(
-        "POST", "/uneeq/api/v1/clients/access/tokens", content=FORGED_JWT, headers=UNEEQ
-    )
+async def _get(load: Load, path: str) -> None:
+    await load.send(Call("soak", "GET", path))
 
 
-async def unifize(load: Load) -> None:
-    bearer = {"Authorization": f"Bearer {load.unifize_assertion()}"}
-    issued = body(await load.call("POST", "/unifize/application/token", headers=bearer))
-    if issued is not None:
-        access = issued["accessToken"]
-        await load.call("POST", "/unifize/application/tokeninfo", json={"token": access})
-        await load.call("GET", "/unifize/chatroom", headers={"Authorization": f"Bearer {access}"})
-    await load.call("GET", "/unifize/chatroom", headers={"Authorization": "Bearer not-a-token"})
-
-
-API_KEY = eightbyeight_api_key()
-
-
-async def eightbyeight(load: Load) -> None:
-    bearer = {"Authorization": f"Bearer {API_KEY}"}
-    room = body(
-        await load.call("POST", "/8x8/api/v1/tokens", headers=bearer, json={"create_room": True})
-    )
-    if room is not None:
-        await load.call(
-            "GET",
-            "/8x8/api/v1/call-logs",
-            params={"limit": 5},
-            headers={"x-token": room["auth_token"]},
-        )
-    await load.call("POST", "/8x8/api/v1/tokens", headers={"Authorization": "Bearer unknown-key"})
-
-
-EMAIL, PASSWORD = web1on1_login_of("agent@example.org")
-
-
-async def web1on1(load: Load) -> None:
-    login = body(
-        await load.call(
-            "POST", "/web1on1/v2/auth/token", json={"email": EMAIL, "password": PASSWORD}
-        ),
-        201,
-    )
-    if login is None:
-        return
-    refresh = {"refreshToken": login["refreshToken"], "clientId": EMAIL}
-    renewed = body(await load.call("POST", "/web1on1/v2/auth/token", json=refresh), 201)
-    if renewed is not None:
-        bearer = {"Authorization": f"Bearer {renewed['token']}"}
-        await load.call("GET", "/web1on1/v2/contacts", params={"limit": 5}, headers=bearer)
-    await load.call("POST", "/web1on1/v2/auth/token", json=refresh)  # 401: reuse
-
-
-async def widget(load: Load) -> None:
-    guest = body(
-        await load.call(
-            "POST", f"{WIDGET}/auth/guest", json={"client_key": WIDGET_KEY}, headers=ORIGIN
-        )
-    )
-    if guest is not None:
-        exchange = {"token": guest["token"], "client_key": WIDGET_KEY}
-        await load.call("POST", f"{WIDGET}/auth/exchange", json=exchange, headers=ORIGIN)
-        await load.call("POST", f"{WIDGET}/auth/exchange", json=exchange, headers=ORIGIN)  # 400
-    await load.call("GET", f"{WIDGET}/config", params={"client_key": WIDGET_KEY}, headers=ORIGIN)
-    refused = {"Origin": "https://evil.example"}
-    await load.call("GET", f"{WIDGET}/config", params={"client_key": WIDGET_KEY}, headers=refused)
-
-
-OVERSIZED = b" " * (64 * 1024 + 1)
-
-
-async def refusals(load: Load) -> None:
-    await load.call("GET", f"/uneeq/no/such/path/{load.sent}")  # 404, a path never seen before
-    await load.call("POST", "/web1on1/v2/auth/token", content=OVERSIZED)  # 413
-    await load.call("GET", "/_emulator/health")
-
-
-FLOWS: tuple[Callable[[Load], Awaitable[None]], ...] = (
-    uneeq,
-    unifize,
-    eightbyeight,
-    web1on1,
-    widget,
-    refusals,
+FLOWS: tuple[Callable[[Load], Awaitable[None]], ...] = tuple(
+    vendor_flow(client) for client in all_clients()
 )
 
 
@@ -222,9 +141,8 @@ async def drive(load: Load, concurrency: int, on_progress: Callable[[int], None]
 
 async def soak(requests: int, concurrency: int, workdir: Path) -> dict[str, Any]:
     log = workdir / "server.log"
-    server = EmulatorProcess(
-        workdir / "soak.sqlite3", fixtures=soak_fixtures(workdir), log_path=log
-    )
+    fixtures = bench_fixtures(workdir)
+    server = EmulatorProcess(workdir / "soak.sqlite3", fixtures=fixtures, log_path=log)
     server.start()
     assert server.process is not None
     pid = server.process.pid
@@ -232,9 +150,9 @@ async def soak(requests: int, concurrency: int, workdir: Path) -> dict[str, Any]
     samples: list[dict[str, Any]] = []
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
-            warm = Load(http, WARM_UP)
+            warm = Load(http, WARM_UP, fixtures)
             await drive(warm, concurrency, lambda _sent: None)
-            load = Load(http, requests)
+            load = Load(http, requests, fixtures)
             began = time.monotonic()
             every = max(requests // SAMPLES, 1)
             next_sample = 0
@@ -261,6 +179,7 @@ async def soak(requests: int, concurrency: int, workdir: Path) -> dict[str, Any]
                 {"requests": load.sent, "seconds": round(elapsed, 1), "vm_rss_kib": end_rss}
             )
             journal = (await http.get("/_emulator/requests")).json()["requests"]
+            await http.get("/_emulator/health")
             health = (await http.get("/_emulator/health")).status_code
     finally:
         server.stop()

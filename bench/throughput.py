@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import load, servers
-from bench.workloads import BARE_REQUEST, OAUTH2_MOCK_REQUEST, ROUTES, HttpRequest, token_requests
+from bench.workloads import (
+    BARE_REQUEST,
+    OAUTH2_MOCK_REQUEST,
+    HttpRequest,
+    route_descriptions,
+    token_requests,
+)
 
 Generator = Callable[[int, HttpRequest, float], load.LoadResult]
 
@@ -100,7 +106,7 @@ def run(
 ) -> dict[str, Any]:
     send = generator(wrk, connections)
     requests = token_requests(fixtures)
-    results: dict[str, Any] = {"routes": ROUTES, "by_processes": {}}
+    results: dict[str, Any] = {"routes": route_descriptions(fixtures), "by_processes": {}}
     for processes in process_counts:
         block: dict[str, Any] = {}
         with (

@@ -1,9 +1,9 @@
-"""What the benchmarks send: each vendor's token request and whole flow, from the fixtures.
+"""What the benchmarks send: each vendor's token request and whole flow, as its client
+declares them (its client.py: `token_call`, `follow_up`, `redemption`).
 
 Everything a client signs (UneeQ's request JWT, Unifize's RS256 assertion) is
 built before the clock starts: it is the client's work, not the emulator's.
-Credentials come from the fixture files through token_emulator.testing.credentials,
-as the flow helpers take them.
+Credentials come from the fixture files, as the flow helpers take them.
 """
 
 from __future__ import annotations
@@ -18,19 +18,14 @@ from typing import Any
 
 from bench.asgi import AsgiCaller
 from bench.reference_app import JSON_PATH
+from token_emulator.core.calls import Call
+from token_emulator.core.vendor_client import Redemption, VendorClient
 from token_emulator.settings import default_fixtures_dir
-from token_emulator.vendors.eightbyeight.client import eightbyeight_api_key
-from token_emulator.vendors.uneeq.client import uneeq_request_jwt, uneeq_secret
-from token_emulator.vendors.unifize.client import unifize_assertion, unifize_private_key
-from token_emulator.vendors.web1on1.client import web1on1_login_of
-from token_emulator.vendors.widget.client import widget_client_key
+from token_emulator.vendors import all_clients
 
-VENDORS = ("uneeq", "unifize", "8x8", "web1on1", "widget")
-UNEEQ_TOKEN = "/uneeq/api/v1/clients/access/tokens"
-UNEEQ_START = "/uneeq/api/v2/clients/start-session"
-WIDGET_API = "/widget/api/v1/widget"
-ORIGIN = "http://localhost:3000"
-RATE_LIMIT_LINE = re.compile(r"^rate_limit_per_second = \d+$", re.MULTILINE)
+
+def vendor_ids() -> tuple[str, ...]:
+    return tuple(client.id for client in all_clients())
 
 
 @dataclass(frozen=True)
@@ -63,88 +58,88 @@ def json_body(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def bench_fixtures(workdir: Path) -> Path:
-    """The default fixtures with web1on1's rate limit off.
+def request_of(call: Call) -> HttpRequest:
+    """A client's call as the bytes a load test sends."""
+    headers = list(call.headers.items())
+    body = b""
+    if call.json is not None:
+        headers.append(("Content-Type", "application/json"))
+        body = json_body(call.json)
+    elif call.content is not None:
+        body = call.content.encode() if isinstance(call.content, str) else call.content
+    expect = call.expect[0] if call.expect else 200
+    return HttpRequest(call.method, call.path, tuple(headers), body, expect=expect)
 
-    web1on1 allows 20 requests a second per IP (its documented limit, which the
-    emulator enforces); a load test of its login from one address would measure
-    429s. Everything else is the default fixtures, unchanged.
-    """
+
+def _setting_line(name: str, value: Any) -> str:
+    return f"{name} = {json.dumps(value)}"
+
+
+def bench_fixtures(workdir: Path) -> Path:
+    """The default fixtures with each vendor's load-test settings in force (web1on1's
+    documented 20 requests a second per IP, which the emulator keeps, would answer a
+    load test of its login from one address with 429s). The rest is unchanged."""
     target = workdir / "fixtures"
     shutil.copytree(default_fixtures_dir(), target, dirs_exist_ok=True)
-    web1on1 = target / "web1on1.toml"
-    text, count = RATE_LIMIT_LINE.subn("rate_limit_per_second = 0", web1on1.read_text())
-    if count != 1:
-        raise RuntimeError(f"expected one rate_limit_per_second line in {web1on1}, found {count}")
-    web1on1.write_text(text)
+    for client in all_clients():
+        path = target / client.fixture_file
+        text = path.read_text() if path.exists() else ""
+        for name, value in client.load_test_settings.items():
+            line = re.compile(rf"^{re.escape(name)} = .*$", re.MULTILINE)
+            text, count = line.subn(_setting_line(name, value), text)
+            if count == 0:  # top-level settings come before the first table
+                text = _setting_line(name, value) + "\n" + text
+        path.write_text(text)
     return target
 
 
 # --- one token request per vendor: what the HTTP load test repeats -------------------
 
 
-def uneeq_token_request(fixtures: Path) -> HttpRequest:
-    jwt = uneeq_request_jwt(uneeq_secret("demo", fixtures), "demo", sid="bench")
-    headers = (("workspace", "demo"), ("Content-Type", "application/jwt"))
-    return HttpRequest("POST", UNEEQ_TOKEN, headers, jwt.encode())
-
-
-def uneeq_start_request(token: str) -> HttpRequest:
-    """The start-session body uneeq-js 2.58.1 sends (FINDINGS.md): the redemption."""
-    body = {
-        "workspaceName": "demo",
-        "sessionType": 0,
-        "sdkVersion": "2.58.1",
-        "clientWidth": 800,
-        "clientHeight": 600,
-        "tokenId": token,
-    }
-    headers = (("Content-Type", "application/json"),)
-    return HttpRequest("POST", UNEEQ_START, headers, json_body(body))
-
-
 def token_requests(fixtures: Path) -> dict[str, HttpRequest]:
     """Each vendor's token endpoint with its state write, as a valid request.
 
-    The Unifize assertion is valid for 600 s from now (real time: the benchmarks
-    never move the emulator clock), longer than any run.
-    """
-    email, password = web1on1_login_of(None, fixtures)
-    assertion = unifize_assertion(101, unifize_private_key(101, fixtures))
-    json_type = ("Content-Type", "application/json")
+    A Unifize assertion is valid for 600 s from now (real time: the benchmarks never
+    move the emulator clock), longer than any run."""
     return {
-        "uneeq": uneeq_token_request(fixtures),
-        "unifize": HttpRequest(
-            "POST", "/unifize/application/token", (("Authorization", f"Bearer {assertion}"),)
-        ),
-        "8x8": HttpRequest(
-            "POST",
-            "/8x8/api/v1/tokens",
-            (("Authorization", f"Bearer {eightbyeight_api_key(fixtures)}"),),
-        ),
-        "web1on1": HttpRequest(
-            "POST",
-            "/web1on1/v2/auth/token",
-            (json_type,),
-            json_body({"email": email, "password": password}),
-            expect=201,
-        ),
-        "widget": HttpRequest(
-            "POST",
-            f"{WIDGET_API}/auth/guest",
-            (json_type, ("Origin", ORIGIN)),
-            json_body({"client_key": widget_client_key(fixtures)}),
-        ),
+        client.id: request_of(client.token_call(fixtures))
+        for client in all_clients()
+        if client.token_call is not None
     }
 
 
-ROUTES = {
-    "uneeq": "uneeq:token (POST /uneeq/api/v1/clients/access/tokens)",
-    "unifize": "unifize:token (POST /unifize/application/token)",
-    "8x8": "8x8:token (POST /8x8/api/v1/tokens, no body)",
-    "web1on1": "web1on1:token (POST /web1on1/v2/auth/token, password login)",
-    "widget": "widget:guest (POST /widget/api/v1/widget/auth/guest)",
-}
+def route_descriptions(fixtures: Path) -> dict[str, str]:
+    """What each vendor's token request is, for the report."""
+    described = {}
+    for client in all_clients():
+        if client.token_call is not None:
+            call = client.token_call(fixtures)
+            described[client.id] = f"{call.step} ({call.method} {call.path})"
+    return described
+
+
+def redeeming() -> VendorClient:
+    """The vendor whose flow ends by redeeming a single-use token: what the redemption
+    benchmarks time (the first that declares a redemption)."""
+    for client in all_clients():
+        if client.redemption is not None and client.token_call is not None:
+            return client
+    raise RuntimeError("no vendor declares a redemption")
+
+
+def redemption_of(client: VendorClient) -> Redemption:
+    assert client.redemption is not None
+    return client.redemption
+
+
+def token_request(client: VendorClient, fixtures: Path) -> HttpRequest:
+    assert client.token_call is not None
+    return request_of(client.token_call(fixtures))
+
+
+def redeem_request(client: VendorClient, token: str) -> HttpRequest:
+    return request_of(redemption_of(client).call(token))
+
 
 BARE_REQUEST = HttpRequest(
     "POST", JSON_PATH, (("Content-Type", "application/json"),), json_body({"client_key": "x" * 30})
@@ -174,51 +169,33 @@ async def _step(caller: AsgiCaller, request: HttpRequest) -> bytes:
 Flow = Callable[[AsgiCaller], Awaitable[None]]
 
 
+def _flow(client: VendorClient, fixtures: Path, request: HttpRequest) -> Flow:
+    follow_up = client.follow_up
+
+    async def flow(caller: AsgiCaller) -> None:
+        answer = await _step(caller, request)
+        if follow_up is not None:
+            await _step(caller, request_of(follow_up(json.loads(answer), fixtures)))
+
+    return flow
+
+
 def flows(fixtures: Path) -> dict[str, Flow]:
-    """Each vendor's whole token flow: the requests its token_emulator.testing helper makes
-    (without the helper's read of the emulator clock), and for UneeQ the redemption."""
+    """Each vendor's whole token flow: its token request (built once, without the flow
+    helper's read of the emulator clock) and what its client sends next, if anything
+    (UneeQ's redemption, the widget's exchange)."""
     requests = token_requests(fixtures)
-    widget_key = widget_client_key(fixtures)
-
-    async def uneeq(caller: AsgiCaller) -> None:
-        token = json.loads(await _step(caller, requests["uneeq"]))["token"]
-        await _step(caller, uneeq_start_request(token))
-
-    async def single(caller: AsgiCaller, vendor: str) -> None:
-        await _step(caller, requests[vendor])
-
-    async def widget(caller: AsgiCaller) -> None:
-        visitor = json.loads(await _step(caller, requests["widget"]))["token"]
-        exchange = HttpRequest(
-            "POST",
-            f"{WIDGET_API}/auth/exchange",
-            (("Content-Type", "application/json"), ("Origin", ORIGIN)),
-            json_body({"token": visitor, "client_key": widget_key}),
-        )
-        await _step(caller, exchange)
-
-    async def unifize(caller: AsgiCaller) -> None:
-        await single(caller, "unifize")
-
-    async def eightbyeight(caller: AsgiCaller) -> None:
-        await single(caller, "8x8")
-
-    async def web1on1(caller: AsgiCaller) -> None:
-        await single(caller, "web1on1")
-
     return {
-        "uneeq": uneeq,
-        "unifize": unifize,
-        "8x8": eightbyeight,
-        "web1on1": web1on1,
-        "widget": widget,
+        client.id: _flow(client, fixtures, requests[client.id])
+        for client in all_clients()
+        if client.id in requests
     }
 
 
-FLOW_STEPS = {
-    "uneeq": "token request JWT -> single-use token -> start-session (the redemption)",
-    "unifize": "RS256 assertion -> access token",
-    "8x8": "API key -> auth token",
-    "web1on1": "email + password -> access and refresh tokens",
-    "widget": "guest visitor token -> exchange for a session (single use)",
-}
+def flow_steps() -> dict[str, str]:
+    """What each vendor's whole flow is, for the report."""
+    return {
+        client.id: client.summary
+        + (", then what its client sends next" if client.follow_up else "")
+        for client in all_clients()
+    }

@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
+from tests.vendor_targets import VALID_VENDORS
 from token_emulator.testing import EmulatorProcess
 
 
@@ -104,7 +105,7 @@ def test_fault_add_list_clear(cli: Cli, url: str) -> None:
         ),
         (
             ["--vendor", "acme", "--status", "500"],
-            "unknown vendor 'acme'; valid: uneeq, unifize, 8x8, web1on1, widget (HTTP 400)",
+            f"unknown vendor 'acme'; valid: {VALID_VENDORS} (HTTP 400)",
         ),
         (["--vendor", "uneeq"], "give status, drop or delay_ms (HTTP 400)"),
         (["--vendor", "uneeq", "--status", "999"], "status must be a whole number from 100 to 599"),

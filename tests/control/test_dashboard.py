@@ -18,6 +18,7 @@ from asgi_lifespan import LifespanManager
 from tests.conftest import FIXTURES, make_settings
 from token_emulator.app import create_app
 from token_emulator.core.vendor import Vendor
+from token_emulator.vendors import all_vendors
 from token_emulator.vendors.uneeq.server import VENDOR as UNEEQ
 
 pytestmark = pytest.mark.anyio
@@ -106,11 +107,7 @@ async def test_credentials_list_every_vendor_in_order(client: httpx.AsyncClient)
     assert response.status_code == 200
     vendors = response.json()["vendors"]
     assert [(v["id"], v["title"], v["prefix"]) for v in vendors] == [
-        ("uneeq", "UneeQ", "/uneeq"),
-        ("unifize", "Unifize", "/unifize"),
-        ("8x8", "8x8 Video Interaction", "/8x8"),
-        ("web1on1", "web1on1", "/web1on1"),
-        ("widget", "Widget (Kataven)", "/widget"),
+        (vendor.id, vendor.title, f"/{vendor.id}") for vendor in all_vendors()
     ]
     for vendor in vendors:
         for item in vendor["credentials"]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,38 +11,20 @@ import httpx
 import pytest
 
 from tests.conftest import in_process, last_request, make_settings
+from tests.vendor_targets import (
+    VALID_VENDORS,
+    Target,
+    assert_in_vendors_shape,
+    token_targets,
+    vendor_ids,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 NOW_ISO = "2030-03-17T17:46:40Z"
-# One route of each vendor, and a request to it (the fault acts before the endpoint,
-# so the request need not be valid).
-TARGETS = {
-    "uneeq": ("token", "POST", "/uneeq/api/v1/clients/access/tokens"),
-    "unifize": ("token", "POST", "/unifize/application/token"),
-    "8x8": ("token", "POST", "/8x8/api/v1/tokens"),
-    "web1on1": ("token", "POST", "/web1on1/v2/auth/token"),
-    "widget": ("guest", "POST", "/widget/api/v1/widget/auth/guest"),
-}
-
-
-def check_vendor_body(vendor: str, response: httpx.Response, status: int, phrase: str) -> None:
-    """The vendor's own error shape (README), with the status's phrase as the message."""
-    assert response.status_code == status
-    if vendor in ("uneeq", "widget"):
-        assert response.headers["content-type"].startswith("text/plain")
-        assert response.text == phrase
-    elif vendor == "unifize":
-        code = {500: "internal_error", 503: f"http_{status}"}[status]
-        assert response.json() == {"status": status, "error": code, "message": phrase}
-    elif vendor == "8x8":
-        body = response.json()
-        assert set(body) == {"code", "message", "errorId", "timestamp"}
-        assert body["code"] == 1500 and body["message"] == phrase
-        uuid.UUID(body["errorId"])
-        assert body["timestamp"] == "2030-03-17T17:46:40.00Z"  # the emulator clock's
-    else:
-        assert response.json() == {"error": {"message": phrase}}
+# Each vendor's token route (the fault acts before the endpoint, so the request need
+# not be valid).
+TARGETS = token_targets()
 
 
 async def fault(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
@@ -60,20 +41,20 @@ async def frozen_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
     return client
 
 
-@pytest.mark.parametrize("vendor", sorted(TARGETS))
+@pytest.mark.parametrize("target", TARGETS, ids=str)
 @pytest.mark.parametrize(
     ("status", "phrase"), [(500, "Internal Server Error"), (503, "Service Unavailable")]
 )
 async def test_a_forced_status_comes_in_the_vendors_shape_as_many_times_as_asked(
-    frozen_client: httpx.AsyncClient, vendor: str, status: int, phrase: str
+    frozen_client: httpx.AsyncClient, target: Target, status: int, phrase: str
 ) -> None:
     client = frozen_client
-    route, method, path = TARGETS[vendor]
+    vendor, route, method, path = target.vendor.id, target.route, target.method, target.path
     made = await fault(client, vendor=vendor, route=route, status=status, times=2)
     assert made["route"] == f"{vendor}:{route}" and made["times_left"] == 2
     for left in (1, 0):
         response = await client.request(method, path)
-        check_vendor_body(vendor, response, status, phrase)
+        assert_in_vendors_shape(target.vendor, response, status, phrase)
         entry = await last_request(client, vendor=vendor)
         assert entry["forced"] is True and entry["fault"] == made["id"]
         assert entry["reason"] == f"status {status} forced by fault #{made['id']}"
@@ -102,9 +83,9 @@ async def test_a_fault_can_match_one_method(client: httpx.AsyncClient) -> None:
     assert (await client.get("/_emulator/faults")).json()["faults"] == []
 
 
-@pytest.mark.parametrize("vendor", sorted(TARGETS))
-async def test_a_delay_answers_normally_but_late(client: httpx.AsyncClient, vendor: str) -> None:
-    route, method, path = TARGETS[vendor]
+@pytest.mark.parametrize("target", TARGETS, ids=str)
+async def test_a_delay_answers_normally_but_late(client: httpx.AsyncClient, target: Target) -> None:
+    vendor, route, method, path = target.vendor.id, target.route, target.method, target.path
     undelayed = await client.request(method, path)
     await fault(client, vendor=vendor, route=route, delay_ms=200)
     started = time.monotonic()
@@ -147,9 +128,9 @@ def test_probability_draws_repeat_for_a_seed(live: httpx.Client) -> None:
     assert draws(live, 40) != first
 
 
-@pytest.mark.parametrize("vendor", sorted(TARGETS))
-def test_a_dropped_connection_is_seen_as_closed(live: httpx.Client, vendor: str) -> None:
-    route, method, path = TARGETS[vendor]
+@pytest.mark.parametrize("target", TARGETS, ids=str)
+def test_a_dropped_connection_is_seen_as_closed(live: httpx.Client, target: Target) -> None:
+    vendor, route, method, path = target.vendor.id, target.route, target.method, target.path
     made = live.post(
         "/_emulator/faults", json={"vendor": vendor, "route": route, "drop": True}
     ).json()["fault"]
@@ -197,9 +178,9 @@ async def test_delete_one_or_all_and_reset_clears_them(client: httpx.AsyncClient
     [
         (
             {"vendor": "acme", "status": 500},
-            "unknown vendor 'acme'; valid: uneeq, unifize, 8x8, web1on1, widget",
+            f"unknown vendor 'acme'; valid: {VALID_VENDORS}",
         ),
-        ({"status": 500}, "unknown vendor 'None'; valid: uneeq, unifize, 8x8, web1on1, widget"),
+        ({"status": 500}, f"unknown vendor 'None'; valid: {VALID_VENDORS}"),
         ({"vendor": "uneeq"}, "give status, drop or delay_ms"),
         (
             {"vendor": "uneeq", "status": 500, "drop": True},
@@ -251,7 +232,7 @@ async def test_an_unknown_route_lists_the_valid_ones(client: httpx.AsyncClient) 
 
 async def test_routes_lists_every_vendor_route(client: httpx.AsyncClient) -> None:
     listed = {v["id"]: v for v in (await client.get("/_emulator/routes")).json()["vendors"]}
-    assert list(listed) == ["uneeq", "unifize", "8x8", "web1on1", "widget"]
+    assert list(listed) == vendor_ids()
     uneeq = {r["name"]: r for r in listed["uneeq"]["routes"]}
     assert uneeq["uneeq:token"]["methods"] == ["POST"]
     assert "web1on1:contact" in {r["name"] for r in listed["web1on1"]["routes"]}

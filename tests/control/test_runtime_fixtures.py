@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import in_process, make_settings
+from tests.vendor_targets import VALID_VENDORS
 from token_emulator.testing import uneeq_request_jwt, unifize_assertion
 from token_emulator.vendors.unifize.client import unifize_demo_private_key
 
@@ -170,7 +171,7 @@ async def test_refused_fixtures_name_every_problem_and_change_nothing(
         (
             {"vendor": "acme", "fixtures": {}},
             404,
-            "unknown vendor 'acme'; valid: uneeq, unifize, 8x8, web1on1, widget",
+            f"unknown vendor 'acme'; valid: {VALID_VENDORS}",
         ),
         (
             {"vendor": "uneeq"},

@@ -24,55 +24,35 @@ import pytest
 from tests.conftest import FIXTURES, in_process, last_request, make_settings
 from tests.reliability import calls
 from tests.reliability.conftest import log_problems
+from tests.vendor_targets import assert_in_vendors_shape, body_route, route_name, vendor_ids
 from token_emulator.settings import Settings, SettingsError
 from token_emulator.testing import EmulatorProcess
+from token_emulator.vendors import all_vendors
 from token_emulator.vendors.web1on1.client import web1on1_login_of
 
 pytestmark = pytest.mark.anyio
 
 LIMIT = 64 * 1024  # the default
 TEN_MB = 10 * 1024 * 1024
-PLAIN = "text/plain; charset=utf-8"
 JSON = "application/json"
 TOO_LARGE = "Content Too Large"
-UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
+# A POST route of each vendor that reads its body, with what it checks before, and the
+# control plane's; the vendor's 413 comes in its own shape (its tests check the fields).
+ROUTES: dict[str, tuple[str, dict[str, str]]] = {
+    **{vendor.id: body_route(vendor) for vendor in all_vendors()},
+    "control": ("/_emulator/fixtures", {}),
+}
+VENDORS = {vendor.id: vendor for vendor in all_vendors()}
 UNEEQ_HEADERS = {"workspace": "demo", "content-type": "application/jwt"}
-# A POST route of each vendor, and of the control plane, with its 413 as (content type, body);
-# 8x8's body carries a fresh errorId and the time, so it is checked field by field.
-ROUTES: dict[str, tuple[str, str, Any]] = {
-    "uneeq": (calls.UNEEQ_TOKEN, PLAIN, TOO_LARGE),
-    "unifize": (
-        "/unifize/application/tokeninfo",
-        JSON,
-        {"status": 413, "error": "http_413", "message": TOO_LARGE},
-    ),
-    "8x8": ("/8x8/api/v1/tokens", JSON, None),
-    "web1on1": (calls.WEB1ON1_TOKEN, JSON, {"error": {"message": TOO_LARGE}}),
-    "widget": (calls.WIDGET_EXCHANGE, PLAIN, TOO_LARGE),
-    "control": ("/_emulator/fixtures", JSON, {"error": TOO_LARGE}),
-}
-# What each route checks before it reads the body: a streamed body is only counted as read.
-BEFORE_THE_BODY = {
-    "uneeq": UNEEQ_HEADERS,
-    "8x8": {"Authorization": "Bearer demo-8x8-api-key-TEST-ONLY"},
-    "widget": calls.ORIGIN,
-}
 
 
 def assert_too_large(vendor: str, content_type: str, body: bytes) -> None:
-    _path, expected_type, expected = ROUTES[vendor]
-    assert content_type == expected_type
-    if expected_type == PLAIN:
-        assert body.decode() == expected
-    elif expected is not None:
-        assert json.loads(body) == expected
-    else:  # 8x8: its platform-wide shape, 1099 for a 4xx it has no code of its own for
-        answer = json.loads(body)
-        assert sorted(answer) == ["code", "errorId", "message", "timestamp"]
-        assert (answer["code"], answer["message"]) == (1099, TOO_LARGE)
-        assert UUID4.fullmatch(answer["errorId"])
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\dZ", answer["timestamp"])
+    answer = httpx.Response(413, headers={"content-type": content_type}, content=body)
+    if vendor == "control":
+        assert content_type == JSON and json.loads(body) == {"error": TOO_LARGE}
+    else:
+        assert_in_vendors_shape(VENDORS[vendor], answer, 413, TOO_LARGE)
 
 
 # --- On the wire -------------------------------------------------------------------------
@@ -151,14 +131,15 @@ def test_a_declared_10_mb_body_is_refused_before_it_is_sent(
     ],
     ids=["chunked", "chunked-beside-content-length-2"],
 )
-@pytest.mark.parametrize("vendor", ["web1on1", "widget"])
+@pytest.mark.parametrize("vendor", vendor_ids())
 def test_a_chunked_body_is_refused_once_past_the_limit(
     server: EmulatorProcess, live: httpx.Client, vendor: str, framing: str, length: list[str]
 ) -> None:
-    path = ROUTES[vendor][0]
+    path, checked_first = ROUTES[vendor]
     chunk = b"x" * 30_000
     with connection(server) as sock:
-        chunked = ["Transfer-Encoding: chunked", *length]
+        before = [f"{name}: {value}" for name, value in checked_first.items()]
+        chunked = [*before, "Transfer-Encoding: chunked", *length]
         sock.sendall(post_head(path, *chunked, f"Content-Type: {JSON}"))
         # Three chunks, 90 000 bytes, and no last chunk: the body has not ended.
         sock.sendall(b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(3)))
@@ -173,7 +154,7 @@ def test_a_chunked_body_is_refused_once_past_the_limit(
     assert answer.closed
     entry = live.get("/_emulator/requests", params={"limit": 1}).json()["requests"][0]
     assert (entry["route"], entry["status"], entry["reason"]) == (
-        f"{vendor}:{'token' if vendor == 'web1on1' else 'exchange'}",
+        route_name(VENDORS[vendor], "POST", path),
         413,
         answer.headers["x-emulator-reason"],
     )
@@ -282,7 +263,7 @@ async def test_every_shape_both_ways(small: httpx.AsyncClient, vendor: str) -> N
     assert declared.headers["x-emulator-reason"] == (
         f"body of {SMALL + 1} bytes (Content-Length) is over the {SMALL}-byte limit; refused unread"
     )
-    headers = BEFORE_THE_BODY.get(vendor, {})
+    headers = ROUTES[vendor][1]
     counted = await small.post(path, content=streamed(3000), headers=headers)
     assert counted.status_code == 413
     assert_too_large(vendor, counted.headers["content-type"], counted.content)

@@ -73,6 +73,17 @@ class Mint:
 
 
 @dataclass(frozen=True)
+class Redemption:
+    """A single-use token the flow ends by redeeming (UneeQ's start-session): once, it
+    makes one entry of the vendor's state; again, it is refused."""
+
+    call: Callable[[str], Call]  # the redemption of one token
+    stored_in: str  # the section of `GET /_emulator/state/<id>` with an entry per redemption
+    token_key: str = "token"  # the field of such an entry that names the token redeemed
+    refused_status: int = 401  # what redeeming it again answers
+
+
+@dataclass(frozen=True)
 class VendorClient:
     id: str  # also its URL prefix and its name in the journal, logs and CLI
     title: str
@@ -88,6 +99,9 @@ class VendorClient:
     # the client's work), and what a client sends next with its answer (a redemption).
     token_call: Callable[[Path], Call] | None = None
     follow_up: Callable[[dict[str, Any], Path], Call] | None = None
+    redemption: Redemption | None = None
+    # Top-level settings a load test needs (web1on1's rate limit off), none by default.
+    load_test_settings: Mapping[str, Any] = field(default_factory=dict)
     mint: Mint | None = None
     # Public helpers, importable as `token_emulator.testing.<name>`.
     helpers: Mapping[str, Any] = field(default_factory=dict)

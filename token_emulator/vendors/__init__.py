@@ -28,6 +28,14 @@ def all_vendors() -> tuple[Vendor, ...]:
     return tuple(import_module(f"{__name__}.{package}.server").VENDOR for package in PACKAGES)
 
 
+def package_of(vendor_id: str) -> str:
+    """The name of the package (beside this file) that holds the vendor."""
+    for package in PACKAGES:
+        if import_module(f"{__name__}.{package}.client").CLIENT.id == vendor_id:
+            return package
+    raise ValueError(f"unknown vendor {vendor_id!r}")
+
+
 def client_of(vendor_id: str) -> VendorClient:
     """The client side of the vendor with this id; ValueError naming the known ids."""
     clients = all_clients()

@@ -28,6 +28,9 @@ TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.
 ROOM_TTL = 900
 ERROR_FIELDS = {"code", "message", "errorId", "timestamp"}
 
+# A POST route that reads its body, with what it checks first (the cross-vendor limits).
+BODY_ROUTE = (TOKEN_PATH, {"Authorization": f"Bearer {DEMO_KEY}"})
+
 
 @pytest.fixture
 async def client(tmp_path: Path, database: str) -> AsyncIterator[httpx.AsyncClient]:

@@ -11,6 +11,9 @@ from token_emulator.testing import uneeq_request_jwt
 TOKEN_PATH = "/uneeq/api/v1/clients/access/tokens"
 START_PATH = "/uneeq/api/v2/clients/start-session"
 
+# A POST route that reads its body, with what it checks first (the cross-vendor limits).
+BODY_ROUTE = (TOKEN_PATH, {"workspace": "demo", "content-type": "application/jwt"})
+
 
 def workspace(workspace_id: str) -> dict[str, Any]:
     data = tomllib.loads((FIXTURES / "uneeq.toml").read_text())

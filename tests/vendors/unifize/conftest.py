@@ -14,6 +14,9 @@ TOKEN_PATH = "/unifize/application/token"
 NOW = 1_900_000_000  # the instant tests freeze the emulator clock at
 NOW_ISO = "2030-03-17T17:46:40Z"
 
+# A POST route that reads its body, with what it checks first (the cross-vendor limits).
+BODY_ROUTE = ("/unifize/application/tokeninfo", {})
+
 
 @pytest.fixture(scope="session")
 def other_key() -> RSAKey:

@@ -17,6 +17,9 @@ TOKEN_PATH = "/web1on1/v2/auth/token"
 NOW_ISO = "2030-03-17T17:46:40Z"
 NOW = 1_900_000_000
 DAY = 24 * 3600
+
+# A POST route that reads its body, with what it checks first (the cross-vendor limits).
+BODY_ROUTE = (TOKEN_PATH, {})
 DEMO_ORG = "5f47d86c51755a001dc41b80"
 OTHER_ORG = "5f47d86c51755a001dc41b90"
 # The default fixtures' users (test-only passwords), by role, all of Demo Org.

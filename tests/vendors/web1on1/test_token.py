@@ -26,7 +26,9 @@ from tests.vendors.web1on1.conftest import (
     login,
     state,
 )
+from token_emulator.core.fixtures import default_fixtures_dir
 from token_emulator.core.tokens import sign_hmac
+from token_emulator.vendors.web1on1.client import CLIENT
 
 pytestmark = pytest.mark.anyio
 
@@ -410,3 +412,9 @@ async def test_expiry_is_one_whole_second_instant_everywhere(client: httpx.Async
     await client.post("/_emulator/clock", json={"set": "2031-01-02T00:00:00.000Z"})
     assert (await client.get(CONTACTS, headers=bearer(issued["token"]))).status_code == 401
     assert (await state(client))["chains"][0]["access_tokens"][0]["status"] == "expired"
+
+
+async def test_the_clients_token_request_expects_the_logins_201() -> None:
+    """What the benchmarks and flows count as success for web1on1's token request."""
+    assert CLIENT.token_call is not None
+    assert CLIENT.token_call(default_fixtures_dir()).expect == (201,)

@@ -35,6 +35,9 @@ NOW_ISO = "2030-03-17T17:46:40Z"
 
 PLAIN = "text/plain; charset=utf-8"
 
+# A POST route that reads its body, with what it checks first (the cross-vendor limits).
+BODY_ROUTE = (EXCHANGE, ORIGIN)
+
 
 def fixture_data() -> dict[str, Any]:
     return tomllib.loads((FIXTURES / "widget.toml").read_text())

@@ -4,7 +4,6 @@ posted for a single-use token that the browser SDK then redeems."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from token_emulator.core.calls import Call, Flow, Steps, json_answer, log
@@ -14,6 +13,7 @@ from token_emulator.core.vendor_client import (
     Mint,
     MissingCredential,
     Option,
+    Redemption,
     VendorClient,
     fixtures_directory,
     fixtures_of,
@@ -118,9 +118,17 @@ def uneeq_token(
     return str(found["token"])
 
 
-def redeem_call(found: dict[str, Any], _fixtures: Path) -> Call:
-    """What the browser SDK sends next: the token redeemed for a session (uneeq-js)."""
-    body = {"workspaceName": "demo", "sessionType": 0, "tokenId": found["token"]}
+def redeem_call(token: str) -> Call:
+    """What the browser SDK sends next: the token redeemed for a session, with the body
+    uneeq-js 2.58.1 sends (FINDINGS.md)."""
+    body = {
+        "workspaceName": "demo",
+        "sessionType": 0,
+        "sdkVersion": "2.58.1",
+        "clientWidth": 800,
+        "clientHeight": 600,
+        "tokenId": token,
+    }
     return Call("uneeq: start a session", "POST", "/uneeq" + START_SESSION_PATH, json=body)
 
 
@@ -159,7 +167,8 @@ CLIENT = VendorClient(
         Option("--region", "post through /uneeq/REGION", choices=REGIONS),
     ),
     token_call=lambda fixtures: token_call(fixtures=fixtures),
-    follow_up=redeem_call,
+    follow_up=lambda found, _fixtures: redeem_call(found["token"]),
+    redemption=Redemption(redeem_call, stored_in="sessions"),
     mint=Mint(
         "the HS256 request JWT a customer's server signs",
         (
