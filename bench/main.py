@@ -1,4 +1,4 @@
-"""`bench/run` (python -m bench): run the five benchmarks, write RESULTS.md and results.json."""
+"""`bench/run` (python -m bench): run the six benchmarks, write RESULTS.md and results.json."""
 
 from __future__ import annotations
 
@@ -14,12 +14,23 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import inprocess, load, machine, redemptions, report, reset, startup, throughput, tools
+from bench import (
+    cli,
+    inprocess,
+    load,
+    machine,
+    redemptions,
+    report,
+    reset,
+    startup,
+    throughput,
+    tools,
+)
 from bench.servers import REPO
 from bench.workloads import bench_fixtures
 
 BENCH_DIR = REPO / "bench"
-SECTION_NAMES = ("startup", "reset", "inprocess", "throughput", "redemptions")
+SECTION_NAMES = ("startup", "reset", "inprocess", "throughput", "redemptions", "cli")
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,8 @@ class Plan:
     processes: tuple[int, ...] = (1, 2)
     warm_starts: bool = True
     restart: bool = True
+    cli_runs: int = 20
+    cli_fresh_install: bool = True
 
 
 # A handful of everything: that each benchmark runs and yields figures (tests/bench/).
@@ -50,6 +63,8 @@ QUICK = Plan(
     processes=(1,),
     warm_starts=False,
     restart=False,
+    cli_runs=2,
+    cli_fresh_install=False,
 )
 
 
@@ -107,6 +122,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
         process_counts=c.plan.processes,
         wrk=c.wrk,
     ),
+    "cli": lambda c: cli.run(c.work / "cli", runs=c.plan.cli_runs, fresh=c.plan.cli_fresh_install),
 }
 
 

@@ -115,7 +115,25 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
         )
     found += _throughput_verdicts(results.get("throughput"))
     found += _redemption_verdicts(results.get("redemptions"))
+    found += _cli_verdicts(results.get("cli"))
     return found
+
+
+def _cli_verdicts(cli: dict[str, Any] | None) -> list[Verdict]:
+    """On the fresh install when there is one: what a user's `pip install` gives."""
+    if not cli:
+        return []
+    name = "fresh" if "fresh" in cli["installs"] else next(iter(cli["installs"]))
+    own = cli["installs"][name]["own_ms"]
+    worst = max(own.values())
+    figure = ", ".join(f"{command} +{_ms(ms)} ms" for command, ms in own.items())
+    return [
+        Verdict(
+            f"Command line's own cost ≤ {cli['target_ms']} ms ({name} install, median)",
+            figure,
+            worst <= cli["target_ms"],
+        )
+    ]
 
 
 def _all_vendors(
@@ -507,12 +525,33 @@ def _notes(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _cli(section: dict[str, Any], _results: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, install in section["installs"].items():
+        medians, own = install["median_ms"], install["own_ms"]
+        for command, median in medians.items():
+            cost = f"+{_ms(own[command])}" if command in own else "(the interpreter)"
+            rows.append([name, command, _ms(median), cost, str(install["runs"])])
+    return [
+        f"## {TITLES['cli']}",
+        "",
+        "Each command run in turn with `python -c pass` (bench/cli.py); `clock` against a "
+        "running server. `fresh`: a new venv with the package and its dependencies only, as "
+        "a user installs it; `this venv`: the benchmarks' own interpreter, whose test "
+        "extras make httpx load more (its command line's click and rich, httpcore's trio).",
+        "",
+        *_table(["install", "command", "median ms", "own ms", "runs"], rows),
+        "",
+    ]
+
+
 TITLES = {
     "startup": "1. Start to healthy",
     "reset": "2. Reset",
     "inprocess": "3. In-process flow latency",
     "throughput": "4. HTTP throughput of the token endpoints",
     "redemptions": "5. Single-use redemptions per second",
+    "cli": "6. The command line's own cost",
 }
 SECTIONS: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], list[str]]]] = [
     ("startup", _startup),
@@ -520,4 +559,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], list[str]]]
     ("inprocess", _inprocess),
     ("throughput", _throughput),
     ("redemptions", _redemptions),
+    ("cli", _cli),
 ]

@@ -18,9 +18,9 @@ from sqlalchemy import exc as sa_exc
 
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import TOKEN_PATH
+from token_emulator.adapters.uvicorn import STARTUP_FAILURE
 from token_emulator.app import database_refusal
 from token_emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
-from token_emulator.workers import STARTUP_FAILURE
 
 
 def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:

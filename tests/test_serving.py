@@ -149,7 +149,8 @@ def test_any_other_logging_set_up_gets_the_journals_records() -> None:
 
 
 def test_caplog_sees_the_journals_lines(caplog: pytest.LogCaptureFixture) -> None:
-    from token_emulator.core.journal import JournalEntry, log_entry
+    from token_emulator.core.journal import JournalEntry
+    from token_emulator.request_path.journaling import log_entry
 
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
     log_entry(JournalEntry(0.0, "uneeq", "uneeq:token", "POST", "/uneeq/x", 401, "bad JWT"))

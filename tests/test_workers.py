@@ -23,15 +23,10 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import START_PATH, TOKEN_PATH, sdk_body, token_request
+from token_emulator.adapters.uvicorn import STARTUP_FAILURE, NoDelayConfig
 from token_emulator.settings import Settings
 from token_emulator.testing import EmulatorProcess
-from token_emulator.workers import (
-    SPREADS_CONNECTIONS,
-    STARTUP_FAILURE,
-    NoDelayConfig,
-    OwnListener,
-    hold_port,
-)
+from token_emulator.workers import SPREADS_CONNECTIONS, OwnListener, hold_port
 
 # A socket per worker where the kernel spreads connections over them (Linux).
 spreading_only = pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="Linux's SO_REUSEPORT only")
@@ -231,7 +226,8 @@ def test_worker_connections_get_tcp_nodelay() -> None:
     # uvicorn binds the workers' shared socket with proto 0, so asyncio leaves Nagle's
     # algorithm on and each kept-alive request waited ~40 ms for a delayed ACK. The
     # listening socket now carries TCP_NODELAY, which Linux gives every accepted socket.
-    config = NoDelayConfig("token_emulator.cli:worker_app", factory=True, host="127.0.0.1", port=0)
+    app = "token_emulator.serve:worker_app"
+    config = NoDelayConfig(app, factory=True, host="127.0.0.1", port=0)
     with config.bind_socket() as listening:
         listening.listen()
         with socket.create_connection(listening.getsockname()) as _client:

@@ -1,4 +1,11 @@
-"""The app factory: one Starlette app with the control plane and every vendor mounted."""
+"""The app factory: one Starlette app with the control plane and every vendor mounted.
+
+The request path is assembled here and nowhere else, in the order of
+token_emulator/request_path/ (its docstring lists the layers): journaling,
+body limit and vendor dispatch around Starlette's router; each vendor's
+mounts (vendor_mount below); each route's fault gate and handler. The world
+(store, clock, journal) is opened by the lifespan, from the settings.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,6 @@ import contextlib
 import logging
 import socket
 import sqlite3
-import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import TypedDict
 
@@ -15,9 +21,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import BaseRoute, Mount, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from token_emulator.adapters.starlette import startup_failure_message
 from token_emulator.control.admin import AdminTokenMiddleware
 from token_emulator.control.routes import ROUTES as CONTROL_ROUTES
 from token_emulator.core.errors import (
@@ -28,19 +35,25 @@ from token_emulator.core.errors import (
     one_line,
     render_control_error,
 )
-from token_emulator.core.faults import RAW_SEND_KEY
-from token_emulator.core.journal import VENDOR_KEY, JournalMiddleware
-from token_emulator.core.limits import BodyLimitMiddleware
-from token_emulator.core.schema import SchemaTooNew
-from token_emulator.core.store import describe_database
-from token_emulator.core.vendor import Vendor
+from token_emulator.core.scope_keys import RAW_SEND_KEY, VENDOR_KEY
+from token_emulator.core.storage import describe_database
+from token_emulator.core.storage.schema import SchemaTooNew
+from token_emulator.core.vendor import MountPoint, Vendor
 from token_emulator.core.world import World
+from token_emulator.request_path.body_limit import BodyLimitMiddleware
+from token_emulator.request_path.cors import permissive_cors
+from token_emulator.request_path.dispatch import VendorDispatch
+from token_emulator.request_path.journaling import JournalMiddleware
+from token_emulator.request_path.mount_point import MountPointScope
+from token_emulator.request_path.vendor_route import VendorRoute
+from token_emulator.request_path.vendor_shell import VendorShell
 from token_emulator.settings import Settings
 from token_emulator.vendors import all_vendors
 
 
 class LifespanState(TypedDict):
     world: World
+    settings: Settings
 
 
 def _renderer_for_scope(scope: Scope) -> ErrorRenderer:
@@ -52,34 +65,6 @@ def _renderer_for_scope(scope: Scope) -> ErrorRenderer:
 
 def _renderer_for(request: Request) -> ErrorRenderer:
     return _renderer_for_scope(request.scope)
-
-
-class VendorDispatch:
-    """Innermost of the app's middleware: a vendor request goes straight to the vendor
-    mount its path names (by its first two segments, then its first: UneeQ's
-    `/uneeq/eu` before `/uneeq`), instead of through the app-wide exception layer and
-    a match against every vendor's routes; each mount renders its own refusals
-    (core/mounts.py). A path no mount takes goes on to Starlette's router, which
-    answers it as before."""
-
-    def __init__(self, app: ASGIApp, mounts: Sequence[Mount]) -> None:
-        self.app = app
-        self.by_prefix = {mount.path: mount for mount in mounts}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get(VENDOR_KEY):
-            segments = scope["path"].split("/", 3)
-            mount = self.by_prefix.get("/".join(segments[:3])) or self.by_prefix.get(
-                "/".join(segments[:2])
-            )
-            if mount is not None:
-                match, child_scope = mount.matches(scope)
-                if match is Match.FULL:
-                    scope["route"] = mount
-                    scope.update(child_scope)
-                    await mount.handle(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
 
 
 class StoreUnusable(Exception):
@@ -114,7 +99,13 @@ async def _open_world(settings: Settings, vendors: Sequence[Vendor]) -> World:
     named = settings.database or "(a temporary file)"
     shown = describe_database(named) if "://" in named else named  # no password
     try:
-        world = await World.open(settings, vendors)
+        world = await World.open(
+            vendors,
+            fixtures_dir=settings.fixtures_dir,
+            database=settings.database,
+            database_is_temporary=settings.database_is_temporary,
+            journal_size=settings.journal_size,
+        )
     except SchemaTooNew as error:
         raise StoreUnusable(f"cannot start on the database {one_line(shown)}: {error}") from None
     except Exception as error:
@@ -137,7 +128,7 @@ def _log_opening(world: World) -> None:
     assert world.schema is not None
     log.info(
         "serving the fixtures in %s from the database %s",
-        world.settings.fixtures_dir,
+        world.fixtures_dir,
         world.describe_database(world.schema.describe()),
     )
     if (dropped := world.schema.warning()) is not None:
@@ -147,30 +138,50 @@ def _log_opening(world: World) -> None:
             log.log(*report)
 
 
-def _startup_failures_in_one_line(send: Send) -> Send:
-    """The lifespan's `send`, with a StoreUnusable reported by its message alone.
-
-    Starlette reports a failed start-up with the whole traceback, which uvicorn logs;
-    it sends that report from the `except` block that caught the error, so the error
-    is the one being handled while it is sent."""
-
-    async def sending(message: Message) -> None:
-        failure = sys.exc_info()[1]
-        if message["type"] == "lifespan.startup.failed" and isinstance(failure, StoreUnusable):
-            message = {**message, "message": str(failure)}
-        await send(message)
-
-    return sending
+def _users_mistake(error: BaseException) -> str | None:
+    """A StoreUnusable is reported by its message alone, without the traceback."""
+    return str(error) if isinstance(error, StoreUnusable) else None
 
 
 class EmulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The server's own `send`, before any middleware wraps it: a dropped-connection
-        # fault reaches the server's transport through it (core/faults.py).
+        # fault reaches the server's transport through it (request_path/vendor_route.py).
         scope[RAW_SEND_KEY] = send
         if scope["type"] == "lifespan":
-            send = _startup_failures_in_one_line(send)
+            send = startup_failure_message(send, _users_mistake)
         await super().__call__(scope, receive, send)
+
+
+def vendor_router(vendor: Vendor) -> Router:
+    """The vendor's endpoints as Starlette routes, each behind its VendorRoute."""
+    return Router(
+        [
+            endpoint.route(
+                VendorRoute(
+                    endpoint.handler,
+                    vendor.id,
+                    endpoint.name,
+                    endpoint.render or vendor.render_error,
+                )
+            )
+            for endpoint in vendor.endpoints
+        ]
+    )
+
+
+def vendor_mount(vendor: Vendor, point: MountPoint, router: Router) -> Mount:
+    """One mount point of a vendor: CORS where its clients run in browsers, then its
+    refusals rendered in its shape, what the mount point tells the handlers, its router.
+    Only the layers it needs: each costs every request a call (bench/HISTORY.md,
+    "Layers per mount")."""
+    app: ASGIApp = router
+    if point.scope:
+        app = MountPointScope(app, point.scope)
+    app = VendorShell(app, vendor.render_error)
+    if vendor.cors is not None:
+        app = permissive_cors(app, vendor.cors.expose)
+    return Mount(point.path, app=app)
 
 
 def create_app(
@@ -183,7 +194,7 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[LifespanState]:
         world = await _open_world(settings, chosen)
         try:
-            yield {"world": world}
+            yield {"world": world, "settings": settings}
         finally:
             await world.close()
 
@@ -196,10 +207,9 @@ def create_app(
     routes: list[BaseRoute] = [Mount("/_emulator", routes=control, middleware=[admin])]
     vendor_mounts: list[Mount] = []
     for vendor in chosen:
-        for mount in vendor.mounts():
-            routes.append(mount)
-            if isinstance(mount, Mount):
-                vendor_mounts.append(mount)
+        router = vendor_router(vendor)  # one for all its mount points
+        vendor_mounts += [vendor_mount(vendor, point, router) for point in vendor.served_at]
+    routes += vendor_mounts
     return EmulatorApp(
         routes=routes,
         middleware=[

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ssl
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -389,12 +390,18 @@ def _async(
 
 
 def _http_options(url: str, admin_token: str | None, timeout: float) -> dict[str, Any]:
-    return {
+    options: dict[str, Any] = {
         "base_url": url.rstrip("/"),
         # The admin token goes to the control plane only: `http` also serves vendor calls.
         "auth": EmulatorAdminAuth(admin_token) if admin_token else None,
         "timeout": timeout,
     }
+    if not url.lower().startswith("https:"):
+        # An http:// emulator needs no TLS. httpx would load certifi's CA bundle for its
+        # default context all the same (most of a QA command's own time); a context that
+        # trusts nothing fails any TLS this client were ever led to instead.
+        options["verify"] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return options
 
 
 class TokenEmulator(ControlPlane):

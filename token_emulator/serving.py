@@ -42,7 +42,7 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes the request lines logged in one turn of the event loop with one write.
 
     Every vendor request logs a line; writing and flushing each on its own cost
-    a system call per request (about a tenth of a token request's server time).
+    a system call per request (bench/HISTORY.md, "Request log lines").
     Request lines wait at most until the loop's next turn. Any other record
     (uvicorn's start and shutdown, warnings) is written at once with whatever
     waits before it: uvicorn ends a SIGTERM'd server by raising the signal
@@ -70,7 +70,8 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """The line `emit` would write for a request logger record of `message`, made
         without the record: for the journal, once request_line_handler said this
         handler alone takes the request logger's records. logging's record, handler
-        chain and formatter took ~5 µs a line, this takes ~1.5 µs."""
+        chain and formatter cost several times more (bench/HISTORY.md, "Request log
+        lines")."""
         formatter = self.formatter
         assert isinstance(formatter, SecondsOnceFormatter)
         created = time.time()
@@ -122,7 +123,7 @@ class TurnBufferedHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 class SecondsOnceFormatter(logging.Formatter):
     """logging's own line, with the date and time up to the second formatted once per
-    second rather than for every record (strftime took a tenth of each line)."""
+    second rather than for every record (bench/HISTORY.md, "Request log lines")."""
 
     _second: int | None = None
     _stamp = ""
@@ -193,16 +194,16 @@ def settle_garbage_collector() -> None:
     """Once the app is built, before it serves: keep the garbage collector off what
     start-up made, and let it run less often.
 
-    Start-up leaves ~70,000 tracked objects that live as long as the process
-    (modules, SQLAlchemy's tables and statements, the fixtures), and every full
-    collection walked them all: ~30 ms each, a dozen times in 10 s of load, the
-    p99 of every token request. `gc.freeze` moves them out of the collector's
-    sight (they are freed as usual when unreferenced; a cycle among them would
-    stay). A request allocates a few hundred containers, so collecting the
-    youngest every 700 ran a collection every few requests.
+    Start-up leaves tens of thousands of tracked objects that live as long as the
+    process (modules, SQLAlchemy's tables and statements, the fixtures), and every
+    full collection walked them all: the p99 of every token request under load
+    (bench/HISTORY.md, "Garbage collector"). `gc.freeze` moves them out of the
+    collector's sight (they are freed as usual when unreferenced; a cycle among
+    them would stay). A request allocates a few hundred containers, so collecting
+    the youngest every 700 ran a collection every few requests.
 
-    No collection first: here it finds ~15 unreachable objects (frozen with the
-    rest, a few hundred bytes) and would add ~20 ms to every start."""
+    No collection first: it finds next to nothing to free (frozen with the rest,
+    a few hundred bytes) and would lengthen every start."""
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)

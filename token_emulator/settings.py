@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from token_emulator.core.fixtures import PACKAGE_DIR, default_fixtures_dir
+from token_emulator.core.package_files import PACKAGE_DIR, default_fixtures_dir
 
-__all__ = ["PACKAGE_DIR", "Settings", "SettingsError", "default_fixtures_dir"]
+__all__ = ["LOOPBACK_HOSTS", "PACKAGE_DIR", "Settings", "SettingsError", "default_fixtures_dir"]
+
+# Addresses only this machine reaches: serving elsewhere without an admin token is warned of.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class SettingsError(ValueError):
@@ -35,7 +38,7 @@ class Settings:
     # worker holds it while it runs, and the last process out deletes it.
     database_is_temporary: bool = False
     journal_size: int = 1000
-    # Longer request bodies are answered 413 unread (token_emulator/core/limits.py).
+    # Longer request bodies are answered 413 unread (token_emulator/request_path/body_limit.py).
     max_body_bytes: int = 64 * 1024
     log_level: str = "info"
     # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).

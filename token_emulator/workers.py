@@ -3,9 +3,7 @@ each with its own listening socket where the kernel spreads connections over the
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import inspect
 import logging
 import multiprocessing
 import os
@@ -15,40 +13,15 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from uvicorn import Config, Server
-from uvicorn.supervisors import Multiprocess
-
+from token_emulator.adapters.uvicorn import STARTUP_FAILURE, NoDelayConfig, supervise
 from token_emulator.serving import configure_logging, uvicorn_options
 from token_emulator.settings import Settings
-
-
-class NoDelayConfig(Config):
-    """uvicorn's Config, whose shared listening socket gives connections TCP_NODELAY.
-
-    For its workers uvicorn binds the shared socket itself, with the protocol
-    number left at 0, and asyncio then leaves Nagle's algorithm on for the
-    connections it accepts: every kept-alive request after the first waits for
-    the client's delayed ACK, ~40 ms on Linux (uvicorn issue 3149; a one-process
-    `serve` is unaffected). Linux hands TCP_NODELAY from a listening socket to
-    each connection it accepts, so it is set on the listening socket. (Module
-    level: the config is pickled to each worker.)
-    """
-
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
 
 # Linux hands each new connection to one of the listening sockets that share a port
 # (SO_REUSEPORT), by a hash of the connection's addresses. Other systems accept the
 # option without spreading connections (macOS gives them all to one socket).
 SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 log = logging.getLogger("uvicorn.error")
-# The exit status uvicorn gives a server whose start-up failed: 3 in every release,
-# though its constant lives in uvicorn.main in some and uvicorn.config in others.
-STARTUP_FAILURE = 3
 
 
 @dataclass(frozen=True)
@@ -81,7 +54,7 @@ def _reusing_socket(family: int) -> socket.socket:
 def bind_own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
     """A worker's own socket on the shared port (asyncio's server makes it listen).
 
-    IPPROTO_TCP and TCP_NODELAY: see NoDelayConfig."""
+    IPPROTO_TCP and TCP_NODELAY: see NoDelayConfig (adapters/uvicorn.py)."""
     sock = _reusing_socket(family)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -189,8 +162,8 @@ def hold_port(host: str, port: int) -> HeldPort:
 
 def run_workers(app: str, workers: int, settings: Settings) -> None:
     """`uvicorn.run(app, factory=True, workers=N, **uvicorn_options(settings))`, with
-    NoDelayConfig and, on Linux, a listening socket per worker (OwnListener); `app`
-    names a factory, since each worker is a fresh interpreter."""
+    NoDelayConfig (adapters/uvicorn.py) and, on Linux, a listening socket per worker
+    (OwnListener); `app` names a factory, since each worker is a fresh interpreter."""
     config = NoDelayConfig(app, factory=True, workers=workers, **uvicorn_options(settings))
     held: HeldPort | None = None
     sockets: list[Any]
@@ -199,19 +172,12 @@ def run_workers(app: str, workers: int, settings: Settings) -> None:
         sockets = [OwnListener(held.family, held.address)]
     else:
         sockets = [config.bind_socket()]
-    # uvicorn 0.30 took the workers' target as well; later ones build it themselves.
-    if "target" in inspect.signature(Multiprocess).parameters:
-        target = Server(config).run
-        supervisor = Multiprocess(config, target=target, sockets=sockets)  # type: ignore[call-arg]
-    else:
-        supervisor = Multiprocess(config, sockets=sockets)
     try:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the supervisor stops the workers
-            supervisor.run()
+        exit_codes = supervise(config, sockets)
     finally:
         if held is not None:
             held.close()
     # The supervisor stops when a worker cannot start (its app, its socket), and says
     # so in the log; `serve` then exits as a one-process start that fails does.
-    if any(p.exitcode == STARTUP_FAILURE for p in getattr(supervisor, "processes", ())):
+    if STARTUP_FAILURE in exit_codes:
         sys.exit(STARTUP_FAILURE)

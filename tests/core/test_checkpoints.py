@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.schema import CreateTable
 
 from tests.core.text_rows import text_rows
-from token_emulator.core.store import CHECKPOINT_WAL_BYTES, InlineSqliteStore, Store
+from token_emulator.core.storage import open_store
+from token_emulator.core.storage.inline_sqlite import CHECKPOINT_WAL_BYTES, InlineSqliteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +32,7 @@ async def test_the_wal_starts_afresh_as_it_grows_and_keeps_every_row(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "checkpoints.sqlite3"
-    store = Store.open(f"sqlite+pysqlite:///{path}")
+    store = open_store(f"sqlite+pysqlite:///{path}")
     assert isinstance(store, InlineSqliteStore)
     try:
         async with store.write() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from token_emulator.core.store import describe_database
+from token_emulator.core.storage import describe_database
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""World.fixture_row remembers lookups of fixture-only tables, within a bound of memory."""
+"""Store.fixture_row remembers lookups of fixture-only tables, within a bound of memory."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from token_emulator.core.postgres import TEXT_ESCAPE as POSTGRES_TEXT_ESCAPE
-from token_emulator.core.postgres import escape as _postgres_escape
-from token_emulator.core.postgres import unescape as _postgres_unescape
+from token_emulator.core.storage.postgres import TEXT_ESCAPE as POSTGRES_TEXT_ESCAPE
+from token_emulator.core.storage.postgres import escape as _postgres_escape
+from token_emulator.core.storage.postgres import unescape as _postgres_unescape
 
 # Text made mostly of the characters the escape is about.
 AWKWARD = st.text(alphabet=st.sampled_from(["\x00", POSTGRES_TEXT_ESCAPE, "0", "a", "é"]))

@@ -31,8 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from token_emulator.core.prepared import Prepared
-from token_emulator.core.store import AutoId, InlineSqliteStore, Store
+from token_emulator.core.storage import AutoId, Store, open_store
+from token_emulator.core.storage.inline_sqlite import InlineSqliteStore
+from token_emulator.core.storage.prepared import Prepared
 
 pytestmark = pytest.mark.anyio
 
@@ -70,7 +71,7 @@ CLOSE_ALL = update(things).values(open=False)
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[InlineSqliteStore]:
-    opened = Store.open(f"sqlite+pysqlite:///{tmp_path / 'prepared.sqlite3'}")
+    opened = open_store(f"sqlite+pysqlite:///{tmp_path / 'prepared.sqlite3'}")
     assert isinstance(opened, InlineSqliteStore)
     async with opened.write() as conn:
         for table in tables.sorted_tables:

@@ -18,14 +18,14 @@ from tests.conftest import copy_of_fixtures, edit_fixture, in_process, make_sett
 from tests.vendors.uneeq.conftest import START_PATH, sdk_body
 from tests.vendors.web1on1.conftest import DEMO_ORG, USERS
 from token_emulator import __version__
+from token_emulator.adapters.uvicorn import STARTUP_FAILURE
 from token_emulator.core.clock import REAL_CLOCK_ROW
-from token_emulator.core.schema import SCHEMA_VERSION, schema_table
-from token_emulator.core.store import metadata
+from token_emulator.core.storage import metadata
+from token_emulator.core.storage.schema import SCHEMA_VERSION, schema_table
 from token_emulator.testing import web1on1_login
 from token_emulator.vendors.uneeq.tables import tokens, workspaces
 from token_emulator.vendors.web1on1.backend import new_login
 from token_emulator.vendors.web1on1.tables import logins, records
-from token_emulator.workers import STARTUP_FAILURE
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.schema import CreateTable
 
 from tests.core.text_rows import text_rows
-from token_emulator.core.store import SHORT_HOLD_SECONDS, InlineSqliteStore, Store
+from token_emulator.core.storage import open_store
+from token_emulator.core.storage.inline_sqlite import SHORT_HOLD_SECONDS, InlineSqliteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +29,7 @@ async def test_writers_wait_for_another_connections_lock_and_then_commit(
     tmp_path: Path, held_for: float
 ) -> None:
     path = tmp_path / "waits.sqlite3"
-    store = Store.open(f"sqlite+pysqlite:///{path}")
+    store = open_store(f"sqlite+pysqlite:///{path}")
     assert isinstance(store, InlineSqliteStore)
     other = sqlite3.connect(path, isolation_level=None)
     try:

@@ -1,6 +1,6 @@
 """Two `serve` processes on one SQLite file: what one changes, the other's very next
 request obeys, although each remembers the clock row, the armed faults and
-fixture rows between requests (World.request_reading, World.fixture_row).
+fixture rows between requests (core/storage/remembered.py).
 
 Every case first makes the other process remember the old state (a request
 that reads it), then changes it through the first, then asks the second once.

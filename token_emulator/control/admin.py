@@ -19,13 +19,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from token_emulator.core.errors import mark_refusal
-from token_emulator.core.world import world_of
+from token_emulator.settings import Settings
 
 COOKIE = "emulator_admin"
 OPEN_PATHS = {"/_emulator/health", "/_emulator/login", "/_emulator", "/_emulator/"}
 OPEN_PREFIX = "/_emulator/assets/"
 MAX_LOGIN_BODY = 4096
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
 def holds_token(request: Request, token: str) -> bool:
@@ -73,9 +72,15 @@ def _login_page(message: str, status: int) -> HTMLResponse:
     return HTMLResponse(page, status_code=status)
 
 
+def settings_of(request: Request) -> Settings:
+    """The settings the app was made with (the lifespan's state)."""
+    settings: Settings = request.state.settings
+    return settings
+
+
 async def login(request: Request) -> Response:
     """`POST /_emulator/login` with `token` (form or JSON): sets the cookie, back to the page."""
-    token = world_of(request).settings.admin_token
+    token = settings_of(request).admin_token
     raw = (await request.body())[:MAX_LOGIN_BODY]
     given: object = None
     if request.headers.get("content-type", "").startswith("application/json"):

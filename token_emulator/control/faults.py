@@ -40,7 +40,7 @@ def _vendor(world: World, vendor_id: Any, status: int = 400) -> Vendor:
 def _route_name(vendor: Vendor, route: Any) -> str | None:
     if route is None:
         return None
-    names = [r.name for r in faults.vendor_routes(vendor)]
+    names = [r.name for r in vendor.routes()]
     if isinstance(route, str):
         full = route if ":" in route else f"{vendor.id}:{route}"
         if full in names:
@@ -102,19 +102,20 @@ def fault_values(world: World, body: dict[str, Any]) -> tuple[dict[str, Any], in
 async def faults_collection(request: Request) -> Response:
     world = world_of(request)
     if request.method == "GET":
-        return JSONResponse({"faults": await faults.active(world)})
+        return JSONResponse({"faults": await faults.active(world.store)})
     if request.method == "DELETE":
-        await faults.remove(world, None)
+        await faults.remove(world.store, None)
         return JSONResponse({"faults": []})
     values, seed = fault_values(world, await json_object(request))
-    created = await faults.add(world, await world.clock.now(), values, seed)
+    created = await faults.add(world.store, await world.clock.now(), values, seed)
     return JSONResponse({"fault": created}, status_code=201)
 
 
 async def fault_item(request: Request) -> Response:
     text = request.path_params["id"]
     fault_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
-    removed = await faults.remove(world_of(request), fault_id) if fault_id is not None else None
+    store = world_of(request).store
+    removed = await faults.remove(store, fault_id) if fault_id is not None else None
     if removed is None:
         raise ControlError(f"no fault {text[:32]!r}", status=404)
     return JSONResponse({"fault": removed})
@@ -127,7 +128,7 @@ async def routes(request: Request) -> Response:
     for vendor in world.vendors:
         named = [
             {"name": r.name, "short": r.short, "methods": list(r.methods), "path": r.path}
-            for r in faults.vendor_routes(vendor)
+            for r in vendor.routes()
         ]
         listed.append(
             {"id": vendor.id, "title": vendor.title, "prefix": f"/{vendor.id}", "routes": named}
@@ -145,8 +146,10 @@ async def add_fixtures(request: Request) -> Response:
         )
     vendor = _vendor(world, body.get("vendor"), status=404)  # as /_emulator/state/{vendor}
     try:
+        now = await world.clock.now()
+        in_file = world.fixtures[vendor.id]
         added, in_force = await runtime_fixtures.add(
-            world, vendor, body["fixtures"], await world.clock.now()
+            world.store, vendor, in_file, body["fixtures"], now
         )
     except FixtureError as error:
         raise ControlError(

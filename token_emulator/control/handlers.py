@@ -37,7 +37,7 @@ async def health(request: Request) -> Response:
             {"status": "unavailable", "error": f"store does not answer: {error}"},
             status_code=503,
         )
-    fixtures_dir = world.settings.fixtures_dir
+    fixtures_dir = world.fixtures_dir
     return JSONResponse(
         {
             "status": "ready",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Column, String, Table, delete, select
 
 from token_emulator.core.fixtures import FixtureModel, sections, top_level_settings
-from token_emulator.core.store import Connection, Store, metadata
+from token_emulator.core.storage import Connection, Store, metadata
 
 applied_fixtures = Table(
     "emulator_applied_fixtures",

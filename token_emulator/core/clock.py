@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Column, Float, Integer, Table, case, func, select, update
 
 from token_emulator.core.instants import check_range, isoformat, parse_instant, real_time
-from token_emulator.core.store import Connection, Store, metadata
+from token_emulator.core.storage import Connection, Store, metadata
 
 __all__ = ["Clock", "ClockReading", "check_range", "isoformat", "parse_instant", "real_time"]
 

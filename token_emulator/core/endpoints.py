@@ -55,7 +55,7 @@ class Endpoint:
 
     def route(self, app: ASGIApp | None = None) -> Route:
         """Starlette's route: the handler as Starlette calls it, or `app` in its place
-        (the vendors' request path, core/mounts.py)."""
+        (a vendor route's VendorRoute: request_path/vendor_route.py)."""
         return Route(
             self.path,
             self.handler if app is None else app,

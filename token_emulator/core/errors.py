@@ -14,10 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator.core.headers import REASON_HEADER
-
-REASON_KEY = "token_emulator.reason"
-# The emulator-clock instant of the request, read once by the journal middleware.
-NOW_KEY = "token_emulator.now"
+from token_emulator.core.scope_keys import NOW_KEY, REASON_KEY
 
 # (status, message, now) -> the vendor's error answer. `now` is the emulator-clock
 # instant of the request, for shapes that carry the time (8x8's `timestamp`).

@@ -23,15 +23,6 @@ Lifetime = Annotated[int, Field(gt=0, le=MAX_LIFETIME_SECONDS)]
 
 BASE_DIR = "base_dir"  # the validation-context key for resolving file references
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-
-
-def default_fixtures_dir() -> Path:
-    """The package's own fixtures: a wheel carries them inside the package; a checkout
-    (an editable install) has them beside it."""
-    packaged = PACKAGE_DIR / "default_fixtures"
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "fixtures"
-
 
 def read_referenced_file(context: Any, relative: str) -> str:
     """Text of a file a fixture names, relative to the fixture directory."""

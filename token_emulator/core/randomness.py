@@ -1,9 +1,9 @@
 """Random tokens and identifiers: the operating system's CSPRNG, read in blocks.
 
-Every `os.urandom` (behind `secrets` and `uuid.uuid4`) is a system call, about
-4 µs on this kind of virtual machine: a redemption made two of them, a
-fifteenth of its time. The bytes here are os.urandom's all the same, read
-4 KiB at a time and each handed out once. A forked child starts with an
+Every `os.urandom` (behind `secrets` and `uuid.uuid4`) is a system call, a
+measurable part of a redemption (bench/HISTORY.md, "Random bytes in blocks").
+The bytes here are os.urandom's all the same, read 4 KiB at a time and each
+handed out once. A forked child starts with an
 empty block, so it never hands out bytes its parent also holds, and a lock of
 its own. Ids that are table keys count up instead (`ordered_id`).
 """
@@ -72,7 +72,7 @@ def ordered_id(seconds: float) -> str:
     process makes in one second count up, so each new row lands at the end of
     its index, where the other rows of the same group commit also land. With
     random keys every row dirtied a page of its own, which COMMIT then wrote out
-    (a web1on1 login's SQLite time in-process: ~60 µs with random ids, ~44 µs).
+    (bench/HISTORY.md, "Ordered ids").
     Unique like an ObjectId: when the counter runs out (a frozen clock, 16.7
     million ids) the random part is drawn again, and another process draws its
     own."""

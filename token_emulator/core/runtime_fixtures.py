@@ -11,7 +11,7 @@ user from the file and a duplicate id is refused.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,11 +28,8 @@ from token_emulator.core.fixtures import (
     top_level_settings,
     validate,
 )
-from token_emulator.core.store import Connection, metadata
-
-if TYPE_CHECKING:
-    from token_emulator.core.vendor import Vendor
-    from token_emulator.core.world import World
+from token_emulator.core.storage import Connection, Store, metadata
+from token_emulator.core.vendor import Vendor
 
 added_fixtures = Table(
     "emulator_added_fixtures",
@@ -107,31 +104,32 @@ async def yield_to_file(
 
 
 async def add(
-    world: World, vendor: Vendor, data: Any, now: float
+    store: Store, vendor: Vendor, in_file: FixtureModel, data: Any, now: float
 ) -> tuple[dict[str, int], dict[str, Any]]:
-    """Check and store one document; how many entries of each section it added, and the
+    """Check and store one document, against the vendor's fixture file (`in_file`) and the
+    documents added before it; how many entries of each section it added, and the
     settings it put in force."""
     source = f"{vendor.fixture_file} (added at run time)"
     document = _parse(vendor, data, source)
     given = _given_settings(vendor.fixture_model, data)
-    async with world.store.read() as conn:
+    async with store.read() as conn:
         query = select(added_fixtures.c.document).where(added_fixtures.c.vendor == vendor.id)
         earlier = []
         for text in await conn.scalars(query.order_by(added_fixtures.c.id)):
             stored = json.loads(text)
             parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
             earlier.append((parsed, _given_settings(vendor.fixture_model, stored)))
-    merged = _merged(world.fixtures[vendor.id], [*earlier, (document, given)])
+    merged = _merged(in_file, [*earlier, (document, given)])
     raise_problems(merged, source)
     try:
         # Exclusive, as a seed: upserts across tables while requests write would deadlock.
-        async with world.store.write(exclusive=True) as conn:
+        async with store.write(exclusive=True) as conn:
             if given:
                 # The settings in force, with this document's entries only.
                 only_new = {name: getattr(document, name) for name in sections(type(document))}
-                await vendor.seed(conn, world.store, merged.model_copy(update=only_new))
+                await vendor.seed(conn, store, merged.model_copy(update=only_new))
             else:
-                await (vendor.add_fixtures or vendor.seed)(conn, world.store, document)
+                await (vendor.add_fixtures or vendor.seed)(conn, store, document)
             await conn.execute(
                 added_fixtures.insert().values(
                     vendor=vendor.id, document=json.dumps(data), added_at=now
@@ -143,7 +141,7 @@ async def add(
         cause = error.orig if isinstance(error, IntegrityError) else error
         message = f"conflicts with what the store holds now ({cause})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
-    world.store.changed()  # fixture lookups this process remembers are stale
+    store.changed()  # fixture lookups this process remembers are stale
     added = {
         name: len(getattr(document, name))
         for name in sorted(sections(type(document)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, String, Table, select
 
-from token_emulator.core.store import Store, metadata
+from token_emulator.core.storage import Store, metadata
 from token_emulator.core.tokens import opaque_token
 
 signing_secrets = Table(

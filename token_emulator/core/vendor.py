@@ -17,8 +17,8 @@ from token_emulator.core.endpoints import Endpoint
 from token_emulator.core.errors import ErrorRenderer
 from token_emulator.core.fixtures import FixtureModel
 from token_emulator.core.openapi import ApiDescription, Prefix, Schema
-from token_emulator.core.schema import Migrations
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
+from token_emulator.core.storage.schema import Migrations
 from token_emulator.core.vendor_client import VendorClient
 
 Seeder = Callable[[Connection, Store, Any], Awaitable[None]]
@@ -43,13 +43,29 @@ class NamedRoute:
 
 
 @dataclass(frozen=True)
+class MountPoint:
+    """A prefix the vendor's routes are served under, and what its handlers learn from
+    it, put into the request's scope (UneeQ's region: `/uneeq/eu` says "eu")."""
+
+    path: str
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BrowserCors:
+    """Permissive CORS, for a vendor whose clients run in browsers: any origin, and
+    these answer headers readable by the page (request_path/cors.py)."""
+
+    expose: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Vendor:
     client: VendorClient
     tables: tuple[Table, ...]  # parents first; all of them are emptied by a reset
     # Every route, declared once (routes.py): Starlette's route and the OpenAPI operations.
     endpoints: tuple[Endpoint, ...]
-    mounts: Callable[[], list[BaseRoute]]  # the endpoints under the vendor's prefixes
-    prefixes: tuple[Prefix, ...]  # those prefixes, as the OpenAPI document names them
+    prefixes: tuple[Prefix, ...]  # where they are served, as the OpenAPI document names it
     seed: Seeder  # writes the fixture rows: all of them, or those edited since (a restart)
     state: StateReader  # what `GET /_emulator/state/{id}` shows, secrets masked
     render_error: ErrorRenderer  # status, message, now -> the vendor's own body shape
@@ -64,8 +80,12 @@ class Vendor:
     add_fixtures: Seeder | None = None
     # What the dashboard lists under the vendor; published fixtures, so shown unmasked.
     credentials: CredentialsLister = field(default=lambda _fixtures: [])
-    # Steps that bring its tables from an older schema version (core/schema.py).
+    # Steps that bring its tables from an older schema version (core/storage/schema.py).
     migrations: Migrations = field(default_factory=Migrations)
+    # Where the endpoints are served (none: at /<id>), longest first where one is
+    # inside another; and CORS, for clients in browsers (None: servers call it).
+    mount_points: tuple[MountPoint, ...] = ()
+    cors: BrowserCors | None = None
 
     @property
     def id(self) -> str:
@@ -83,6 +103,10 @@ class Vendor:
     @property
     def fixture_model(self) -> type[FixtureModel]:
         return self.client.fixture_model
+
+    @property
+    def served_at(self) -> tuple[MountPoint, ...]:
+        return self.mount_points or (MountPoint(f"/{self.id}"),)
 
     def control_routes(self) -> list[BaseRoute]:
         return [endpoint.route() for endpoint in self.control_endpoints]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from token_emulator.core.calls import Call, Steps
-from token_emulator.core.fixtures import FixtureModel, default_fixtures_dir, load_file
+from token_emulator.core.fixtures import FixtureModel, load_file
+from token_emulator.core.package_files import default_fixtures_dir
 
 FixturesDir = str | Path | None
 M = TypeVar("M", bound=FixtureModel)

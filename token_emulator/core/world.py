@@ -1,7 +1,8 @@
 """The world a request sees: store, clock, journal, fixtures and the vendors.
 
 Built once per app in the lifespan and reached through `request.state.world`,
-never through module globals.
+never through module globals. It is told what to open (a database, a fixture
+directory); the settings those come from are the app factory's business.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.base import Executable
 from starlette.requests import Request
 
 from token_emulator.core import applied_fixtures, runtime_fixtures
@@ -22,28 +22,32 @@ from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_
 from token_emulator.core.errors import one_line
 from token_emulator.core.faults import faults
 from token_emulator.core.fixtures import FixtureConflict, FixtureModel, load_directory
-from token_emulator.core.journal import NOW_KEY, Journal
+from token_emulator.core.journal import Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
 from token_emulator.core.runtime_fixtures import added_fixtures
-from token_emulator.core.schema import SchemaOutcome, bring_up_to_date
+from token_emulator.core.scope_keys import NOW_KEY
 from token_emulator.core.signing import SigningSecrets
-from token_emulator.core.store import Connection, Store, database_url, describe_database
-from token_emulator.core.temporary import TemporaryDatabase
+from token_emulator.core.storage import (
+    Connection,
+    Store,
+    database_url,
+    describe_database,
+    open_store,
+)
+from token_emulator.core.storage.schema import SchemaOutcome, bring_up_to_date
+from token_emulator.core.storage.temporary import TemporaryDatabase
 from token_emulator.core.vendor import Vendor
-from token_emulator.settings import Settings
 
 
-def load_fixtures(settings: Settings, vendors: Sequence[Vendor]) -> dict[str, FixtureModel]:
+def load_fixtures(fixtures_dir: Path, vendors: Sequence[Vendor]) -> dict[str, FixtureModel]:
     """Raises FixtureError naming every problem in the fixture directory."""
-    return load_directory(
-        settings.fixtures_dir, [(v.id, v.fixture_file, v.fixture_model) for v in vendors]
-    )
+    return load_directory(fixtures_dir, [(v.id, v.fixture_file, v.fixture_model) for v in vendors])
 
 
 # What every vendor request reads first, in one statement: the clock, and
 # whether any fault is armed at all (most runs have none, so the gate then
-# skips its own query).
+# skips its own query). The store remembers it while nothing changed it.
 _REQUEST_READING = select(
     clock_table.c.offset_seconds,
     clock_table.c.frozen_at,
@@ -53,15 +57,14 @@ _REQUEST_READING = select(
 ).where(clock_table.c.id == 1)
 
 
-MAX_REMEMBERED_ROWS = 4096
-# A lookup by a longer value (an unknown id in a 15 KiB header) is read each time:
-# remembering it would make the bound 4096 of whatever size a caller sends.
-MAX_REMEMBERED_KEY_CHARS = 512
+def _fixtures_version(row: Any) -> tuple[int, int]:
+    """What in the first row says the fixtures changed: a reset, fixtures added or edited."""
+    return row.generation, row.fixture_version
 
 
 @dataclass
 class World:
-    settings: Settings
+    fixtures_dir: Path
     vendors: tuple[Vendor, ...]
     fixtures: dict[str, FixtureModel]
     store: Store
@@ -72,14 +75,6 @@ class World:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     _by_id: dict[str, Vendor] = field(default_factory=dict)
     _generation: int = 0  # the last reset this process has seen
-    # What this process remembers while the store's change stamp holds (None: the
-    # store cannot tell, so nothing is remembered): the clock row with the armed
-    # faults, and rows of fixture-only tables.
-    _stamp: tuple[int, int] | None = None
-    _reading_row: Any = None
-    _fixture_rows: dict[Any, Any] = field(default_factory=dict)
-    # Without a change stamp: the (reset generation, fixture version) of the rows remembered.
-    _fixtures_seen: tuple[int, int] | None = None
     # The database of a run that named none, removed by close().
     temporary: TemporaryDatabase | None = None
     # What opening the database found: its schema, and the fixture edits applied.
@@ -90,28 +85,39 @@ class World:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
 
     @classmethod
-    async def open(cls, settings: Settings, vendors: Sequence[Vendor]) -> World:
-        fixtures = load_fixtures(settings, vendors)
+    async def open(
+        cls,
+        vendors: Sequence[Vendor],
+        *,
+        fixtures_dir: Path,
+        database: str | None,
+        database_is_temporary: bool = False,
+        journal_size: int = 1000,
+    ) -> World:
+        """`database`: a path, `:memory:` or a URL; None: a temporary SQLite file of this
+        run, deleted by close(). `database_is_temporary`: `database` is such a file made
+        for the workers of one `serve` (core/storage/temporary.py)."""
+        fixtures = load_fixtures(fixtures_dir, vendors)
         temporary = None
-        if settings.database is None:
+        if database is None:
             temporary = TemporaryDatabase()
-        elif settings.database_is_temporary:
-            temporary = TemporaryDatabase(Path(settings.database).parent)  # a worker's
-        named = str(temporary.path) if temporary is not None else settings.database
+        elif database_is_temporary:
+            temporary = TemporaryDatabase(Path(database).parent)  # a worker's
+        named = str(temporary.path) if temporary is not None else database
         assert named is not None
         try:
-            store = Store.open(database_url(named))
+            store = open_store(database_url(named))
         except BaseException:
             if temporary is not None:
                 temporary.remove()
             raise
         world = cls(
-            settings=settings,
+            fixtures_dir=fixtures_dir,
             vendors=tuple(vendors),
             fixtures=fixtures,
             store=store,
             clock=Clock(store),
-            journal=Journal(settings.journal_size),
+            journal=Journal(journal_size),
             signing=SigningSecrets(store),
             temporary=temporary,
         )
@@ -183,50 +189,11 @@ class World:
 
     async def request_reading(self) -> tuple[ClockReading, int]:
         """The clock for a vendor request, and how many faults are armed; catches up
-        with resets made elsewhere.
-
-        Asks the store once per request whether anything this process remembers
-        may have changed (the clock row, fixture rows); "now" is always computed
-        afresh from the row."""
-        stamp = self.store.change_stamp()
-        if stamp is None or stamp != self._stamp:
-            self._stamp = stamp
-            self._reading_row = None
-            if stamp is not None:
-                self._fixture_rows.clear()
-        row = self._reading_row
-        if row is None:
-            async with self.store.read() as conn:
-                row = (await conn.execute(_REQUEST_READING)).one()
-            if stamp is not None:
-                self._reading_row = row
-            else:
-                # No change stamp (PostgreSQL): the fixture rows remembered hold while
-                # no reset and no change of the fixtures was counted since.
-                seen = (row.generation, row.fixture_version)
-                if seen != self._fixtures_seen:
-                    self._fixtures_seen = seen
-                    self._fixture_rows.clear()
+        with resets made elsewhere. "Now" is always computed afresh from the row."""
+        row = await self.store.first_row(_REQUEST_READING, _fixtures_version)
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
-
-    async def fixture_row(self, statement: Executable, **parameters: Any) -> Any:
-        """One row (or None) of a table only fixtures fill, remembered until the
-        request_reading of a later request sees a change: the lookups every token
-        request makes (a workspace, an app, a key) cost a dictionary read instead of
-        a statement."""
-        key = (statement, tuple(sorted(parameters.items())))
-        if key in self._fixture_rows:
-            return self._fixture_rows[key]
-        async with self.store.read() as conn:
-            row = (await conn.execute(statement, parameters)).one_or_none()
-        remembering = self._stamp is not None or self._fixtures_seen is not None
-        if remembering and _short(parameters):
-            if len(self._fixture_rows) >= MAX_REMEMBERED_ROWS:
-                self._fixture_rows.clear()  # bounded: unknown keys are remembered too
-            self._fixture_rows[key] = row
-        return row
 
     def observe(self, reading: ClockReading) -> None:
         """Catch up with a reset made by any process on this database."""
@@ -249,10 +216,6 @@ class World:
             notes = ("temporary: deleted when the server stops", *notes)
         shown = describe_database(self.store.url)
         return f"{shown} ({'; '.join(notes)})" if notes else shown
-
-
-def _short(parameters: dict[str, Any]) -> bool:
-    return all(len(str(value)) <= MAX_REMEMBERED_KEY_CHARS for value in parameters.values())
 
 
 def world_of(request: Request) -> World:

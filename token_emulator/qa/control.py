@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from token_emulator.control import api
 from token_emulator.qa.durations import format_duration, parse_duration
@@ -20,13 +20,25 @@ def vendor_ids() -> list[str]:
     return [client.id for client in all_clients()]
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    remote = remote_options()
+if TYPE_CHECKING:
+    Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
+
+def add_parser(commands: Commands, name: str, help: str) -> None:
+    parsers = {
+        "clock": _clock_parser,
+        "fault": _fault_parser,
+        "reset": _reset_parser,
+        "state": _state_parser,
+    }
+    parsers[name](commands, name, help)
+
+
+def _clock_parser(commands: Commands, name: str, help: str) -> None:
     clock = commands.add_parser(
-        "clock",
-        parents=[remote],
-        help="show or move the emulator clock",
+        name,
+        parents=[remote_options()],
+        help=help,
         description="show | advance DURATION | set ISO-8601 | freeze | real. Durations: 90s, "
         "15m, 2h, 1d, 1h30m or seconds; to go back write `clock advance -- -5m`.",
     )
@@ -34,7 +46,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     clock.add_argument("value", nargs="?", help="a duration (advance) or an instant (set)")
     clock.set_defaults(handler=_clock, parser=clock)
 
-    fault = commands.add_parser("fault", parents=[remote], help="inject, list or clear faults")
+
+def _fault_parser(commands: Commands, name: str, help: str) -> None:
+    remote = remote_options()
+    fault = commands.add_parser(name, parents=[remote], help=help)
     actions = fault.add_subparsers(dest="fault_action", required=True)
     add = actions.add_parser(
         "add",
@@ -57,12 +72,14 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     clear.add_argument("id", nargs="?", type=int, help="the fault's id (default: all)")
     clear.set_defaults(handler=_fault_clear)
 
-    reset = commands.add_parser(
-        "reset", parents=[remote], help="back to the fixtures: state, clock, faults, journal"
-    )
+
+def _reset_parser(commands: Commands, name: str, help: str) -> None:
+    reset = commands.add_parser(name, parents=[remote_options()], help=help)
     reset.set_defaults(handler=_reset)
 
-    state = commands.add_parser("state", parents=[remote], help="what a vendor holds now (JSON)")
+
+def _state_parser(commands: Commands, name: str, help: str) -> None:
+    state = commands.add_parser(name, parents=[remote_options()], help=help)
     state.add_argument("vendor", choices=vendor_ids())
     state.set_defaults(handler=_state)
 

@@ -22,11 +22,13 @@ DEFAULT_LIMIT = 50
 DEFAULT_FOLLOW_LIMIT = 10
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> None:
     parser = commands.add_parser(
-        "requests",
+        name,
         parents=[remote_options()],
-        help="the request journal: each vendor request, its status and why",
+        help=help,
         description="The journal, oldest first like a log (--json: the API's answer, newest "
         "first). ROUTE is the route's name, or the path when no route matched.",
     )

@@ -19,13 +19,11 @@ from token_emulator.qa.output import print_json
 from token_emulator.vendors import all_clients
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> None:
     parents = [output_options(), fixture_options()]
-    mint = commands.add_parser(
-        "mint",
-        parents=parents,
-        help="print a client-side JWT (UneeQ request JWT, Unifize assertion)",
-    )
+    mint = commands.add_parser(name, parents=parents, help=help)
     vendors = mint.add_subparsers(dest="mint_vendor", required=True)
     for client in all_clients():
         if client.mint is None:

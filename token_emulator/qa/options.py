@@ -7,10 +7,12 @@ import argparse
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from token_emulator.core.vendor_client import Option
 from token_emulator.qa.remote import DEFAULT_TIMEOUT, DEFAULT_URL
+
+if TYPE_CHECKING:
+    from token_emulator.core.vendor_client import Option
 
 MAX_SECONDS = 86400
 

@@ -24,16 +24,18 @@ from token_emulator.qa.remote import Target
 from token_emulator.vendors import all_clients
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> None:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
         "-v", "--verbose", action="store_true", help="print each step of the flow to stderr"
     )
     parents = [remote_options(), fixture_options(), common]
     token = commands.add_parser(
-        "token",
+        name,
         parents=parents,
-        help="run a vendor's whole flow against a running emulator and print the token",
+        help=help,
         description="Credentials default to the fixture files' (the package's default "
         "fixtures, or --fixtures DIR). --json prints the vendor's whole answer.",
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import last_request, make_settings
+from tests.conftest import last_request
 from tests.vendors.web1on1.conftest import (
     DAY,
     USERS,
@@ -129,7 +129,7 @@ async def test_an_api_key_cannot_go_beyond_its_users_role(tmp_path: Path) -> Non
             '\n[[api_keys]]\nid = "k9"\nuser = "599e1fcd9da1c72645c95881"\nscopes = ["admin"]\n'
         )
     with pytest.raises(FixtureError) as raised:
-        load_fixtures(make_settings(tmp_path, fixtures_dir=directory), [WEB1ON1])
+        load_fixtures(directory, [WEB1ON1])
     assert str(raised.value) == (
         "web1on1.toml: api_keys[2] (id 'k9'): field 'scopes': "
         "scopes go beyond its user's role, guest"

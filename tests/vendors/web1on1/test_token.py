@@ -26,7 +26,7 @@ from tests.vendors.web1on1.conftest import (
     login,
     state,
 )
-from token_emulator.core.fixtures import default_fixtures_dir
+from token_emulator.core.package_files import default_fixtures_dir
 from token_emulator.core.tokens import sign_hmac
 from token_emulator.vendors.web1on1.client import CLIENT
 

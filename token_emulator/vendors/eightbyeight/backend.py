@@ -14,7 +14,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ordered_id
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from token_emulator.core.vendor import credential, mask_secret
 from token_emulator.core.world import World
@@ -97,18 +97,18 @@ def _describe(value: Any) -> str:
 
 
 # The hot statements are built once (building one costs more than running it).
-_API_KEY = select(api_keys).where(api_keys.c.key == bindparam("want_key"))
+_API_KEY = select(api_keys).where(api_keys.c.key == bindparam("key"))
 _ROOM_TTL = select(settings.c.room_ttl_seconds)
 _ISSUE = tokens.insert()
 _MAKE_ROOM = rooms.insert()
-_TOKEN = select(tokens).where(tokens.c.jti == bindparam("want_jti"))
+_TOKEN = select(tokens).where(tokens.c.jti == bindparam("jti"))
 
 
 async def authenticate_key(world: World, key: str) -> ApiKey:
     """The API key behind `Authorization: Bearer`; 401 when it is not registered."""
     row = None
     if len(key) <= 512:
-        row = await world.fixture_row(_API_KEY, want_key=key)
+        row = await world.store.fixture_row(_API_KEY, key=key)
     if row is None:
         raise unauthorized("API key unknown: not in [[api_keys]]")
     return ApiKey(key=row.key, name=row.name)
@@ -234,7 +234,7 @@ async def _token_row(world: World, auth_token: str) -> Row[Any]:
     if not isinstance(jti, str):
         raise unauthorized("auth token has no jti")
     async with world.store.read() as conn:
-        row = (await conn.execute(_TOKEN, {"want_jti": jti})).one_or_none()
+        row = (await conn.execute(_TOKEN, {"jti": jti})).one_or_none()
     if row is None:
         raise unauthorized("auth token unknown (a reset forgets issued tokens)")
     return row

@@ -3,10 +3,7 @@ mounted at /8x8. The browser routes (agent login, guest link) refuse with HTML p
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
 from token_emulator.core.endpoints import Endpoint
-from token_emulator.core.mounts import vendor_mount, vendor_router
 from token_emulator.core.openapi import (
     INSTANT,
     Operation,
@@ -16,10 +13,10 @@ from token_emulator.core.openapi import (
     ref,
     response,
 )
+from token_emulator.core.vendor import BrowserCors
 from token_emulator.vendors.eightbyeight import handlers
 from token_emulator.vendors.eightbyeight.backend import MAX_PAGE_SIZE
-from token_emulator.vendors.eightbyeight.client import CLIENT
-from token_emulator.vendors.eightbyeight.errors import render_error, render_page
+from token_emulator.vendors.eightbyeight.errors import render_page
 from token_emulator.vendors.eightbyeight.schemas import (
     API_KEY,
     REPORTING_ERRORS,
@@ -152,7 +149,5 @@ ENDPOINTS = (
 PREFIXES = (Prefix("/8x8"),)
 
 
-def mounts() -> list[BaseRoute]:
-    # Reporting calls carry x-token and may come from a browser app: permissive CORS.
-    router = vendor_router(CLIENT.id, ENDPOINTS, render_error)
-    return [vendor_mount("/8x8", router, render_error, cors_expose=[])]
+# Reporting calls carry x-token and may come from a browser app: permissive CORS.
+CORS = BrowserCors()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table
 
-from token_emulator.core.store import AutoId, metadata
+from token_emulator.core.storage import AutoId, metadata
 
 settings = Table(
     "eightbyeight_settings",

@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, String, bindparam, or_, select, update
 
 from token_emulator.core.bodies import BodyProblem, parse_json
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import random_uuid
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import (
     TokenProblem,
     check_times,
@@ -40,29 +40,27 @@ _ISSUE = tokens.insert()
 _START = sessions.insert()
 
 
-def _redeem_statement(by_workspace: bool, by_region: bool) -> Any:
-    conditions = [
-        tokens.c.token == bindparam("want_token"),
+# Redeeming is one conditional UPDATE, so exactly one caller wins. A workspace or
+# region the caller did not name (None) matches any. The parameters are not named
+# after the columns: SQLAlchemy takes a parameter named like a column as a value to SET.
+_WORKSPACE_NAMED = bindparam("workspace_name", type_=String)
+_REGION_NAMED = bindparam("region_name", type_=String)
+_REDEEM = (
+    update(tokens)
+    .where(
+        tokens.c.token == bindparam("token_id"),
         tokens.c.redeemed_at.is_(None),
         tokens.c.expires_at > bindparam("at"),
-    ]
-    if by_workspace:
-        conditions.append(tokens.c.workspace_id == bindparam("want_workspace"))
-    if by_region:
-        conditions.append(tokens.c.region == bindparam("want_region"))
-    return (
-        update(tokens)
-        .where(*conditions)
-        .values(redeemed_at=bindparam("at"), session_id=bindparam("new_session"))
-        .returning(tokens.c.workspace_id, tokens.c.sid, tokens.c.custom_data)
+        or_(_WORKSPACE_NAMED.is_(None), tokens.c.workspace_id == _WORKSPACE_NAMED),
+        or_(_REGION_NAMED.is_(None), tokens.c.region == _REGION_NAMED),
     )
-
-
-_REDEEM = {(w, r): _redeem_statement(w, r) for w in (False, True) for r in (False, True)}
+    .values(redeemed_at=bindparam("at"), session_id=bindparam("new_session"))
+    .returning(tokens.c.workspace_id, tokens.c.sid, tokens.c.custom_data)
+)
 
 
 async def _workspace(world: World, workspace_id: str) -> Row[Any] | None:
-    row: Row[Any] | None = await world.fixture_row(_WORKSPACE, workspace_id=workspace_id)
+    row: Row[Any] | None = await world.store.fixture_row(_WORKSPACE, workspace_id=workspace_id)
     return row
 
 
@@ -155,18 +153,15 @@ async def start_session(
         # uneeq-js treats a 401 as "logged out", the right outcome for no token at all.
         raise unauthorized("no tokenId in the body")
     session = StartedSession(id=random_uuid(), auth_token=opaque_token())
-    redeem = _REDEEM[(workspace_name is not None, region is not None)]
-    # Parameter names differ from the columns': an UPDATE would set a column
-    # whose name a parameter shares.
     values = {
-        "want_token": token_id,
+        "token_id": token_id,
         "at": now,
         "new_session": session.id,
-        "want_workspace": workspace_name,
-        "want_region": region,
+        "workspace_name": workspace_name,
+        "region_name": region,
     }
     async with world.store.write() as conn:
-        won = (await conn.execute(redeem, values)).one_or_none()
+        won = (await conn.execute(_REDEEM, values)).one_or_none()
         if won is not None:
             await conn.execute(
                 _START,

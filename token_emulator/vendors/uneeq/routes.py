@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from token_emulator.core.endpoints import Endpoint
-from token_emulator.core.mounts import vendor_mount, vendor_router
 from token_emulator.core.openapi import (
     Operation,
     Prefix,
@@ -19,9 +15,9 @@ from token_emulator.core.openapi import (
     ref,
     response,
 )
+from token_emulator.core.vendor import BrowserCors, MountPoint
 from token_emulator.vendors.uneeq import handlers
-from token_emulator.vendors.uneeq.client import CLIENT, START_SESSION_PATH, TOKEN_PATH
-from token_emulator.vendors.uneeq.errors import render_error
+from token_emulator.vendors.uneeq.client import START_SESSION_PATH, TOKEN_PATH
 from token_emulator.vendors.uneeq.models import REGIONS
 from token_emulator.vendors.uneeq.schemas import (
     BAD_REQUEST,
@@ -123,24 +119,11 @@ PREFIXES = (
 )
 
 
-class _InRegion:
-    """Tells the handlers which regional host the request came through (None: any)."""
-
-    def __init__(self, app: ASGIApp, region: str | None) -> None:
-        self.app = app
-        self.region = region
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[handlers.REGION_KEY] = self.region
-        await self.app(scope, receive, send)
-
-
-def mounts() -> list[BaseRoute]:
-    router = vendor_router(CLIENT.id, ENDPOINTS, render_error)
-    # Regional prefixes first: "/uneeq" would otherwise swallow "/uneeq/eu/...".
-    prefixes = [*((f"/uneeq/{r}", r) for r in REGIONS), ("/uneeq", None)]
-    return [
-        # uneeq-js calls from the browser and reads the x-auth-token header.
-        vendor_mount(prefix, _InRegion(router, region), render_error, cors_expose=["x-auth-token"])
-        for prefix, region in prefixes
-    ]
+# Regional prefixes first: "/uneeq" would otherwise swallow "/uneeq/eu/...". The
+# handlers learn the region the request came through (None: any).
+MOUNT_POINTS = (
+    *(MountPoint(f"/uneeq/{region}", {handlers.REGION_KEY: region}) for region in REGIONS),
+    MountPoint("/uneeq", {handlers.REGION_KEY: None}),
+)
+# uneeq-js calls from the browser and reads the x-auth-token header.
+CORS = BrowserCors(expose=("x-auth-token",))

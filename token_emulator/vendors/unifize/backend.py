@@ -10,7 +10,7 @@ from sqlalchemy import Row, bindparam, select
 
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import (
     TokenProblem,
     check_times,
@@ -73,17 +73,17 @@ def _integer_claim(claims: dict[str, Any], name: str) -> int:
 
 
 # The hot statements are built once (building one costs more than running it).
-_APP = select(apps).where(apps.c.id == bindparam("want_app"))
+_APP = select(apps).where(apps.c.id == bindparam("app_id"))
 _ISSUE = access_tokens.insert()
 _CALLER = (
     select(access_tokens, apps.c.bot_uid, apps.c.permissions)
     .join(apps, apps.c.id == access_tokens.c.app_id)
-    .where(access_tokens.c.jti == bindparam("want_jti"))
+    .where(access_tokens.c.jti == bindparam("jti"))
 )
 
 
 async def _app(world: World, app_id: int) -> Row[Any] | None:
-    row: Row[Any] | None = await world.fixture_row(_APP, want_app=app_id)
+    row: Row[Any] | None = await world.store.fixture_row(_APP, app_id=app_id)
     return row
 
 
@@ -177,7 +177,7 @@ async def authenticate(world: World, now: float, access_token: str) -> Caller:
     if not isinstance(jti, str):
         raise unauthorized("access token has no jti")
     async with world.store.read() as conn:
-        row = (await conn.execute(_CALLER, {"want_jti": jti})).one_or_none()
+        row = (await conn.execute(_CALLER, {"jti": jti})).one_or_none()
     if row is None:
         raise unauthorized("access token unknown (a reset forgets issued tokens)")
     if row.expires_at <= now:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
 from token_emulator.core.endpoints import Endpoint
-from token_emulator.core.mounts import vendor_mount, vendor_router
 from token_emulator.core.openapi import Operation, Prefix, json_body, parameter, ref, response
 from token_emulator.vendors.unifize import handlers
-from token_emulator.vendors.unifize.client import CLIENT
-from token_emulator.vendors.unifize.errors import render_error
 from token_emulator.vendors.unifize.schemas import (
     ACCESS,
     ASSERTION,
@@ -105,8 +100,4 @@ ENDPOINTS = (
 PREFIXES = (Prefix("/unifize"),)
 
 
-def mounts() -> list[BaseRoute]:
-    # Server-to-server calls only: no CORS.
-    return [
-        vendor_mount("/unifize", vendor_router(CLIENT.id, ENDPOINTS, render_error), render_error)
-    ]
+# Server-to-server calls only: no CORS (the Vendor's default).

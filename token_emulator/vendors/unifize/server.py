@@ -9,7 +9,6 @@ VENDOR = Vendor(
     client=CLIENT,
     tables=tables.TABLES,
     endpoints=routes.ENDPOINTS,
-    mounts=routes.mounts,
     prefixes=routes.PREFIXES,
     seed=backend.seed,
     state=backend.state,

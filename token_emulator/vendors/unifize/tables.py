@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text
 
-from token_emulator.core.store import metadata
+from token_emulator.core.storage import metadata
 
 # Ids are 64-bit (fixtures and requests may give up to 2**63 - 1): BigInteger, as
 # PostgreSQL's INTEGER is 32-bit.

@@ -21,7 +21,7 @@ from token_emulator.core.fixtures import FixtureConflict
 from token_emulator.core.headers import HeaderProblem, bearer_token
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ORDERED_ID_DIGITS, ordered_id, random_hex
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
 from token_emulator.core.vendor import credential
 from token_emulator.core.world import World
@@ -74,7 +74,7 @@ _DEFAULTS = Web1on1Fixtures()
 async def current_settings(world: World) -> Web1on1Fixtures | Row[Any]:
     """The top-level settings in force: the fixture file's, or those given at run time
     (POST /_emulator/fixtures) until the next reset."""
-    row: Row[Any] | None = await world.fixture_row(_SETTINGS)
+    row: Row[Any] | None = await world.store.fixture_row(_SETTINGS)
     return _DEFAULTS if row is None else row  # None: nothing seeded it yet: the defaults
 
 
@@ -134,8 +134,8 @@ def _store_key(refresh_token: str) -> str:
 
     Keys of new tokens sort after older ones: an insert lands on the key index's
     last page, with the rest of its group commit. A plain hash put each token on
-    a page of its own, which COMMIT and the checkpoint then wrote out (~5 % of a
-    login's server CPU over HTTP). A token of any other shape gets a key no
+    a page of its own, which COMMIT and the checkpoint then wrote out
+    (bench/HISTORY.md, "Ordered ids"). A token of any other shape gets a key no
     token has."""
     return refresh_token.rpartition(".")[2][:ORDERED_ID_DIGITS] + _digest(refresh_token)
 
@@ -147,7 +147,7 @@ async def _held_refresh_token(world: World, refresh_token: str) -> tuple[str, Ro
     caught when reused) across an upgrade."""
     async with world.store.read() as conn:
         for key in (_store_key(refresh_token), _digest(refresh_token)):
-            held = (await conn.execute(_HELD, {"want_hash": key})).one_or_none()
+            held = (await conn.execute(_HELD, {"token_hash": key})).one_or_none()
             if held is not None:
                 return key, held
     return None
@@ -194,23 +194,23 @@ async def _verified_claims(world: World, now: float, token: str) -> dict[str, An
 
 
 # The hot statements are built once (building one costs more than running it).
-# Parameter names differ from the columns': an UPDATE would set a column whose
-# name a parameter shares.
-_LOGIN_BY_USER = select(logins).where(logins.c.user_id == bindparam("want_user"))
-_LOGIN_BY_EMAIL = select(logins).where(logins.c.email == bindparam("want_email"))
-_API_KEY = select(api_keys).where(api_keys.c.id == bindparam("want_jti"))
-_ACCESS_TOKEN = select(access_tokens).where(access_tokens.c.jti == bindparam("want_jti"))
+_LOGIN_BY_USER = select(logins).where(logins.c.user_id == bindparam("user_id"))
+_LOGIN_BY_EMAIL = select(logins).where(logins.c.email == bindparam("email"))
+_API_KEY = select(api_keys).where(api_keys.c.id == bindparam("jti"))
+_ACCESS_TOKEN = select(access_tokens).where(access_tokens.c.jti == bindparam("jti"))
 _MINT_ACCESS = access_tokens.insert()
 _MINT_REFRESH = refresh_tokens.insert()
 _HELD = (
     select(refresh_tokens, logins.c.email, logins.c.role, logins.c.organization)
     .join(logins, logins.c.user_id == refresh_tokens.c.user_id)
-    .where(refresh_tokens.c.token_hash == bindparam("want_hash"))
+    .where(refresh_tokens.c.token_hash == bindparam("token_hash"))
 )
+# An UPDATE's parameters are not named after its table's columns: SQLAlchemy takes a
+# parameter named like a column as a value to SET.
 _CONSUME = (
     update(refresh_tokens)
     .where(
-        refresh_tokens.c.token_hash == bindparam("want_hash"),
+        refresh_tokens.c.token_hash == bindparam("presented_hash"),
         refresh_tokens.c.used_at.is_(None),
         refresh_tokens.c.revoked_at.is_(None),
     )
@@ -224,13 +224,13 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
     claims = await _verified_claims(world, now, _bearer(authorization))
     jti, user_id = claims["jti"], claims["_id"]
     async with world.store.read() as conn:
-        login = (await conn.execute(_LOGIN_BY_USER, {"want_user": user_id})).one_or_none()
+        login = (await conn.execute(_LOGIN_BY_USER, {"user_id": user_id})).one_or_none()
         if "scopes" in claims:
-            key = (await conn.execute(_API_KEY, {"want_jti": jti})).one_or_none()
+            key = (await conn.execute(_API_KEY, {"jti": jti})).one_or_none()
             issued = None
         else:
             key = None
-            issued = (await conn.execute(_ACCESS_TOKEN, {"want_jti": jti})).one_or_none()
+            issued = (await conn.execute(_ACCESS_TOKEN, {"jti": jti})).one_or_none()
     if key is not None:
         if key.user_id != user_id:
             raise unauthorized(f"API key {jti!r} belongs to another user")
@@ -333,7 +333,7 @@ async def issue_with_password(world: World, now: float, body: dict[str, Any]) ->
     """`POST /v2/auth/token` with `email` and `password` (web1on1.txt)."""
     email, password = _string_field(body, "email"), _string_field(body, "password")
     async with world.store.read() as conn:
-        login = (await conn.execute(_LOGIN_BY_EMAIL, {"want_email": email.lower()})).one_or_none()
+        login = (await conn.execute(_LOGIN_BY_EMAIL, {"email": email.lower()})).one_or_none()
     if login is None:
         raise unauthorized(f"no user with email {email[:254]!r}", INVALID_CREDENTIALS)
     if not hmac.compare_digest(password_hash(password, login.salt), login.password_hash):
@@ -378,7 +378,7 @@ async def refresh(
     secret = await world.signing.get(SIGNING_SECRET)
     async with world.store.write() as conn:
         consumed = (
-            await conn.execute(_CONSUME, {"want_hash": token_hash, "at": now})
+            await conn.execute(_CONSUME, {"presented_hash": token_hash, "at": now})
         ).one_or_none()
         if consumed is not None:
             return await _mint(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from token_emulator.core.errors import EmulatorError
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
-from token_emulator.core.store import Connection
+from token_emulator.core.storage import Connection
 from token_emulator.core.world import World
 from token_emulator.vendors.web1on1.backend import Caller, new_login, salted_password
 from token_emulator.vendors.web1on1.errors import (

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute
-
 from token_emulator.core.endpoints import Endpoint
-from token_emulator.core.mounts import vendor_mount, vendor_router
 from token_emulator.core.openapi import (
     Operation,
     Prefix,
@@ -19,9 +16,8 @@ from token_emulator.core.openapi import (
     ref,
     response,
 )
+from token_emulator.core.vendor import BrowserCors
 from token_emulator.vendors.web1on1 import handlers, records
-from token_emulator.vendors.web1on1.client import CLIENT
-from token_emulator.vendors.web1on1.errors import render_error
 from token_emulator.vendors.web1on1.models import KINDS
 from token_emulator.vendors.web1on1.schemas import (
     AUTHENTICATED,
@@ -282,7 +278,5 @@ CONTROL_ENDPOINTS = (
 PREFIXES = (Prefix("/web1on1"),)
 
 
-def mounts() -> list[BaseRoute]:
-    # The official SDK runs in browsers too: permissive CORS exposing the list headers.
-    router = vendor_router(CLIENT.id, ENDPOINTS, render_error)
-    return [vendor_mount("/web1on1", router, render_error, cors_expose=EXPOSED_HEADERS)]
+# The official SDK runs in browsers too: permissive CORS exposing the list headers.
+CORS = BrowserCors(expose=EXPOSED_HEADERS)

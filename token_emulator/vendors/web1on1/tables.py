@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, text
 
 from token_emulator.core import applied_fixtures
-from token_emulator.core.schema import Migrations, table_names
-from token_emulator.core.store import Connection, Store, metadata
+from token_emulator.core.storage import Connection, Store, metadata
+from token_emulator.core.storage.schema import Migrations, table_names
 
 records = Table(
     "web1on1_records",

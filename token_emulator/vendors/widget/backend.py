@@ -22,7 +22,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
-from token_emulator.core.store import Connection, Store
+from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from token_emulator.core.vendor import credential, mask_secret
 from token_emulator.core.world import World
@@ -105,17 +105,19 @@ _CLIENT_KEY = (
         agents.c.branding,
     )
     .join(agents, agents.c.id == client_keys.c.agent_id)
-    .where(client_keys.c.key == bindparam("want_key"))
+    .where(client_keys.c.key == bindparam("key"))
 )
 _MINT_VISITOR = visitor_tokens.insert()
 _START_SESSION = sessions.insert()
+# An UPDATE's parameters are not named after its table's columns: SQLAlchemy takes a
+# parameter named like a column as a value to SET.
 _SPEND_VISITOR = (
     update(visitor_tokens)
     .where(
-        visitor_tokens.c.jti == bindparam("want_jti"),
+        visitor_tokens.c.jti == bindparam("presented_jti"),
         visitor_tokens.c.exchanged_at.is_(None),
         visitor_tokens.c.expires_at > bindparam("at"),
-        visitor_tokens.c.client_key == bindparam("want_key"),
+        visitor_tokens.c.client_key == bindparam("presented_key"),
     )
     .values(exchanged_at=bindparam("at"), session_jti=bindparam("new_jti"))
     .returning(visitor_tokens.c.identity)
@@ -123,7 +125,7 @@ _SPEND_VISITOR = (
 _SPEND_SESSION = (
     update(sessions)
     .where(
-        sessions.c.jti == bindparam("want_jti"),
+        sessions.c.jti == bindparam("presented_jti"),
         sessions.c.refreshed_at.is_(None),
         sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > bindparam("oldest_expiry"),
@@ -134,7 +136,7 @@ _SPEND_SESSION = (
 
 
 async def _lifetimes(world: World) -> Lifetimes:
-    row = await world.fixture_row(_LIFETIMES)
+    row = await world.store.fixture_row(_LIFETIMES)
     if row is None:  # no widget.toml was ever seeded: the defaults
         defaults = WidgetFixtures()
         return Lifetimes(
@@ -149,7 +151,7 @@ async def _lifetimes(world: World) -> Lifetimes:
 
 async def _client_key(world: World, key: str) -> Row[Any] | None:
     """The client key with its agent; None when no such key is registered."""
-    row: Row[Any] | None = await world.fixture_row(_CLIENT_KEY, want_key=key)
+    row: Row[Any] | None = await world.store.fixture_row(_CLIENT_KEY, key=key)
     return row
 
 
@@ -395,7 +397,7 @@ async def exchange(
     )
     ttl = (await _lifetimes(world)).session
     session_jti = ordered_id(now)
-    spend = {"want_jti": jti, "at": now, "want_key": key.key, "new_jti": session_jti}
+    spend = {"presented_jti": jti, "at": now, "presented_key": key.key, "new_jti": session_jti}
     async with world.store.write() as conn:
         won = (await conn.execute(_SPEND_VISITOR, spend)).one_or_none()
         if won is not None:
@@ -444,7 +446,7 @@ async def refresh(world: World, now: float, *, body: dict[str, Any]) -> Issued:
     lifetimes = await _lifetimes(world)
     child_jti = ordered_id(now)
     spend = {
-        "want_jti": jti,
+        "presented_jti": jti,
         "oldest_expiry": now - lifetimes.grace,
         "at": now,
         "new_jti": child_jti,

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
 from token_emulator.core.endpoints import Endpoint
-from token_emulator.core.mounts import vendor_mount, vendor_router
 from token_emulator.core.openapi import Operation, Prefix, json_body, parameter, ref, response
+from token_emulator.core.vendor import BrowserCors
 from token_emulator.vendors.widget import handlers
-from token_emulator.vendors.widget.client import BASE, CLIENT
-from token_emulator.vendors.widget.errors import render_error
+from token_emulator.vendors.widget.client import BASE
 from token_emulator.vendors.widget.schemas import ORIGIN, STRING, answer_ref
 
 ENDPOINTS = (
@@ -98,9 +95,7 @@ ENDPOINTS = (
 PREFIXES = (Prefix("/widget"),)
 
 
-def mounts() -> list[BaseRoute]:
-    # Browsers call the widget from customers' pages. CORS stays permissive,
-    # as the vendor's is (FINDINGS.md): the per-key allowlist is the boundary,
-    # so a page on a refused origin reads the 403 instead of a network error.
-    router = vendor_router(CLIENT.id, ENDPOINTS, render_error)
-    return [vendor_mount("/widget", router, render_error, cors_expose=[])]
+# Browsers call the widget from customers' pages. CORS stays permissive,
+# as the vendor's is (FINDINGS.md): the per-key allowlist is the boundary,
+# so a page on a refused origin reads the 403 instead of a network error.
+CORS = BrowserCors()

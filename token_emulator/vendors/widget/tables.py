@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
 
-from token_emulator.core.store import metadata
+from token_emulator.core.storage import metadata
 
 SETTINGS_ROW = 1  # the one row of widget_settings
 

@@ -1,23 +1,19 @@
-"""The store: the shared metadata, one door to persistent state, two ways to drive it.
+"""The default store: SQLite driven inline, on the event loop's own thread.
 
-Every table of every vendor hangs off `metadata`, so migrating and resetting
-are one loop over it. Vendors talk to the store only through `read()` and
-`write()` and `await conn.execute(statement)`, whatever the database:
+SQLAlchemy's synchronous pysqlite driver is called on the loop's thread: a
+SQLite statement on a local file takes microseconds, far less than handing it
+to a worker thread and back as aiosqlite does (bench/HISTORY.md, "Inline
+SQLite"). Three things keep it fast without changing what a statement means:
 
-- SQLite (the default) runs *inline*: SQLAlchemy's synchronous pysqlite
-  driver called on the event loop's own thread. A SQLite statement on a local
-  file takes microseconds, far less than handing it to a worker thread and
-  back (aiosqlite measured ~300 µs a statement here against ~16 µs inline).
-  Writes are grouped: every `write()` that starts while a transaction is
-  open joins it under its own savepoint, and the transaction commits once on
-  the loop's next turn; each writer resumes only after that commit, so an
-  answer never reports what is not yet durable. When the WAL is
-  CHECKPOINT_WAL_BYTES long the store copies it back into the database file
-  on a thread of its own, instead of SQLite doing so inside a COMMIT on the loop.
-- Any other URL (`postgresql+asyncpg://`, or `sqlite+aiosqlite://` typed out)
-  runs on SQLAlchemy's async engine, one transaction per `write()`. On
-  PostgreSQL several replicas may share one database; what it needs besides
-  is in `core/postgres.py`.
+- Group commit: every `write()` that starts while a transaction is open joins
+  it under its own savepoint, and the transaction commits once on the loop's
+  next turn; each writer resumes only after that commit, so an answer never
+  reports what is not yet durable.
+- Checkpoints off the loop: when the WAL is CHECKPOINT_WAL_BYTES long the store
+  copies it back into the database file on a thread of its own, instead of
+  SQLite doing so inside a COMMIT on the loop.
+- Prepared statements: a statement object run a second time with the same
+  parameter names runs on the driver directly (prepared.py).
 """
 
 from __future__ import annotations
@@ -27,111 +23,19 @@ import contextlib
 import logging
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    MetaData,
-    Result,
-    ScalarResult,
-    Table,
-    create_engine,
-    delete,
-    event,
-    text,
-)
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Result, ScalarResult, create_engine, event
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
-from token_emulator.core import postgres
-from token_emulator.core.prepared import prepare
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-metadata = MetaData()
-
-# The type of a counting id that a request may name: 64-bit, as SQLite's integers
-# are (PostgreSQL's INTEGER is 32-bit); SQLite counts only on INTEGER PRIMARY KEY.
-AutoId = BigInteger().with_variant(Integer(), "sqlite")
-
-# Long enough that a second process's write (always a short transaction)
-# finishes before we give up; SQLite's busy handler retries.
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-class Connection(Protocol):
-    """What `read()` and `write()` hand out: SQLAlchemy's AsyncConnection has this shape."""
-
-    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]: ...
-
-    async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]: ...
-
-
-def database_url(value: str) -> str:
-    """Turn `--database` (a path, `:memory:` or a URL) into a SQLAlchemy URL.
-
-    Paths and `sqlite://` URLs select the inline SQLite driver; a URL that
-    names a driver (`sqlite+aiosqlite://`, `postgresql+asyncpg://`) is kept.
-    """
-    if value.startswith("sqlite://"):
-        return "sqlite+pysqlite://" + value.removeprefix("sqlite://")
-    for plain in ("postgresql://", "postgres://"):
-        if value.startswith(plain):
-            return "postgresql+asyncpg://" + value.removeprefix(plain)
-    if "://" in value:
-        return value
-    if value == ":memory:":
-        return "sqlite+pysqlite:///:memory:"
-    path = Path(value).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite+pysqlite:///{path}"
-
-
-# Query parameters of a database URL that carry a secret (libpq's and asyncpg's names).
-SECRET_QUERY_KEYS = frozenset({"password", "passfile", "sslpassword"})
-
-
-def describe_database(url: str) -> str:
-    """The URL without credentials, for health and logs: no user or password (one with
-    an `@` or `/` in it too), no password given as a query parameter."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url.partition("://")[0] + "://(not shown)"
-    # SQLAlchemy ends the user and password at the first `@`: the rest of a password
-    # with one in it would read as part of the host.
-    where = (parsed.host or "").rpartition("@")[2]
-    if parsed.port is not None:
-        where += f":{parsed.port}"
-    kept = [
-        f"{key}={one}"
-        for key, value in parsed.query.items()
-        if key.lower() not in SECRET_QUERY_KEYS
-        for one in (value if isinstance(value, tuple) else (value,))
-    ]
-    query = "?" + "&".join(kept) if kept else ""
-    return f"{parsed.drivername}://{where}/{parsed.database or ''}{query}"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # busy_timeout first: switching to WAL waits for other processes too.
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    # WAL with synchronous=NORMAL survives a killed process (what tests do);
-    # only a power loss can drop the last commits.
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
+from token_emulator.core.storage.connection import Connection
+from token_emulator.core.storage.prepared import prepare
+from token_emulator.core.storage.store import SQLITE_BUSY_TIMEOUT_MS, Store, sqlite_pragmas
 
 # How long the WAL may grow before it is checkpointed (InlineSqliteStore._checkpoint):
 # SQLite's own default, 1,000 frames of 4 KiB pages.
@@ -142,9 +46,8 @@ CHECKPOINT_WAL_BYTES = 1000 * (4096 + 24)
 # milliseconds). Another emulator process holds the lock for one turn of its loop,
 # a millisecond or two under load, and whoever tries first after it is freed gets
 # it: a waiter that had backed off to 5 ms let the other process take it again and
-# again, its own requests waiting meanwhile (two processes under wrk, two A/B runs:
-# ~3 % more requests a second, -0.4 to +8 % by vendor, than with pauses doubling up
-# to 5 ms). A lock held longer (another program's transaction) is tried less often
+# again, its own requests waiting meanwhile (bench/HISTORY.md, "Writer pauses").
+# A lock held longer (another program's transaction) is tried less often
 # after 20 ms, the pause doubling up to 5 ms. Both limits, and the busy timeout,
 # count the time that passed.
 MIN_WRITER_PAUSE = 0.001
@@ -180,8 +83,9 @@ class _Inline:
         self._raw: sqlite3.Connection = sync.connection.dbapi_connection  # type: ignore[assignment]
         # Keyed by the statement's id with a weak reference to it, not by the statement:
         # one built per call carries its bound values (a web1on1 record, up to the body
-        # limit), and up to MAX_SIGHTINGS of them kept alive here held ~60 MB. A dead
-        # reference, or one to another object now at that id, is simply not a match.
+        # limit), and MAX_SIGHTINGS of them kept alive here held tens of megabytes
+        # (bench/HISTORY.md, "Statement sightings"). A dead reference, or one to
+        # another object now at that id, is simply not a match.
         self._plans: dict[_PlanKey, tuple[weakref.ref[Any], Any]] = {}
         self._sightings: dict[_PlanKey, tuple[weakref.ref[Any], tuple[str, ...] | None]] = {}
 
@@ -250,115 +154,6 @@ class _Handing(contextlib.AbstractAsyncContextManager[Connection]):
         return None
 
 
-class Store:
-    """The one door to persistent state."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.dialect = url.split("://", 1)[0].split("+", 1)[0]
-        self._statements: dict[tuple[str, str], Any] = {}
-        self._local_changes = 0
-
-    def changed(self) -> None:
-        """Say that this process changed what requests read and remember: the clock,
-        the faults, the fixtures (a reset, fixtures added at run time)."""
-        self._local_changes += 1
-
-    def change_stamp(self) -> tuple[int, int] | None:
-        """Equal stamps mean nobody changed the clock, the faults or the fixtures in
-        between; None when the store cannot tell, and they must be read every time."""
-        return None
-
-    @staticmethod
-    def open(url: str) -> Store:
-        if url.startswith(("sqlite+pysqlite://", "sqlite://")):
-            return InlineSqliteStore(url)
-        return AsyncEngineStore(url)
-
-    def read(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        """A connection that sees what is committed; never write through it."""
-        raise NotImplementedError
-
-    def write(
-        self, *, exclusive: bool = False
-    ) -> contextlib.AbstractAsyncContextManager[Connection]:
-        """A transaction: committed when the block ends, rolled back if it raises.
-
-        `exclusive` (a reset, a seed, a migration): no other write runs alongside
-        it, in any process. SQLite's writes are all exclusive already."""
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        raise NotImplementedError
-
-    @contextlib.asynccontextmanager
-    async def savepoint(self, conn: Connection, name: str) -> AsyncIterator[None]:
-        """A savepoint inside the caller's write: the block's writes are undone if it
-        raises, and the rest of the transaction goes on."""
-        await conn.execute(text(f"SAVEPOINT {name}"))
-        try:
-            yield
-        except BaseException:
-            await conn.execute(text(f"ROLLBACK TO SAVEPOINT {name}"))
-            await conn.execute(text(f"RELEASE SAVEPOINT {name}"))
-            raise
-        await conn.execute(text(f"RELEASE SAVEPOINT {name}"))
-
-    def _insert(self, table: Table) -> Any:
-        if self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        elif self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:  # pragma: no cover - only the two dialects above are supported
-            raise RuntimeError(f"no upsert for database dialect {self.dialect}")
-        return insert(table)
-
-    def _upsert_statement(self, table: Table) -> Any:
-        # Built once per table: a reset runs every one of them.
-        key = ("upsert", table.name)
-        if key not in self._statements:
-            stmt = self._insert(table)
-            updatable = {c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key}
-            keys = [c.name for c in table.primary_key.columns]
-            if updatable:
-                stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updatable)
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-            self._statements[key] = stmt
-        return self._statements[key]
-
-    def _insert_missing_statement(self, table: Table) -> Any:
-        key = ("insert_missing", table.name)
-        if key not in self._statements:
-            keys = [c.name for c in table.primary_key.columns]
-            self._statements[key] = self._insert(table).on_conflict_do_nothing(index_elements=keys)
-        return self._statements[key]
-
-    async def upsert(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> None:
-        """Insert rows, overwriting the rows that share their primary key."""
-        if rows:
-            await conn.execute(self._upsert_statement(table), list(rows))
-
-    async def insert_missing(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> None:
-        """Insert rows whose primary key is not there yet; leave the others alone."""
-        if rows:
-            await conn.execute(self._insert_missing_statement(table), list(rows))
-
-    async def clear(self, conn: Connection, tables: Iterable[Table]) -> None:
-        """Delete every row, children before parents."""
-        for table in reversed(list(tables)):
-            key = ("clear", table.name)
-            if key not in self._statements:
-                self._statements[key] = delete(table)
-            await conn.execute(self._statements[key])
-            if self.dialect == "postgresql":
-                await postgres.restart_identities(conn, table)
-
-
 class InlineSqliteStore(Store):
     """SQLite on the loop's thread: one writer connection with group commit, one reader."""
 
@@ -367,7 +162,7 @@ class InlineSqliteStore(Store):
         in_memory = ":memory:" in url or "mode=memory" in url
         options: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {}
         self._engine = create_engine(url, **options)
-        event.listen(self._engine, "connect", _sqlite_pragmas)
+        event.listen(self._engine, "connect", sqlite_pragmas)
         # SQLAlchemy begins and commits nothing itself: the store says BEGIN
         # IMMEDIATE (the write lock up front, so a second process waits for it
         # instead of failing a read-to-write upgrade with "database is locked").
@@ -496,11 +291,12 @@ class InlineSqliteStore(Store):
         CHECKPOINT_WAL_BYTES or longer, as SQLite's own automatic checkpoint does.
 
         SQLite's automatic checkpoint (every 1,000 WAL pages) ran inside a COMMIT on
-        the loop's thread, fsyncs included: the loop stood still ~7 ms every few
-        dozen commits, with every answer of the group waiting. Here the writers of
-        the group are answered first, reads and everything before a write go on,
-        and since no write of ours comes in between, the checkpoint catches up and
-        the next transaction starts the WAL afresh (its first commit cuts the file).
+        the loop's thread, fsyncs included: the loop stood still for it, with every
+        answer of the group waiting (bench/HISTORY.md, "Checkpoints off the loop").
+        Here the writers of the group are answered first, reads and everything
+        before a write go on, and since no write of ours comes in between, the
+        checkpoint catches up and the next transaction starts the WAL afresh (its
+        first commit cuts the file).
         PASSIVE: it never waits for another process, whose commits a later
         checkpoint copies."""
         if self._checkpointer is None or self._checkpoint_thread is None:
@@ -542,7 +338,7 @@ class _WriteBlock(contextlib.AbstractAsyncContextManager[Connection]):
     under its own savepoint; leaving it waits for the group's commit.
 
     A class rather than a generator: entering and leaving a generator-based context
-    cost a tenth of a redemption."""
+    cost more (bench/HISTORY.md, "Write block as a class")."""
 
     __slots__ = ("_committed", "_store")
 
@@ -589,49 +385,3 @@ class _WriteBlock(contextlib.AbstractAsyncContextManager[Connection]):
     def _abandon(self) -> None:
         self._committed.cancel()  # nobody waits for this block's commit
         self._store._undo_job()
-
-
-class AsyncEngineStore(Store):
-    """SQLAlchemy's async engine: PostgreSQL (asyncpg), or SQLite through aiosqlite."""
-
-    def __init__(self, url: str) -> None:
-        # Imported here: SQLAlchemy's asyncio extension pulls in the ORM, a tenth
-        # of a second of every start that the default SQLite store never needs.
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        super().__init__(url)
-        in_memory = self.dialect == "sqlite" and ":memory:" in url
-        options: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {}
-        self.engine: AsyncEngine = create_async_engine(url, **options)
-        if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        elif self.dialect == "postgresql":
-            event.listen(self.engine.sync_engine, "connect", postgres.text_codecs)
-        self._in_memory = in_memory
-        # SQLite takes one writer at a time: queueing our own writers here keeps
-        # them out of SQLite's sleeping busy handler (and, in memory, keeps two
-        # tasks' transactions on the one connection from interleaving).
-        self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
-
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        if self._in_memory and self._lock is not None:
-            async with self._lock, self.engine.connect() as conn:
-                yield conn
-        else:
-            async with self.engine.connect() as conn:
-                yield conn
-
-    @contextlib.asynccontextmanager
-    async def write(self, *, exclusive: bool = False) -> AsyncIterator[Connection]:
-        if self._lock is not None:
-            async with self._lock, self.engine.begin() as conn:
-                yield conn
-        else:
-            async with self.engine.begin() as conn:
-                if self.dialect == "postgresql":
-                    await postgres.write_lock(conn, exclusive)
-                yield conn
-
-    async def close(self) -> None:
-        await self.engine.dispose()

@@ -1,13 +1,13 @@
 """Statements the inline SQLite store runs straight on the sqlite3 driver.
 
 SQLAlchemy compiles a statement once (its compiled cache) but still spends
-~25 µs of Python on every execution building an execution context and a
-cursor result, several times what SQLite takes for the statement itself
-(~5 µs for a token's INSERT). The vendors build their hot statements once, at
-import, and run them on every token request, so the inline store prepares a
-statement the second time it sees that very object: the SQL text SQLAlchemy
-compiled, where each parameter goes, how each value is converted, and the
-keys of the rows. Later executions run the text on the driver and hand back
+more Python on every execution, building an execution context and a cursor
+result, than SQLite takes for the statement itself (bench/HISTORY.md,
+"Prepared statements"). So the inline store prepares a statement the second
+time it sees that very object (a statement a module builds once and runs on
+every request; one built per call is run through SQLAlchemy, as correctly):
+the SQL text SQLAlchemy compiled, where each parameter goes, how each value is
+converted, and the keys of the rows. Later executions run the text on the driver and hand back
 a SQLAlchemy `Result` with the same rows, keys and errors.
 
 What SQLAlchemy does at execution beyond that (Python-side column defaults,

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from token_emulator.core.errors import NOW_KEY, REASON_KEY, ErrorRenderer, one_line
-from token_emulator.core.faults import DROPPED_KEY
+from token_emulator.core.errors import ErrorRenderer, one_line
 from token_emulator.core.headers import REASON_HEADER
+from token_emulator.core.scope_keys import DROPPED_KEY, NOW_KEY, REASON_KEY
 
 TOO_LARGE = 413
 # RFC 9110's name for 413; Python 3.11's HTTPStatus still says "Request Entity Too Large".
@@ -62,7 +62,7 @@ def _unbounded_framing(scope: Scope) -> str:
 
 
 class BodyLimitMiddleware:
-    """Inside the journal middleware (which names the vendor), before routing."""
+    """Inside the journaling layer (which names the vendor), before dispatch."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, renderer_for: RendererFor) -> None:
         self.app = app

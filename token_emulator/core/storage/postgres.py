@@ -7,12 +7,11 @@ locks, identity sequences).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Table, func, select
 
-if TYPE_CHECKING:
-    from token_emulator.core.store import Connection
+from token_emulator.core.storage.connection import Connection
 
 # The advisory lock every write transaction takes, shared, and a reset, a seed
 # or a migration takes alone (any number; "EMUL" in ASCII).

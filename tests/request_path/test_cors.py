@@ -1,4 +1,4 @@
-"""core/mounts.py: the CORS layer answers exactly as Starlette's CORSMiddleware would.
+"""request_path/cors.py: the CORS layer answers exactly as Starlette's CORSMiddleware would.
 
 Requests without an Origin skip the middleware (CorsWhereOrigin); these tests send
 the same requests to the app behind our layer and behind the middleware alone, and
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from token_emulator.core.mounts import CorsWhereOrigin, permissive_cors
+from token_emulator.request_path.cors import CorsWhereOrigin, permissive_cors
 
 pytestmark = pytest.mark.anyio
 

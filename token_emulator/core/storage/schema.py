@@ -16,7 +16,7 @@ from sqlalchemy import Column, Integer, String, Table, func, select, table, text
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from token_emulator import __version__
-from token_emulator.core.store import Connection, Store, metadata
+from token_emulator.core.storage import Connection, Store, metadata
 
 # 0: unknown (an emulator_schema table without its row): re-seeded.
 # 1: every release before the version was recorded (no emulator_schema table).

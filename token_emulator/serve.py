@@ -1,0 +1,182 @@
+"""`token-emulator serve` and `check`: the start-up checks, then one server process
+or `--workers N` of them (workers.py)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sqlite3
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from token_emulator.exit_codes import REFUSED, UNUSABLE_SETTINGS, fail
+from token_emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
+from token_emulator.settings import LOOPBACK_HOSTS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+
+def _load_fixtures(settings: Settings) -> bool:
+    from token_emulator.core.fixtures import FixtureError
+    from token_emulator.core.world import load_fixtures
+    from token_emulator.vendors import all_vendors
+
+    try:
+        load_fixtures(settings.fixtures_dir, all_vendors())
+    except FixtureError as error:
+        print(f"fixtures in {settings.fixtures_dir} are not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return False
+    return True
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from token_emulator.app import create_app
+
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            fixtures_dir=args.fixtures,
+            # Empty, as EMULATOR_DATABASE empty: not given, a temporary database.
+            database=args.database or None,
+            log_level=args.log_level,
+            admin_token=args.admin_token,
+            workers=args.workers,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except SettingsError as error:
+        return fail(str(error), UNUSABLE_SETTINGS)
+    problem = _unshareable(settings)
+    if settings.database is not None:
+        problem = (
+            problem or _unwritable_database(settings.database) or _missing_driver(settings.database)
+        )
+    if problem:
+        return fail(problem, UNUSABLE_SETTINGS)
+    configure_logging(settings)
+    if not _load_fixtures(settings):
+        return UNUSABLE_SETTINGS
+    if settings.admin_token is None and settings.host not in LOOPBACK_HOSTS:
+        logging.getLogger("token_emulator").warning(
+            "the control plane (/_emulator/) is open to anyone who can reach %s:%s; "
+            "set EMULATOR_ADMIN_TOKEN or --admin-token to close it",
+            settings.host,
+            settings.port,
+        )
+    if settings.workers == 1:
+        app = create_app(settings)
+        settle_garbage_collector()
+        uvicorn.run(app, **uvicorn_options(settings))
+        return 0
+    # uvicorn starts each worker as a fresh interpreter that imports the app by
+    # name; the settings reach it through the environment (worker_app below).
+    from token_emulator.core.storage.temporary import TemporaryDatabase
+    from token_emulator.workers import run_workers
+
+    with contextlib.ExitStack() as owned:
+        if settings.database is None:
+            # One file for every worker, made and removed here, by the parent.
+            temporary = owned.enter_context(TemporaryDatabase())
+            database = str(temporary.path)
+            settings = replace(settings, database=database, database_is_temporary=True)
+            logging.getLogger("token_emulator").info(
+                "the workers share a temporary database, deleted when the last of them "
+                "and serve have stopped: %s; fixtures %s",
+                temporary.path,
+                settings.fixtures_dir,
+            )
+        os.environ.update(settings.as_environment())
+        run_workers(f"{__name__}:worker_app", settings.workers, settings)
+    return 0
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process, built from the environment `serve` set."""
+    from token_emulator.app import create_app
+    from token_emulator.workers import begin_worker
+
+    settings = Settings.from_env()
+    begin_worker(settings)
+    app = create_app(settings)
+    settle_garbage_collector()
+    return app
+
+
+def _unshareable(settings: Settings) -> str | None:
+    """Why the settings cannot be served by several worker processes, if they cannot."""
+    if settings.workers < 1:
+        return "--workers must be at least 1"
+    if settings.workers > 1 and settings.database == ":memory:":
+        # Each worker would hold a world of its own and answer from it at random.
+        return "--workers above 1 needs a shared database (a file or a URL), not :memory:"
+    return None
+
+
+def _unwritable_database(database: str) -> str | None:
+    """Why a SQLite file database cannot be opened for writing, before the server starts
+    (a container's /data owned by another user, say); None when it can or is not a file."""
+    if "://" in database or database == ":memory:":
+        return None
+    path = Path(database).expanduser()
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot create the database directory {directory}: {error.strerror}"
+    if path.is_dir():
+        return f"{path} is a directory: --database (or EMULATOR_DATABASE) names the file"
+    target = path if path.exists() else directory
+    if not os.access(target, os.W_OK):
+        return (
+            f"cannot write {target} (the database; set --database or EMULATOR_DATABASE "
+            "to a writable place)"
+        )
+    if path.exists():
+        return _not_sqlite(path)
+    return None
+
+
+def _not_sqlite(path: Path) -> str | None:
+    """Why an existing file is not a SQLite database, read without changing it; None
+    when it is one (or cannot be told now: the store's own start then says why)."""
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            return f"{path} is not a SQLite database: --database (or EMULATOR_DATABASE) names one"
+    return None
+
+
+def _missing_driver(database: str) -> str | None:
+    """Why a PostgreSQL URL cannot be served here (its driver is an optional extra)."""
+    if not database.startswith(("postgresql", "postgres:")):
+        return None
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        return (
+            "a PostgreSQL database needs the asyncpg driver: pip install 'token-emulator[postgres]'"
+        )
+    return None
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env(fixtures_dir=args.fixtures)
+    except SettingsError as error:
+        return fail(str(error), UNUSABLE_SETTINGS)
+    if not _load_fixtures(settings):
+        return REFUSED
+    print(f"fixtures in {settings.fixtures_dir} are valid")
+    return 0
