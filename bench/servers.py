@@ -1,25 +1,21 @@
 """The servers the benchmarks start: the emulator, the bare reference app, oauth2-mock-server.
 
-Each runs in its own process group (so npx's npm, shell and node go together)
-with its output in a log file, and is stopped as Ctrl-C would, then killed if
-it lingers. Health is polled over a raw socket every 2 ms, so the poller adds
-little to a start-up figure.
+Each is a `ServerProcess` (token_emulator/testing/server.py, the helper the tests
+and the pytest plugin start servers with), in a process group of its own (so
+npx's npm, shell and node go together) with its output in a log file. Health is
+polled every 2 ms over a raw socket, so the poller adds little to a start-up
+figure.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
-from token_emulator.testing.server import free_port
+from token_emulator.testing.server import ServerFailed, ServerProcess, free_port, serve_command
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_DIR = REPO / "bench" / "node"
@@ -30,72 +26,44 @@ OAUTH2_MOCK_PACKAGE = NODE_DIR / "node_modules" / "oauth2-mock-server"
 OAUTH2_MOCK_SCRIPT = OAUTH2_MOCK_PACKAGE / "dist" / "oauth2-mock-server.mjs"
 
 
-class ServerFailed(RuntimeError):
-    """A server exited or never became healthy; the message quotes its log."""
+class Server(ServerProcess):
+    """A server under measurement: named in the report, with the CPU time of its group,
+    and, with several workers, ready once each of them says so in the log."""
 
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        health_path: str,
+        log_path: Path,
+        *,
+        cwd: Path = REPO,
+        workers: int = 1,
+        ready_marker: str | None = UVICORN_READY,  # None: health alone says ready
+    ) -> None:
+        super().__init__(
+            command,
+            port=port,
+            health_path=health_path,
+            log_path=log_path,
+            cwd=cwd,
+            own_group=True,
+            poll_interval=POLL_SECONDS,
+        )
+        self.name = name
+        self.workers = workers
+        self.ready_marker = ready_marker
 
-def http_status(port: int, path: str, timeout: float = 1.0) -> int | None:
-    """The status of one GET over a fresh connection, None if nothing answers."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-            sock.sendall(request.encode())
-            head = b""
-            while b"\r\n" not in head:
-                chunk = sock.recv(256)
-                if not chunk:
-                    return None
-                head += chunk
-            return int(head.split(b" ", 2)[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-@dataclass
-class Server:
-    name: str
-    command: list[str]
-    port: int
-    health_path: str
-    log_path: Path
-    cwd: Path = REPO
-    workers: int = 1
-    # A log line each worker prints when it serves; None: health alone says ready.
-    ready_marker: str | None = UVICORN_READY
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> float:
-        """Start and wait for the first 200 on the health path; seconds from the start."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            started = time.perf_counter()
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env},
-                start_new_session=True,
-            )
-        deadline = started + timeout
-        while time.perf_counter() < deadline:
-            if http_status(self.port, self.health_path) == 200:
-                return time.perf_counter() - started
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise ServerFailed(f"{self.name} exited with {code}: {self.tail()}")
-            time.sleep(POLL_SECONDS)
-        self.stop()
-        raise ServerFailed(f"{self.name} not healthy after {timeout} s: {self.tail()}")
+    def start_timed(self, timeout: float = 60.0) -> float:
+        """Start; the seconds from the start to the first 200 on the health path."""
+        self.start(timeout)
+        assert self.started_in is not None
+        return self.started_in
 
     def wait_for_every_worker(self, timeout: float = 60.0) -> None:
         """Health answers from the first worker up; a load test wants all of them."""
-        if self.ready_marker is None:
+        if self.ready_marker is None or self.log_path is None:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -104,36 +72,12 @@ class Server:
             time.sleep(0.05)
         raise ServerFailed(f"{self.name}: not all {self.workers} workers started: {self.tail()}")
 
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        group = self.process.pid  # start_new_session: the group is this process's own
-        os.killpg(group, signal.SIGINT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(group, signal.SIGKILL)
-            self.process.wait()
-        # npx's node may outlive npm by a moment; the group goes with it.
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server and its workers."""
         return group_cpu_seconds(self.process.pid) if self.process else 0.0
 
-    def tail(self, lines: int = 15) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def __enter__(self) -> Server:
-        self.start()
+    def __enter__(self) -> Self:
+        self.start(timeout=60.0)
         try:
             self.wait_for_every_worker()
         except BaseException:
@@ -141,23 +85,17 @@ class Server:
             raise
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def emulator(workdir: Path, fixtures: Path, *, workers: int = 1, name: str = "emulator") -> Server:
     """`token-emulator serve` (the console script) on a fresh database in `workdir`."""
     port = free_port()
-    script = Path(sys.executable).parent / "token-emulator"
-    command = [str(script), "serve", "--port", str(port), "--fixtures", str(fixtures)]
-    command += ["--database", str(workdir / f"{name}-{port}.sqlite3")]
-    if workers != 1:
-        command += ["--workers", str(workers)]
+    command = serve_command(
+        port=port,
+        database=str(workdir / f"{name}-{port}.sqlite3"),
+        fixtures=fixtures,
+        extra_args=("--workers", str(workers)) if workers != 1 else (),
+        executable=[str(Path(sys.executable).parent / "token-emulator")],
+    )
     return Server(
         name,
         command,

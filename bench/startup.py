@@ -58,7 +58,7 @@ def _restart_timer(work: Path) -> Callable[[], float]:
         server = servers.emulator(work / "restart", default_fixtures_dir(), name="restart")
         server.command[server.command.index("--database") + 1] = str(database)
         try:
-            return server.start()
+            return server.start_timed()
         finally:
             server.stop()
 
@@ -75,7 +75,7 @@ def run(
         def timed(starter: Starter = starter, name: str = name) -> float:
             server = starter(work / name)
             try:
-                return server.start()
+                return server.start_timed()
             finally:
                 server.stop()
 

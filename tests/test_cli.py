@@ -21,6 +21,7 @@ from tests.vendors.uneeq.conftest import TOKEN_PATH
 from token_emulator.adapters.uvicorn import STARTUP_FAILURE
 from token_emulator.app import database_refusal
 from token_emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
+from token_emulator.testing.server import ServerProcess, serve_command
 
 
 def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -52,32 +53,12 @@ def test_console_script_serves(tmp_path: Path) -> None:
     script = shutil.which("token-emulator", path=str(Path(sys.executable).parent))
     assert script, "the token-emulator console script is installed with the package"
     port = free_port()
-    process = subprocess.Popen(
-        [
-            script,
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            str(tmp_path / "db.sqlite3"),
-            "--fixtures",
-            str(FIXTURES),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    command = serve_command(
+        port=port, database=str(tmp_path / "db.sqlite3"), fixtures=FIXTURES, executable=[script]
     )
-    try:
-        deadline = time.monotonic() + 20
-        status = None
-        while time.monotonic() < deadline and status != 200:
-            try:
-                status = httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code
-            except httpx.TransportError:
-                time.sleep(0.05)
-        assert status == 200
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(10) == 0
+    process = ServerProcess(command, port=port).start()
+    assert httpx.get(f"{process.url}/_emulator/health").status_code == 200
+    assert process.stop() == 0
 
 
 def test_a_bad_number_in_the_environment_is_one_line(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_a_bad_fixture_directory_fails_at_once_with_the_log(tmp_path: Path) -> N
     (fixtures / "uneeq.toml").write_text('[[workspaces]]\nid = "w1"\n')
     with pytest.raises(RuntimeError) as refused:
         start_server(tmp_path, fixtures, ports=[free_port(), free_port()])
-    assert "emulator exited with 2 at start" in str(refused.value)
+    assert "exited with 2 at start" in str(refused.value)
     assert "field 'secret': Field required" in str(refused.value)
     # No second try: a port was not the problem.
     assert (tmp_path / "server.log").read_text().count("are not valid") == 1

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from token_emulator.core.calls import FlowError
     from token_emulator.core.vendor_client import MissingCredential
     from token_emulator.testing.flows import vendor_answer, vendor_token
-    from token_emulator.testing.server import EmulatorProcess, free_port
+    from token_emulator.testing.server import (
+        EmulatorProcess,
+        ServerFailed,
+        ServerProcess,
+        free_port,
+        wait_for_health,
+    )
 
 _HOMES = {
     "AsyncTokenEmulator": "token_emulator.client",
@@ -36,7 +42,10 @@ _HOMES = {
     "vendor_answer": "token_emulator.testing.flows",
     "vendor_token": "token_emulator.testing.flows",
     "EmulatorProcess": "token_emulator.testing.server",
+    "ServerFailed": "token_emulator.testing.server",
+    "ServerProcess": "token_emulator.testing.server",
     "free_port": "token_emulator.testing.server",
+    "wait_for_health": "token_emulator.testing.server",
 }
 __all__ = [
     "AsyncTokenEmulator",
@@ -45,10 +54,13 @@ __all__ = [
     "EmulatorRefused",
     "FlowError",
     "MissingCredential",
+    "ServerFailed",
+    "ServerProcess",
     "TokenEmulator",
     "free_port",
     "vendor_answer",
     "vendor_token",
+    "wait_for_health",
 ]
 
 

@@ -114,7 +114,7 @@ def start_server(
     """Start `serve` with its database and log in `directory`, on the first of
     `ports` (default: free ports) that it gets: between picking a free port and
     binding it, another process (another xdist worker) may take it."""
-    from token_emulator.testing.server import EmulatorProcess, free_port
+    from token_emulator.testing.server import EmulatorProcess, ServerFailed, free_port
 
     log_path = directory / "server.log"
     candidates = iter(ports) if ports is not None else (free_port() for _ in itertools.count())
@@ -130,10 +130,9 @@ def start_server(
         )
         try:
             process.start()
-        except RuntimeError as error:
-            output = _log_since(log_path, offset)
-            problem = f"{error}\n{output}"
-            if "address already in use" not in output.lower():
+        except ServerFailed as error:
+            problem = str(error)  # with the end of the log
+            if "address already in use" not in _log_since(log_path, offset).lower():
                 break
             continue
         if _serves_our_database(process):
