@@ -96,6 +96,7 @@ async def forced_answer(client: httpx.AsyncClient, vendor: Vendor, status: int) 
 def body_route(vendor: Vendor) -> tuple[str, dict[str, str]]:
     """A POST route of the vendor that reads its body, and the headers it checks before:
     BODY_ROUTE of the vendor's own tests (tests/vendors/<package>/conftest.py)."""
-    tests = importlib.import_module(f"tests.vendors.{package_of(vendor.id)}.conftest")
+    package = package_of(vendor.id).rpartition(".")[2]
+    tests = importlib.import_module(f"tests.vendors.{package}.conftest")
     route: tuple[str, dict[str, str]] = tests.BODY_ROUTE
     return route

@@ -32,6 +32,7 @@ from token_emulator.control import api
 from token_emulator.core import instants
 from token_emulator.core.calls import Call, Steps, log, run
 from token_emulator.core.openapi import Operation
+from token_emulator.vendors import client_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -364,6 +365,21 @@ def state(plane: ControlPlane, vendor: str) -> Steps[dict[str, Any]]:
     return found
 
 
+def answer(plane: ControlPlane, /, vendor: str, **options: Any) -> Steps[dict[str, Any]]:
+    """The vendor's whole answer to its client flow, run against this emulator: the
+    options are the vendor's own (`token-emulator token VENDOR --help` lists them),
+    credentials default to the package's default fixtures (`fixtures=DIR` names
+    another directory). A refused step raises FlowError."""
+    found: dict[str, Any] = yield from client_of(vendor).answer(**options)
+    return found
+
+
+def token(plane: ControlPlane, /, vendor: str, **options: Any) -> Steps[str]:
+    """The token the vendor's client flow ends with (its answer's token field)."""
+    found = yield from answer(plane, vendor, **options)
+    return str(found[client_of(vendor).token_field])
+
+
 # --- the two clients ----------------------------------------------------------------------
 
 
@@ -450,6 +466,8 @@ class TokenEmulator(ControlPlane):
     clear_faults = _sync(clear_faults)
     add_fixtures = _sync(add_fixtures)
     state = _sync(state)
+    answer = _sync(answer)
+    token = _sync(token)
 
 
 class AsyncTokenEmulator(ControlPlane):
@@ -497,3 +515,5 @@ class AsyncTokenEmulator(ControlPlane):
     clear_faults = _async(clear_faults)
     add_fixtures = _async(add_fixtures)
     state = _async(state)
+    answer = _async(answer)
+    token = _async(token)

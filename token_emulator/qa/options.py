@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from token_emulator.qa.remote import DEFAULT_TIMEOUT, DEFAULT_URL
+from token_emulator.client import DEFAULT_TIMEOUT
+from token_emulator.qa.remote import DEFAULT_URL
 
 if TYPE_CHECKING:
     from token_emulator.core.vendor_client import Option
@@ -86,14 +87,14 @@ def add_vendor_options(parser: argparse.ArgumentParser, options: Sequence[Option
                 option.flag, dest=option.name, action="store_true", help=option.help
             )
         else:
-            parser.add_argument(
+            action = parser.add_argument(
                 option.flag,
                 dest=option.name,
                 default=option.default,
                 choices=option.choices,
-                type=option.type,
                 help=option.help,
             )
+            action.type = option.type
 
 
 def vendor_option_values(
