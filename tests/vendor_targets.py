@@ -3,7 +3,6 @@ declarations: a new vendor is in them without a line here."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 
@@ -11,7 +10,7 @@ import httpx
 
 from tests.conftest import FIXTURES
 from token_emulator.core.vendor import Vendor
-from token_emulator.vendors import all_vendors, package_of
+from token_emulator.vendors import all_vendors
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,9 @@ def vendor_ids() -> list[str]:
 
 # How a refusal that names the valid vendors lists them.
 VALID_VENDORS = ", ".join(vendor_ids())
+# A vendor id no vendor has: what the tests of an unknown vendor send.
+UNKNOWN_VENDOR = "no-such-vendor"
+assert UNKNOWN_VENDOR not in vendor_ids()
 
 
 FORCED_AT = "2030-03-17T17:46:40Z"
@@ -95,8 +97,16 @@ async def forced_answer(client: httpx.AsyncClient, vendor: Vendor, status: int) 
 
 def body_route(vendor: Vendor) -> tuple[str, dict[str, str]]:
     """A POST route of the vendor that reads its body, and the headers it checks before:
-    BODY_ROUTE of the vendor's own tests (tests/vendors/<package>/conftest.py)."""
-    package = package_of(vendor.id).rpartition(".")[2]
-    tests = importlib.import_module(f"tests.vendors.{package}.conftest")
-    route: tuple[str, dict[str, str]] = tests.BODY_ROUTE
-    return route
+    its client's token request where the route takes a body (with that request's
+    headers), else the first POST route whose operation documents a body."""
+    assert vendor.client.token_call is not None, f"{vendor.id} declares no token request"
+    call = vendor.client.token_call(FIXTURES)
+    name = route_name(vendor, call.method, call.path)
+    for endpoint in vendor.endpoints:
+        if endpoint.name == name and any(op.request_body for op in endpoint.operations):
+            return call.path, dict(call.headers)
+    for endpoint in vendor.endpoints:
+        for operation in endpoint.operations:
+            if operation.method == "POST" and operation.request_body is not None:
+                return f"/{vendor.id}{operation.path}", {}
+    raise AssertionError(f"{vendor.id} has no POST route that takes a body")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
-from tests.vendor_targets import VALID_VENDORS
+from tests.vendor_targets import UNKNOWN_VENDOR, VALID_VENDORS
 from token_emulator.testing import EmulatorProcess
 
 
@@ -104,8 +104,8 @@ def test_fault_add_list_clear(cli: Cli, url: str) -> None:
             "unknown route 'nope' for uneeq; valid: token, start-session, session-jwt (HTTP 400)",
         ),
         (
-            ["--vendor", "acme", "--status", "500"],
-            f"unknown vendor 'acme'; valid: {VALID_VENDORS} (HTTP 400)",
+            ["--vendor", UNKNOWN_VENDOR, "--status", "500"],
+            f"unknown vendor {UNKNOWN_VENDOR!r}; valid: {VALID_VENDORS} (HTTP 400)",
         ),
         (["--vendor", "uneeq"], "give status, drop or delay_ms (HTTP 400)"),
         (["--vendor", "uneeq", "--status", "999"], "status must be a whole number from 100 to 599"),
@@ -145,8 +145,8 @@ def test_reset_and_state(cli: Cli, url: str) -> None:
     assert clock_of(url)["frozen"] is False
     as_json = json.loads(cli("reset", "--json", "--url", url).out)
     assert as_json["status"] == "reset"
-    unknown = cli("state", "acme", "--url", url)
-    assert unknown.code == 2 and "invalid choice: 'acme'" in unknown.err
+    unknown = cli("state", UNKNOWN_VENDOR, "--url", url)
+    assert unknown.code == 2 and f"invalid choice: {UNKNOWN_VENDOR!r}" in unknown.err
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import FIXTURES, in_process, make_settings
+from tests.vendor_targets import UNKNOWN_VENDOR, VALID_VENDORS
 from tests.vendors.uneeq.conftest import DEMO, TOKEN_PATH, token_request
 from token_emulator.testing import EmulatorProcess
 
@@ -123,9 +124,9 @@ async def test_journal_is_bounded(tmp_path: Path, database: str) -> None:
 
 
 async def test_state_of_an_unknown_vendor(client: httpx.AsyncClient) -> None:
-    response = await client.get("/_emulator/state/acme")
+    response = await client.get(f"/_emulator/state/{UNKNOWN_VENDOR}")
     assert response.status_code == 404
-    assert response.json()["error"].startswith("unknown vendor 'acme'; known: uneeq")
+    assert response.json()["error"] == f"unknown vendor {UNKNOWN_VENDOR!r}; known: {VALID_VENDORS}"
 
 
 async def test_state_masks_secrets(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import in_process, last_request, make_settings
 from tests.vendor_targets import (
+    UNKNOWN_VENDOR,
     VALID_VENDORS,
     Target,
     assert_in_vendors_shape,
@@ -177,8 +178,8 @@ async def test_delete_one_or_all_and_reset_clears_them(client: httpx.AsyncClient
     ("body", "message"),
     [
         (
-            {"vendor": "acme", "status": 500},
-            f"unknown vendor 'acme'; valid: {VALID_VENDORS}",
+            {"vendor": UNKNOWN_VENDOR, "status": 500},
+            f"unknown vendor {UNKNOWN_VENDOR!r}; valid: {VALID_VENDORS}",
         ),
         ({"status": 500}, f"unknown vendor 'None'; valid: {VALID_VENDORS}"),
         ({"vendor": "uneeq"}, "give status, drop or delay_ms"),

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import in_process, make_settings
-from tests.vendor_targets import VALID_VENDORS
+from tests.vendor_targets import UNKNOWN_VENDOR, VALID_VENDORS
 from token_emulator.testing import uneeq_request_jwt, unifize_assertion
 from token_emulator.vendors.unifize.client import unifize_demo_private_key
 
@@ -169,9 +169,9 @@ async def test_refused_fixtures_name_every_problem_and_change_nothing(
     ("body", "status", "message"),
     [
         (
-            {"vendor": "acme", "fixtures": {}},
+            {"vendor": UNKNOWN_VENDOR, "fixtures": {}},
             404,
-            f"unknown vendor 'acme'; valid: {VALID_VENDORS}",
+            f"unknown vendor {UNKNOWN_VENDOR!r}; valid: {VALID_VENDORS}",
         ),
         (
             {"vendor": "uneeq"},

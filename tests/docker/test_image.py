@@ -308,7 +308,8 @@ def test_compose_shows_a_consumer_waiting_for_service_healthy() -> None:
     assert consumer["depends_on"] == {SERVICE: {"condition": "service_healthy"}}
     urls = {v for v in consumer["environment"].values() if v.startswith("http://emulator:8080/")}
     prefixes = {url.removeprefix("http://emulator:8080/") for url in urls}
-    assert prefixes == {vendor.id for vendor in all_vendors()}
+    # An example: every URL it shows is a vendor's; it need not show them all.
+    assert prefixes and prefixes <= {vendor.id for vendor in all_vendors()}
 
 
 def test_readme_shows_the_compose_consumer() -> None:

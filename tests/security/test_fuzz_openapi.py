@@ -336,8 +336,8 @@ FUZZ_TESTS = (
 def test_the_fuzzed_operations_are_every_vendor_route(
     vendor_api: Any, vendor_operations: list[str]
 ) -> None:
-    """The tag filter selects every operation under a vendor prefix (73), and those are
-    every method of every vendor route the app mounts (by route name)."""
+    """The tag filter selects every operation under a vendor prefix, and those are every
+    method of every vendor route the app mounts (by route name)."""
     methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
     described = {
         f"{method.upper()} {path}": operation
@@ -350,7 +350,6 @@ def test_the_fuzzed_operations_are_every_vendor_route(
         label for label in described if label.split(" ", 1)[1].startswith(tuple(prefixes))
     )
     assert vendor_operations == under_a_vendor
-    assert len(vendor_operations) == 73
     mounted = {
         (route["name"], method)
         for vendor in MOUNTED_ROUTES
