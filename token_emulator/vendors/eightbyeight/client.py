@@ -96,5 +96,8 @@ CLIENT = VendorClient(
         Option("--call-reference", "8 to 20 characters"),
     ),
     token_call=_token_call,
-    helpers={"eightbyeight_token": eightbyeight_token},
+    helpers={
+        "eightbyeight_token": eightbyeight_token,
+        "eightbyeight_api_key": eightbyeight_api_key,
+    },
 )

@@ -180,5 +180,9 @@ CLIENT = VendorClient(
         _mint,
         reserved=("secret", "workspace", "custom_data"),
     ),
-    helpers={"uneeq_token": uneeq_token, "uneeq_request_jwt": uneeq_request_jwt},
+    helpers={
+        "uneeq_token": uneeq_token,
+        "uneeq_request_jwt": uneeq_request_jwt,
+        "uneeq_secret": uneeq_secret,
+    },
 )

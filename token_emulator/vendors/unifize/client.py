@@ -235,5 +235,6 @@ CLIENT = VendorClient(
         "unifize_access_token": unifize_access_token,
         "unifize_assertion": unifize_assertion,
         "unifize_demo_private_key": unifize_demo_private_key,
+        "unifize_private_key": unifize_private_key,
     },
 )

@@ -86,5 +86,5 @@ CLIENT = VendorClient(
     # web1on1 allows 20 requests a second per IP (its documented limit, which the
     # emulator keeps): a load test of its login from one address would measure 429s.
     load_test_settings={"rate_limit_per_second": 0},
-    helpers={"web1on1_login": web1on1_login},
+    helpers={"web1on1_login": web1on1_login, "web1on1_login_of": web1on1_login_of},
 )

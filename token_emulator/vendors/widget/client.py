@@ -161,5 +161,9 @@ CLIENT = VendorClient(
     ),
     token_call=_token_call,
     follow_up=_exchange,
-    helpers={"widget_session": widget_session},
+    helpers={
+        "widget_session": widget_session,
+        "widget_client_key": widget_client_key,
+        "widget_secret_key": widget_secret_key,
+    },
 )
