@@ -1,14 +1,25 @@
-"""Two versions of the code side by side in one run: the in-process flows of each,
-taking turns, so a change on a hot path comes with a before/after figure.
+"""Two versions of the code side by side in one run, taking turns, so a change on a hot
+path comes with a before/after figure.
 
     .venv/bin/python -m bench.compare REV [--rounds 6] [--flows 1500]
+        [--sections inprocess,reset,throughput] [--seconds 5] [--resets 200]
 
-REV (a commit, a branch, HEAD) is checked out into a temporary directory and
-compared with the working tree. Each round runs bench/inprocess.py once for each
-side, in a fresh interpreter whose imports come from that side's tree, the two
-in alternating order; each vendor's CPU time per flow is the median over the
-rounds, and B/A is the working tree's over REV's. On a shared machine read
-only ratios taken this way (bench/README.md).
+REV (a commit, a branch, HEAD) is written out into a temporary directory and
+compared with the working tree. Each round runs each section once for each
+side, in a fresh interpreter whose imports come from that side's tree (its own
+bench/ modules, so both sides are measured by their own code), the sides in
+alternating order. Per section:
+
+- `inprocess`: each vendor's whole flow in-process (bench/inprocess.py): CPU ms
+  per flow and the median latency;
+- `reset`: POST /_emulator/reset over HTTP and in-process (bench/reset.py): the
+  median;
+- `throughput`: each vendor's token endpoint under load from one process of
+  `serve` (bench/throughput.py, wrk when there is one): the server's CPU ms per
+  request and the requests a second.
+
+Each figure is the median over the rounds; B/A is the working tree's over REV's.
+On a shared machine read only ratios taken this way (bench/README.md).
 """
 
 from __future__ import annotations
@@ -25,16 +36,47 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Runs in the child, whose sys.path starts with one side's tree.
-CHILD = """
+# Run in a child whose sys.path starts with one side's tree; prints {figure: value}.
+CHILDREN = {
+    "inprocess": """
 import json, sys
 from pathlib import Path
 from bench.inprocess import run
 from bench.workloads import bench_fixtures
 work = Path(sys.argv[1])
 results = run(work, bench_fixtures(work), flows_per_vendor=int(sys.argv[2]))
-print(json.dumps({k: v["cpu_ms_per_flow"] for k, v in results.items()}))
-"""
+figures = {}
+for vendor, result in results.items():
+    figures[f"{vendor}: CPU ms per flow"] = result["cpu_ms_per_flow"]
+    figures[f"{vendor}: median ms"] = result["median_ms"]
+print(json.dumps(figures))
+""",
+    "reset": """
+import json, sys
+from pathlib import Path
+from bench.reset import run
+results = run(Path(sys.argv[1]), resets=int(sys.argv[3]))
+print(json.dumps({f"reset {where}: median ms": r["median_ms"] for where, r in results.items()}))
+""",
+    "throughput": """
+import json, sys
+from pathlib import Path
+from bench.load import ensure_wrk
+from bench.throughput import run
+from bench.workloads import bench_fixtures
+work = Path(sys.argv[1])
+wrk, _how = ensure_wrk()
+results = run(work, bench_fixtures(work), seconds=float(sys.argv[4]), warm_up=1.0,
+              connections=32, wrk=wrk, node=False, process_counts=(1,))
+figures = {}
+for target, result in results["by_processes"]["1"].items():
+    if target.startswith("bare_starlette") or not result.get("clean"):
+        continue
+    figures[f"{target}: server CPU ms per request"] = result["server_cpu_ms_per_request"]
+    figures[f"{target}: requests per second"] = result["requests_per_second"]
+print(json.dumps(figures))
+""",
+}
 
 
 def _export(rev: str, into: Path) -> Path:
@@ -48,10 +90,10 @@ def _export(rev: str, into: Path) -> Path:
     return tree
 
 
-def _one_run(tree: Path, work: Path, flows: int) -> dict[str, float]:
+def _one_run(section: str, tree: Path, work: Path, arguments: list[str]) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(work), str(flows)],
+        [sys.executable, "-c", CHILDREN[section], str(work), *arguments],
         cwd=tree,
         env=env,
         check=True,
@@ -62,28 +104,40 @@ def _one_run(tree: Path, work: Path, flows: int) -> dict[str, float]:
     return figures
 
 
-def compare(rev: str, rounds: int, flows: int) -> str:
+def compare(
+    rev: str,
+    rounds: int,
+    *,
+    sections: Sequence[str] = ("inprocess",),
+    flows: int = 1500,
+    resets: int = 200,
+    seconds: float = 5.0,
+) -> str:
+    arguments = [str(flows), str(resets), str(seconds)]
+    samples: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as scratch:
-        before = _export(rev, Path(scratch))
-        sides = {"A": before, "B": REPO}
-        samples: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
+        sides = {"A": _export(rev, Path(scratch)), "B": REPO}
         for number in range(rounds):
             order = ("A", "B") if number % 2 == 0 else ("B", "A")
-            for side in order:
-                work = Path(scratch) / f"{side}-{number}"
-                for vendor, cpu in _one_run(sides[side], work, flows).items():
-                    samples[side].setdefault(vendor, []).append(cpu)
+            for section in sections:
+                for side in order:
+                    work = Path(scratch) / f"{side}-{section}-{number}"
+                    for figure, value in _one_run(section, sides[side], work, arguments).items():
+                        samples[side].setdefault(figure, []).append(value)
     lines = [
-        f"In-process flows, CPU ms per flow, median of {rounds} rounds of {flows} "
-        f"(A: {rev}, B: the working tree)",
+        f"Median of {rounds} rounds (A: {rev}, B: the working tree; sections: "
+        f"{', '.join(sections)}; {flows} flows per vendor, {resets} resets, "
+        f"{seconds:g} s of load per token endpoint, one server process)",
         "",
-        "| flow | A | B | B/A |",
+        "| figure | A | B | B/A |",
         "| --- | --- | --- | --- |",
     ]
-    for vendor in samples["A"]:
-        a = statistics.median(samples["A"][vendor])
-        b = statistics.median(samples["B"][vendor])
-        lines.append(f"| {vendor} | {a:.4f} | {b:.4f} | {b / a:.3f} |")
+    for figure in samples["A"]:
+        if figure not in samples["B"]:
+            continue
+        a = statistics.median(samples["A"][figure])
+        b = statistics.median(samples["B"][figure])
+        lines.append(f"| {figure} | {a:.4f} | {b:.4f} | {b / a:.3f} |")
     return "\n".join(lines)
 
 
@@ -91,9 +145,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
     parser.add_argument("rev", help="the commit to compare the working tree with")
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--sections",
+        default="inprocess",
+        help=f"comma-separated, from {', '.join(CHILDREN)} (default inprocess)",
+    )
     parser.add_argument("--flows", type=int, default=1500, help="flows per vendor and run")
+    parser.add_argument("--resets", type=int, default=200, help="resets per run")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="seconds of load per token endpoint"
+    )
     args = parser.parse_args(argv)
-    print(compare(args.rev, args.rounds, args.flows))
+    sections = [name for name in args.sections.split(",") if name]
+    unknown = [name for name in sections if name not in CHILDREN]
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; choose from {', '.join(CHILDREN)}")
+    print(
+        compare(
+            args.rev,
+            args.rounds,
+            sections=sections,
+            flows=args.flows,
+            resets=args.resets,
+            seconds=args.seconds,
+        )
+    )
     return 0
 
 

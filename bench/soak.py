@@ -109,7 +109,7 @@ def vendor_flow(client: VendorClient) -> Callable[[Load], Awaitable[None]]:
             return
         answer = answer_of(await load.send(call), call)
         if answer is not None and client.follow_up is not None:
-            follow_up = client.follow_up(answer, load.fixtures)
+            follow_up = client.follow_up(answer, call)
             await load.send(follow_up)
             await load.send(follow_up)  # again: refused where the token was single-use
         await load.send(replace(call, headers={}, json=None, content=b"not what a client sends"))

@@ -169,13 +169,14 @@ async def _step(caller: AsgiCaller, request: HttpRequest) -> bytes:
 Flow = Callable[[AsgiCaller], Awaitable[None]]
 
 
-def _flow(client: VendorClient, fixtures: Path, request: HttpRequest) -> Flow:
+def _flow(client: VendorClient, call: Call) -> Flow:
+    request = request_of(call)
     follow_up = client.follow_up
 
     async def flow(caller: AsgiCaller) -> None:
         answer = await _step(caller, request)
         if follow_up is not None:
-            await _step(caller, request_of(follow_up(json.loads(answer), fixtures)))
+            await _step(caller, request_of(follow_up(json.loads(answer), call)))
 
     return flow
 
@@ -184,11 +185,10 @@ def flows(fixtures: Path) -> dict[str, Flow]:
     """Each vendor's whole token flow: its token request (built once, without the flow
     helper's read of the emulator clock) and what its client sends next, if anything
     (UneeQ's redemption, the widget's exchange)."""
-    requests = token_requests(fixtures)
     return {
-        client.id: _flow(client, fixtures, requests[client.id])
+        client.id: _flow(client, client.token_call(fixtures))
         for client in all_clients()
-        if client.id in requests
+        if client.token_call is not None
     }
 
 

@@ -97,9 +97,10 @@ class VendorClient:
     summary: str  # the flow in a few words: "request JWT -> single-use token"
     options: tuple[Option, ...] = ()
     # The token request a load test repeats, built in advance (the client's signing is
-    # the client's work), and what a client sends next with its answer (a redemption).
+    # the client's work), and what a client sends next with the answer to that request
+    # (a redemption): built from the two alone, without reading the fixtures again.
     token_call: Callable[[Path], Call] | None = None
-    follow_up: Callable[[dict[str, Any], Path], Call] | None = None
+    follow_up: Callable[[dict[str, Any], Call], Call] | None = None
     redemption: Redemption | None = None
     # Top-level settings a load test needs (web1on1's rate limit off), none by default.
     load_test_settings: Mapping[str, Any] = field(default_factory=dict)

@@ -167,7 +167,7 @@ CLIENT = VendorClient(
         Option("--region", "post through /uneeq/REGION", choices=REGIONS),
     ),
     token_call=lambda fixtures: token_call(fixtures=fixtures),
-    follow_up=lambda found, _fixtures: redeem_call(found["token"]),
+    follow_up=lambda found, _token_call: redeem_call(found["token"]),
     redemption=Redemption(redeem_call, stored_in="sessions"),
     mint=Mint(
         "the HS256 request JWT a customer's server signs",

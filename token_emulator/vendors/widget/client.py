@@ -138,8 +138,9 @@ def _token_call(fixtures: Path) -> Call:
     return token_call(fixtures=fixtures)
 
 
-def _exchange(found: dict[str, Any], fixtures: Path) -> Call:
-    return exchange_call(found["token"], widget_client_key(fixtures))
+def _exchange(found: dict[str, Any], guest: Call) -> Call:
+    """The exchange of the visitor token, with the guest request's client key and Origin."""
+    return exchange_call(found["token"], guest.json["client_key"], guest.headers["origin"])
 
 
 CLIENT = VendorClient(
