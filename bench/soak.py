@@ -86,7 +86,9 @@ class Load:
         if client.token_call is None:
             return None
         if time.monotonic() - self._signed_at > RESIGN_SECONDS:
-            self._calls = {c.id: c.token_call(self.fixtures) for c in all_clients() if c.token_call}
+            self._calls = {
+                c.id: c.token_call(fixtures=self.fixtures) for c in all_clients() if c.token_call
+            }
             self._signed_at = time.monotonic()
         return self._calls[client.id]
 

@@ -102,7 +102,7 @@ def token_requests(fixtures: Path) -> dict[str, HttpRequest]:
     A Unifize assertion is valid for 600 s from now (real time: the benchmarks never
     move the emulator clock), longer than any run."""
     return {
-        client.id: request_of(client.token_call(fixtures))
+        client.id: request_of(client.token_call(fixtures=fixtures))
         for client in all_clients()
         if client.token_call is not None
     }
@@ -113,7 +113,7 @@ def route_descriptions(fixtures: Path) -> dict[str, str]:
     described = {}
     for client in all_clients():
         if client.token_call is not None:
-            call = client.token_call(fixtures)
+            call = client.token_call(fixtures=fixtures)
             described[client.id] = f"{call.step} ({call.method} {call.path})"
     return described
 
@@ -134,7 +134,7 @@ def redemption_of(client: VendorClient) -> Redemption:
 
 def token_request(client: VendorClient, fixtures: Path) -> HttpRequest:
     assert client.token_call is not None
-    return request_of(client.token_call(fixtures))
+    return request_of(client.token_call(fixtures=fixtures))
 
 
 def redeem_request(client: VendorClient, token: str) -> HttpRequest:
@@ -186,7 +186,7 @@ def flows(fixtures: Path) -> dict[str, Flow]:
     helper's read of the emulator clock) and what its client sends next, if anything
     (UneeQ's redemption, the widget's exchange)."""
     return {
-        client.id: _flow(client, client.token_call(fixtures))
+        client.id: _flow(client, client.token_call(fixtures=fixtures))
         for client in all_clients()
         if client.token_call is not None
     }

@@ -38,7 +38,7 @@ def route_name(vendor: Vendor, method: str, path: str) -> str:
 
 def token_target(vendor: Vendor) -> Target:
     assert vendor.client.token_call is not None, f"{vendor.id} declares no token request"
-    call = vendor.client.token_call(FIXTURES)
+    call = vendor.client.token_call(fixtures=FIXTURES)
     name = route_name(vendor, call.method, call.path)
     return Target(vendor, name.split(":", 1)[1], call.method, call.path)
 
@@ -100,7 +100,7 @@ def body_route(vendor: Vendor) -> tuple[str, dict[str, str]]:
     its client's token request where the route takes a body (with that request's
     headers), else the first POST route whose operation documents a body."""
     assert vendor.client.token_call is not None, f"{vendor.id} declares no token request"
-    call = vendor.client.token_call(FIXTURES)
+    call = vendor.client.token_call(fixtures=FIXTURES)
     name = route_name(vendor, call.method, call.path)
     for endpoint in vendor.endpoints:
         if endpoint.name == name and any(op.request_body for op in endpoint.operations):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tests.example_vendor.models import ExampleFixtures
 from token_emulator.core.calls import Call, Steps, json_answer
 from token_emulator.core.vendor_client import (
     FixturesDir,
-    MissingCredential,
     Option,
     VendorClient,
-    fixtures_directory,
     fixtures_of,
+    missing,
 )
 
 TOKEN_PATH = "/oauth/token"
@@ -28,9 +26,8 @@ def registered_client(
     for app in apps:
         if client_id is None or app.id == client_id:
             return app.id, app.secret
-    wanted = "a client" if client_id is None else f"client {client_id!r}"
-    where = fixtures_directory(fixtures) / CLIENT.fixture_file
-    raise MissingCredential(f"no {wanted} in {where}; pass client_secret")
+    wanted = "client" if client_id is None else f"client {client_id!r}"
+    raise missing(CLIENT, fixtures, wanted, "client_secret")
 
 
 def token_call(
@@ -55,10 +52,6 @@ def answer(
     return json_answer(call, response, "access_token")
 
 
-def _token_call(fixtures: Path) -> Call:
-    return token_call(fixtures=fixtures)
-
-
 CLIENT = VendorClient(
     id="example",
     title="Example",
@@ -71,5 +64,5 @@ CLIENT = VendorClient(
         Option("--client-id", "the client (default: the fixtures' first)"),
         Option("--client-secret", "its secret (default: the fixtures')"),
     ),
-    token_call=_token_call,
+    token_call=token_call,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from token_emulator.core.errors import EmulatorError
+from token_emulator.core.errors import refusal
 
 CODES = {
     400: "invalid_request",
@@ -19,10 +19,6 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"error": error, "error_description": message}, status_code=status)
 
 
-def bad_request(reason: str) -> EmulatorError:
-    return EmulatorError(reason, status=400, message="The request is malformed")
-
-
-def invalid_client(reason: str) -> EmulatorError:
-    """Unknown client, wrong secret, or a token that is not (or no longer) valid."""
-    return EmulatorError(reason, status=401, message="Client authentication failed")
+bad_request = refusal(400, "The request is malformed")
+# Unknown client, wrong secret, or a token that is not (or no longer) valid.
+invalid_client = refusal(401, "Client authentication failed")

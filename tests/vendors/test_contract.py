@@ -194,7 +194,7 @@ def test_every_route_shows_in_the_journal_with_a_reason_when_refused(
     route refuses one."""
     token_call = client_of(vendor_id).token_call
     assert token_call is not None
-    token_path = token_call(fixtures).path
+    token_path = token_call(fixtures=fixtures).path
     for route, method in route_methods(vendor_of(vendor_id)):
         path = concrete(route.path)
         answer = live.request(method, path)

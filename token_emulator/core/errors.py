@@ -48,6 +48,19 @@ class EmulatorError(Exception):
         self.headers = dict(headers or {})
 
 
+Refusal = Callable[[str], EmulatorError]
+
+
+def refusal(status: int, message: str) -> Refusal:
+    """A vendor's refusal with this status and public message, made from its reason:
+    `unauthorized = refusal(401, "Unauthorized")`, then `raise unauthorized("why")`."""
+
+    def refuse(reason: str) -> EmulatorError:
+        return EmulatorError(reason, status=status, message=message)
+
+    return refuse
+
+
 def answer(error: EmulatorError, render: ErrorRenderer, now: float) -> Response:
     """The refusal in the shape `render` gives, with its headers."""
     response = render(error.status, error.message, now)

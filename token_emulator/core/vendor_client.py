@@ -11,7 +11,7 @@ vendor. Light on purpose: no Starlette, no SQLAlchemy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from token_emulator.core.package_files import default_fixtures_dir
 
 FixturesDir = str | Path | None
 M = TypeVar("M", bound=FixtureModel)
+E = TypeVar("E")
 
 
 class MissingCredential(LookupError):
@@ -99,7 +100,8 @@ class VendorClient:
     # The token request a load test repeats, built in advance (the client's signing is
     # the client's work), and what a client sends next with the answer to that request
     # (a redemption): built from the two alone, without reading the fixtures again.
-    token_call: Callable[[Path], Call] | None = None
+    # Called as token_call(fixtures=DIR): its other arguments take their defaults.
+    token_call: Callable[..., Call] | None = None
     follow_up: Callable[[dict[str, Any], Call], Call] | None = None
     redemption: Redemption | None = None
     # Top-level settings a load test needs (web1on1's rate limit off), none by default.
@@ -119,3 +121,20 @@ def fixtures_of(model: type[M], client: VendorClient, fixtures: FixturesDir = No
     loaded = client.fixtures(fixtures)
     assert isinstance(loaded, model)
     return loaded
+
+
+def missing(
+    client: VendorClient, fixtures: FixturesDir, what: str, argument: str
+) -> MissingCredential:
+    """ "no <what> in <dir>/<file>; pass <argument>": a credential the fixtures lack."""
+    where = fixtures_directory(fixtures) / client.fixture_file
+    return MissingCredential(f"no {what} in {where}; pass {argument}")
+
+
+def first_entry(
+    entries: Sequence[E], client: VendorClient, fixtures: FixturesDir, what: str, argument: str
+) -> E:
+    """The first entry of a fixture section; MissingCredential (see `missing`) if none."""
+    if not entries:
+        raise missing(client, fixtures, what, argument)
+    return entries[0]

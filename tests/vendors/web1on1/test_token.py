@@ -417,4 +417,4 @@ async def test_expiry_is_one_whole_second_instant_everywhere(client: httpx.Async
 async def test_the_clients_token_request_expects_the_logins_201() -> None:
     """What the benchmarks and flows count as success for web1on1's token request."""
     assert CLIENT.token_call is not None
-    assert CLIENT.token_call(default_fixtures_dir()).expect == (201,)
+    assert CLIENT.token_call(fixtures=default_fixtures_dir()).expect == (201,)

@@ -14,8 +14,10 @@ from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ordered_id
+from token_emulator.core.settings_row import write_settings
+from token_emulator.core.signing import NotIssued, NotIssuedWords, issued_claims
 from token_emulator.core.storage import Connection, Store
-from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
+from token_emulator.core.tokens import opaque_token, sign_hmac
 from token_emulator.core.vendor import credential, mask_secret
 from token_emulator.core.world import World
 from token_emulator.vendors.eightbyeight.errors import (
@@ -41,7 +43,6 @@ from token_emulator.vendors.eightbyeight.tables import (
 
 SIGNING_SECRET = "8x8-auth-tokens"  # the name of the emulator's HS256 secret
 ISSUER = "token-emulator/8x8"
-MAX_TOKEN_BYTES = 8 * 1024  # longer tokens are refused before any parsing
 MAX_ID_CHARS = 64  # room ids are 22 characters; longer ones are not looked up
 # E.164: "+", then 8 to 15 ASCII digits, the first not 0 (the page's +6512345678 passes).
 E164 = re.compile(r"\+[1-9][0-9]{7,14}")
@@ -219,22 +220,17 @@ async def _insert_room(
     return row
 
 
+NOT_ISSUED = NotIssuedWords("auth token", problem="{token} refused: {detail}")
+
+
 async def _token_row(world: World, auth_token: str) -> Row[Any]:
     """The stored token behind an auth token; 401 unless it is one of ours (expired or not)."""
-    size = len(auth_token.encode("utf-8", "surrogatepass"))
-    if size > MAX_TOKEN_BYTES:
-        raise unauthorized(f"auth token is {size} bytes, over the 8 KiB limit")
     try:
-        claims = verify_hmac(auth_token, await world.signing.get(SIGNING_SECRET)).claims
-    except TokenProblem as problem:
-        if problem.kind == "signature":
-            raise unauthorized("auth token signature does not verify: not issued here") from None
-        raise unauthorized(f"auth token refused: {problem.detail}") from None
-    jti = claims.get("jti")
-    if not isinstance(jti, str):
-        raise unauthorized("auth token has no jti")
+        claims = await issued_claims(world.signing, SIGNING_SECRET, auth_token, NOT_ISSUED)
+    except NotIssued as refused:
+        raise unauthorized(refused.reason) from None
     async with world.store.read() as conn:
-        row = (await conn.execute(_TOKEN, {"jti": jti})).one_or_none()
+        row = (await conn.execute(_TOKEN, {"jti": claims["jti"]})).one_or_none()
     if row is None:
         raise unauthorized("auth token unknown (a reset forgets issued tokens)")
     return row
@@ -498,7 +494,7 @@ async def call(world: World, now: float, caller: Row[Any], call_id: str) -> dict
 
 
 async def seed(conn: Connection, store: Store, fixtures: EightByEightFixtures) -> None:
-    await store.upsert(conn, settings, [{"id": 1, "room_ttl_seconds": fixtures.room_ttl_seconds}])
+    await write_settings(conn, store, settings, fixtures)
     await add_fixtures(conn, store, fixtures)
 
 

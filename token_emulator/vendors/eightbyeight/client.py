@@ -3,16 +3,14 @@ agent token and, if asked, a room valid 15 minutes."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from token_emulator.core.calls import Call, Flow, Steps, json_answer
 from token_emulator.core.vendor_client import (
     FixturesDir,
-    MissingCredential,
     Option,
     VendorClient,
-    fixtures_directory,
+    first_entry,
     fixtures_of,
 )
 from token_emulator.vendors.eightbyeight.models import EightByEightFixtures
@@ -23,11 +21,7 @@ TOKEN_PATH = "/api/v1/tokens"
 def eightbyeight_api_key(fixtures: FixturesDir = None) -> str:
     """The first 8x8 API key of the fixtures."""
     keys = fixtures_of(EightByEightFixtures, CLIENT, fixtures).api_keys
-    if not keys:
-        raise MissingCredential(
-            f"no 8x8 API key in {fixtures_directory(fixtures)}/eightbyeight.toml; pass api_key"
-        )
-    return keys[0].key
+    return first_entry(keys, CLIENT, fixtures, "8x8 API key", "api_key").key
 
 
 def token_call(
@@ -77,10 +71,6 @@ phone_number=None, call_reference=None)`: 8x8's whole JSON answer (`auth_token`,
 room `call_reference` and `guest_link`). The API key defaults to the fixtures' first."""
 
 
-def _token_call(fixtures: Path) -> Call:
-    return token_call(fixtures=fixtures)
-
-
 CLIENT = VendorClient(
     id="8x8",
     title="8x8 Video Interaction",
@@ -95,7 +85,7 @@ CLIENT = VendorClient(
         Option("--phone-number", "E.164 number the guest link is sent to"),
         Option("--call-reference", "8 to 20 characters"),
     ),
-    token_call=_token_call,
+    token_call=token_call,
     helpers={
         "eightbyeight_token": eightbyeight_token,
         "eightbyeight_api_key": eightbyeight_api_key,

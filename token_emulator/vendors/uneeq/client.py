@@ -11,13 +11,12 @@ from token_emulator.core.tokens import sign_hmac
 from token_emulator.core.vendor_client import (
     FixturesDir,
     Mint,
-    MissingCredential,
     Option,
     Redemption,
     VendorClient,
-    fixtures_directory,
     fixtures_of,
     json_value,
+    missing,
 )
 from token_emulator.vendors.uneeq.models import REGIONS, UneeqFixtures
 
@@ -49,10 +48,7 @@ def uneeq_secret(workspace: str = "demo", fixtures: FixturesDir = None) -> str:
     for entry in fixtures_of(UneeqFixtures, CLIENT, fixtures).workspaces:
         if entry.id == workspace:
             return entry.secret
-    raise MissingCredential(
-        f"no UneeQ workspace {workspace!r} in {fixtures_directory(fixtures)}/uneeq.toml; "
-        "pass its secret"
-    )
+    raise missing(CLIENT, fixtures, f"UneeQ workspace {workspace!r}", "its secret")
 
 
 def token_call(
@@ -166,7 +162,7 @@ CLIENT = VendorClient(
         CUSTOM_DATA,
         Option("--region", "post through /uneeq/REGION", choices=REGIONS),
     ),
-    token_call=lambda fixtures: token_call(fixtures=fixtures),
+    token_call=token_call,
     follow_up=lambda found, _token_call: redeem_call(found["token"]),
     redemption=Redemption(redeem_call, stored_in="sessions"),
     mint=Mint(

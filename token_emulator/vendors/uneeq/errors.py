@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from starlette.responses import PlainTextResponse, Response
 
-from token_emulator.core.errors import EmulatorError
+from token_emulator.core.errors import refusal
 
 
 def render_error(status: int, message: str, _now: float = 0.0) -> Response:
@@ -14,20 +12,9 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
-def _refusal(reason: str, status: int) -> EmulatorError:
-    return EmulatorError(reason, status=status, message=HTTPStatus(status).phrase)
-
-
-def bad_request(reason: str) -> EmulatorError:
-    """Malformed request: header, content type, body, claim types."""
-    return _refusal(reason, 400)
-
-
-def unauthorized(reason: str) -> EmulatorError:
-    """Signature, algorithm, or a token that cannot be redeemed."""
-    return _refusal(reason, 401)
-
-
-def forbidden(reason: str) -> EmulatorError:
-    """Unknown workspace, or one the request may not use."""
-    return _refusal(reason, 403)
+# Malformed request: header, content type, body, claim types.
+bad_request = refusal(400, "Bad Request")
+# Signature, algorithm, or a token that cannot be redeemed.
+unauthorized = refusal(401, "Unauthorized")
+# Unknown workspace, or one the request may not use.
+forbidden = refusal(403, "Forbidden")

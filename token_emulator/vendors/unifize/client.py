@@ -205,7 +205,7 @@ CLIENT = VendorClient(
         ),
         Option("--lifetime", "assertion lifetime (600)", default=600, type=int),
     ),
-    token_call=lambda fixtures: token_call(fixtures=fixtures),
+    token_call=token_call,
     mint=Mint(
         "the RS256 client assertion of a Unifize app",
         (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from token_emulator.core.errors import EmulatorError
+from token_emulator.core.errors import refusal
 
 CODES = {
     400: ("bad_request", "The request is malformed"),
@@ -25,23 +25,9 @@ def render_error(status: int, message: str, _now: float = 0.0) -> Response:
     return JSONResponse({"status": status, "error": code, "message": message}, status_code=status)
 
 
-def _refusal(reason: str, status: int) -> EmulatorError:
-    return EmulatorError(reason, status=status, message=CODES.get(status, ("", reason))[1])
-
-
-def bad_request(reason: str) -> EmulatorError:
-    return _refusal(reason, 400)
-
-
-def unauthorized(reason: str) -> EmulatorError:
-    """Assertion or access token missing, malformed, expired, forged or foreign."""
-    return _refusal(reason, 401)
-
-
-def forbidden(reason: str) -> EmulatorError:
-    """A valid token whose app may not do this."""
-    return _refusal(reason, 403)
-
-
-def not_found(reason: str) -> EmulatorError:
-    return _refusal(reason, 404)
+bad_request = refusal(400, CODES[400][1])
+# Assertion or access token missing, malformed, expired, forged or foreign.
+unauthorized = refusal(401, CODES[401][1])
+# A valid token whose app may not do this.
+forbidden = refusal(403, CODES[403][1])
+not_found = refusal(404, CODES[404][1])

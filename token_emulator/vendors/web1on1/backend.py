@@ -21,13 +21,16 @@ from token_emulator.core.fixtures import FixtureConflict
 from token_emulator.core.headers import HeaderProblem, bearer_token
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ORDERED_ID_DIGITS, ordered_id, random_hex
+from token_emulator.core.settings_row import SETTINGS_ROW, write_settings
+from token_emulator.core.signing import NotIssued, NotIssuedWords, issued_claims
 from token_emulator.core.storage import Connection, Store
-from token_emulator.core.tokens import TokenProblem, check_times, sign_hmac, verify_hmac
+from token_emulator.core.tokens import TokenProblem, check_times, sign_hmac
 from token_emulator.core.vendor import credential
 from token_emulator.core.world import World
 from token_emulator.vendors.web1on1.errors import (
     EXPIRED,
     INVALID_SIGNATURE,
+    INVALID_TOKEN,
     NO_TOKEN,
     bad_request,
     refusal,
@@ -37,7 +40,6 @@ from token_emulator.vendors.web1on1.errors import (
 from token_emulator.vendors.web1on1.models import KINDS, ROLES, SEED_TIME, Web1on1Fixtures
 from token_emulator.vendors.web1on1.permissions import level
 from token_emulator.vendors.web1on1.tables import (
-    SETTINGS_ROW,
     access_tokens,
     api_keys,
     logins,
@@ -48,7 +50,6 @@ from token_emulator.vendors.web1on1.tables import (
 
 VENDOR_ID = "web1on1"
 SIGNING_SECRET = "web1on1-tokens"
-MAX_TOKEN_BYTES = 8 * 1024
 INVALID_CREDENTIALS = "Invalid email or password"
 # Refusals of a refresh: deliberately not "invalid token", on which the SDK would refresh again.
 INVALID_REFRESH = "invalid refresh token"
@@ -162,21 +163,21 @@ def _bearer(authorization: str | None) -> str:
         raise unauthorized(str(problem), message) from None
 
 
+NOT_ISSUED = NotIssuedWords(
+    "token",
+    signature="signature does not verify: not issued by this emulator",
+    missing_claim="{token} claim {claim} missing or not a string",
+)
+
+
 async def _verified_claims(world: World, now: float, token: str) -> dict[str, Any]:
-    size = len(token.encode("utf-8", "surrogatepass"))
-    if size > MAX_TOKEN_BYTES:
-        raise unauthorized(f"token is {size} bytes, over the {MAX_TOKEN_BYTES // 1024} KiB limit")
     try:
-        claims = verify_hmac(token, await world.signing.get(SIGNING_SECRET)).claims
-    except TokenProblem as problem:
-        if problem.kind == "signature":
-            raise unauthorized(
-                "signature does not verify: not issued by this emulator", INVALID_SIGNATURE
-            ) from None
-        raise unauthorized(f"token is {problem.detail}") from None
-    for name in ("_id", "jti"):
-        if not isinstance(claims.get(name), str):
-            raise unauthorized(f"token claim {name} missing or not a string")
+        claims = await issued_claims(
+            world.signing, SIGNING_SECRET, token, NOT_ISSUED, required=("_id", "jti")
+        )
+    except NotIssued as refused:
+        message = INVALID_SIGNATURE if refused.kind == "signature" else INVALID_TOKEN
+        raise unauthorized(refused.reason, message) from None
     if "scopes" in claims:
         return claims  # an API-key token: no expiry, revocable
     try:
@@ -505,18 +506,7 @@ async def seed(conn: Connection, store: Store, fixtures: Web1on1Fixtures) -> Non
     """The file's settings and entries. A restart passes only the entries edited in the
     file since the last start (core/applied_fixtures.py): records the API changed
     since stay as the API left them, unless their fixture entry was edited."""
-    await store.upsert(
-        conn,
-        settings,
-        [
-            {
-                "id": SETTINGS_ROW,
-                "expired_token_status": fixtures.expired_token_status,
-                "rate_limit_per_second": fixtures.rate_limit_per_second,
-                "access_token_ttl_seconds": fixtures.access_token_ttl_seconds,
-            }
-        ],
-    )
+    await write_settings(conn, store, settings, fixtures)
     await add_fixtures(conn, store, fixtures)
 
 

@@ -3,17 +3,15 @@ token and a refresh token."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from token_emulator.core.calls import Call, Flow, Steps, json_answer
 from token_emulator.core.vendor_client import (
     FixturesDir,
-    MissingCredential,
     Option,
     VendorClient,
-    fixtures_directory,
     fixtures_of,
+    missing,
 )
 from token_emulator.vendors.web1on1.models import Web1on1Fixtures
 
@@ -27,10 +25,7 @@ def web1on1_login_of(email: str | None = None, fixtures: FixturesDir = None) -> 
         if (user.email.casefold() == email.casefold()) if email else user.role == "admin":
             return user.email, user.password
     wanted = f"user {email!r}" if email else "admin user"
-    raise MissingCredential(
-        f"no web1on1 {wanted} in {fixtures_directory(fixtures)}/web1on1.toml; "
-        "pass email and password"
-    )
+    raise missing(CLIENT, fixtures, f"web1on1 {wanted}", "email and password")
 
 
 def token_call(
@@ -66,10 +61,6 @@ answer (`token`, `refreshToken`, `user`, ...). Without a password, the fixtures 
 user's (or, without an email, the first admin's)."""
 
 
-def _token_call(fixtures: Path) -> Call:
-    return token_call(fixtures=fixtures)
-
-
 CLIENT = VendorClient(
     id="web1on1",
     title="web1on1",
@@ -82,7 +73,7 @@ CLIENT = VendorClient(
         Option("--email", "the user (default: the fixtures' first admin)"),
         Option("--password", "(default: the user's, from the fixtures)", requires="--email"),
     ),
-    token_call=_token_call,
+    token_call=token_call,
     # web1on1 allows 20 requests a second per IP (its documented limit, which the
     # emulator keeps): a load test of its login from one address would measure 429s.
     load_test_settings={"rate_limit_per_second": 0},

@@ -78,7 +78,6 @@ Index("web1on1_access_tokens_by_chain", access_tokens.c.chain_id)
 
 
 # The top-level settings in force, one row: the file's, or those given at run time.
-SETTINGS_ROW = 1
 settings = Table(
     "web1on1_settings",
     metadata,

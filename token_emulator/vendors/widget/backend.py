@@ -22,6 +22,7 @@ from sqlalchemy import Row, bindparam, select, update
 
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
+from token_emulator.core.settings_row import SETTINGS_ROW, write_settings
 from token_emulator.core.storage import Connection, Store
 from token_emulator.core.tokens import TokenProblem, opaque_token, sign_hmac, verify_hmac
 from token_emulator.core.vendor import credential, mask_secret
@@ -55,7 +56,6 @@ from token_emulator.vendors.widget.origins import (
     request_origin,
 )
 from token_emulator.vendors.widget.tables import (
-    SETTINGS_ROW,
     accounts,
     agents,
     client_keys,
@@ -498,18 +498,7 @@ async def _refuse_refresh(world: World, now: float, jti: str, grace: int) -> str
 
 
 async def seed(conn: Connection, store: Store, fixtures: WidgetFixtures) -> None:
-    await store.upsert(
-        conn,
-        settings,
-        [
-            {
-                "id": SETTINGS_ROW,
-                "visitor_token_ttl_seconds": fixtures.visitor_token_ttl_seconds,
-                "session_ttl_seconds": fixtures.session_ttl_seconds,
-                "refresh_grace_seconds": fixtures.refresh_grace_seconds,
-            }
-        ],
-    )
+    await write_settings(conn, store, settings, fixtures)
     await add_fixtures(conn, store, fixtures)
 
 

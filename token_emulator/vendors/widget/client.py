@@ -4,17 +4,16 @@ the visitor token for a session."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from token_emulator.core.calls import Call, Flow, Steps, json_answer
 from token_emulator.core.vendor_client import (
     FixturesDir,
-    MissingCredential,
     Option,
     VendorClient,
-    fixtures_directory,
+    first_entry,
     fixtures_of,
+    missing,
 )
 from token_emulator.vendors.widget.models import WidgetFixtures
 
@@ -25,11 +24,7 @@ DEFAULT_ORIGIN = "http://localhost:3000"
 def widget_client_key(fixtures: FixturesDir = None) -> str:
     """The first widget client key of the fixtures."""
     keys = fixtures_of(WidgetFixtures, CLIENT, fixtures).client_keys
-    if not keys:
-        raise MissingCredential(
-            f"no widget client key in {fixtures_directory(fixtures)}/widget.toml; pass client_key"
-        )
-    return keys[0].key
+    return first_entry(keys, CLIENT, fixtures, "widget client key", "client_key").key
 
 
 def widget_secret_key(client_key: str, fixtures: FixturesDir = None) -> str:
@@ -39,10 +34,8 @@ def widget_secret_key(client_key: str, fixtures: FixturesDir = None) -> str:
     for secret in loaded.secret_keys:
         if secret.account in accounts:
             return secret.key
-    raise MissingCredential(
-        f"no widget secret key for client key {client_key[:16]!r}... in "
-        f"{fixtures_directory(fixtures)}/widget.toml; pass secret_key"
-    )
+    what = f"widget secret key for client key {client_key[:16]!r}..."
+    raise missing(CLIENT, fixtures, what, "secret_key")
 
 
 def token_call(
@@ -134,10 +127,6 @@ the account's secret key from the fixtures) and the exchange; the session answer
 (`session_token`, `expires_at`, `expires_in`)."""
 
 
-def _token_call(fixtures: Path) -> Call:
-    return token_call(fixtures=fixtures)
-
-
 def _exchange(found: dict[str, Any], guest: Call) -> Call:
     """The exchange of the visitor token, with the guest request's client key and Origin."""
     return exchange_call(found["token"], guest.json["client_key"], guest.headers["origin"])
@@ -160,7 +149,7 @@ CLIENT = VendorClient(
         Option("--display-name", "user flow: display_name"),
         Option("--email", "user flow: email"),
     ),
-    token_call=_token_call,
+    token_call=token_call,
     follow_up=_exchange,
     helpers={
         "widget_session": widget_session,

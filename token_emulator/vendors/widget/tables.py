@@ -6,8 +6,6 @@ from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text
 
 from token_emulator.core.storage import metadata
 
-SETTINGS_ROW = 1  # the one row of widget_settings
-
 settings = Table(
     "widget_settings",
     metadata,
