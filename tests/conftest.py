@@ -20,7 +20,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.postgres.server import PostgresServer, find_bin_dir, unavailable
+from tests.reasons import unreadable
 from token_emulator.app import create_app
+from token_emulator.core.journal import Journal, JournalEntry
 from token_emulator.settings import Settings, default_fixtures_dir
 from token_emulator.testing import EmulatorProcess
 
@@ -72,6 +74,24 @@ def fuzz_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def reasons_read_as_written(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every reason an in-process app journals in any test is read by tests/reasons.py
+    (the session server's, by `live` when its test ends): the test fails on one that
+    shows Python's None, a bytes repr or a bare epoch number."""
+    found: list[str] = []
+    record = Journal.record
+
+    def record_and_read(journal: Journal, entry: JournalEntry) -> None:
+        if entry.reason:
+            found.extend(unreadable(entry.reason))
+        record(journal, entry)
+
+    monkeypatch.setattr(Journal, "record", record_and_read)
+    yield
+    assert not found, "reasons a person would not write:\n" + "\n".join(found)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -241,6 +261,9 @@ def live(live_server: EmulatorProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
         http.post("/_emulator/reset").raise_for_status()
         yield http
+        journal = http.get("/_emulator/requests").json()["requests"]
+        found = [problem for e in journal for problem in unreadable(e["reason"] or "")]
+        assert not found, "reasons a person would not write:\n" + "\n".join(found)
 
 
 async def last_request(http: httpx.AsyncClient, **filters: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.jws_parts import b64
+from token_emulator.core.instants import isoformat
 from token_emulator.core.tokens import TokenProblem, check_times, read_unverified, verify_hmac
 
 SECRET = b"a-test-secret-of-thirty-two-byte"
@@ -55,28 +56,46 @@ def test_the_same_token_in_utf8_verifies() -> None:
     assert (verified.header, verified.claims) == ({"alg": "HS256"}, {"sid": "s", "n": 1})
 
 
+def at(instant: float) -> str:
+    return isoformat(instant)
+
+
 @pytest.mark.parametrize(
     ("claims", "now", "problem"),
     [
         # Regression: `now` was truncated to whole seconds, so a fractional exp that had
         # passed (1000.5 at 1000.7) was taken, and a nbf within the leeway refused.
-        ({"exp": 1000.5}, 1000.7, ("expired", "expired at 1000.5 (now 1000.7)")),
-        ({"exp": 1000.7}, 1000.7, ("expired", "expired at 1000.7 (now 1000.7)")),
+        (
+            {"exp": 1000.5},
+            1000.7,
+            ("expired", f"expired at {at(1000.5)} [1000.5] (now {at(1000.7)})"),
+        ),
+        (
+            {"exp": 1000.7},
+            1000.7,
+            ("expired", f"expired at {at(1000.7)} [1000.7] (now {at(1000.7)})"),
+        ),
         ({"exp": 1000.8}, 1000.7, None),
         ({"exp": 1001}, 1000.7, None),
-        ({"exp": 1000}, 1000, ("expired", "expired at 1000 (now 1000)")),
+        ({"exp": 1000}, 1000, ("expired", f"expired at {at(1000)} [1000] (now {at(1000)})")),
         ({"nbf": 1030.6}, 1000.7, None),
         ({"nbf": 1030.7}, 1000.7, None),
         (
             {"nbf": 1030.8},
             1000.7,
-            ("not_yet_valid", "claim nbf 1030.8 is in the future (now 1000.7, leeway 30s)"),
+            (
+                "not_yet_valid",
+                f"claim nbf {at(1030.8)} [1030.8] is in the future (now {at(1000.7)}, leeway 30 s)",
+            ),
         ),
         ({"iat": 1030}, 1000, None),
         (
             {"iat": 1031},
             1000,
-            ("not_yet_valid", "claim iat 1031 is in the future (now 1000, leeway 30s)"),
+            (
+                "not_yet_valid",
+                f"claim iat {at(1031)} [1031] is in the future (now {at(1000)}, leeway 30 s)",
+            ),
         ),
     ],
 )

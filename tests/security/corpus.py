@@ -46,7 +46,7 @@ from tests.security.attack_kit import (
     segment,
     with_spare_bits_set,
 )
-from token_emulator.core.clock import isoformat
+from token_emulator.core.instants import described, isoformat
 
 NOW = 1_900_000_000  # 2030-03-17T17:46:40Z: the frozen emulator clock of every case
 OLD = NOW - 2 * 86_400  # when the expired tokens were minted
@@ -943,17 +943,17 @@ def uneeq_specific() -> list[Case]:
 
     base = b'{"sid": "attack", "fm-workspace": "demo", '
     return [
-        bad("sid-number", claims(sid=42), "claim sid must be a string, got int"),
+        bad("sid-number", claims(sid=42), "claim sid must be a string, got a number"),
         bad("sid-missing", claims(sid=DROP), "claim sid missing"),
         bad(
             "fm-workspace-list",
             claims(**{"fm-workspace": ["demo"]}),
-            "claim fm-workspace must be a string, got list",
+            "claim fm-workspace must be a string, got an array",
         ),
         bad(
             "fm-custom-data-object",
             claims(**{"fm-custom-data": {"plan": "gold"}}),
-            "claim fm-custom-data must be a string holding JSON, got dict",
+            "claim fm-custom-data must be a string holding JSON, got an object",
         ),
         bad(
             "fm-custom-data-not-json",
@@ -982,26 +982,33 @@ def uneeq_specific() -> list[Case]:
             "Forbidden",
             "fm-workspace 'demo-eu' differs from header 'demo'",
         ),
-        late("exp-equals-now", claims(exp=NOW), f"request JWT expired at {NOW} (now {NOW})"),
+        late(
+            "exp-equals-now",
+            claims(exp=NOW),
+            f"request JWT expired at {described(NOW)} (now {_iso(NOW)})",
+        ),
         late(
             "exp-one-second-ago",
             claims(exp=NOW - 1),
-            f"request JWT expired at {NOW - 1} (now {NOW})",
+            f"request JWT expired at {described(NOW - 1)} (now {_iso(NOW)})",
         ),
         late(
             "iat-leeway-plus-one",
             claims(iat=NOW + LEEWAY + 1),
-            f"request JWT claim iat {NOW + LEEWAY + 1} is in the future (now {NOW}, leeway 30s)",
+            f"request JWT claim iat {described(NOW + LEEWAY + 1)} "
+            f"is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         late(
             "nbf-leeway-plus-one",
             claims(nbf=NOW + LEEWAY + 1),
-            f"request JWT claim nbf {NOW + LEEWAY + 1} is in the future (now {NOW}, leeway 30s)",
+            f"request JWT claim nbf {described(NOW + LEEWAY + 1)} "
+            f"is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         late(
             "nbf-one-day-ahead",
             claims(nbf=NOW + 86_400),
-            f"request JWT claim nbf {NOW + 86_400} is in the future (now {NOW}, leeway 30s)",
+            f"request JWT claim nbf {described(NOW + 86_400)} "
+            f"is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         bad(
             "uneeq-session-jwt-as-request-jwt",
@@ -1054,7 +1061,7 @@ def unifize_assertion_specific(ep: Endpoint = UNIFIZE_TOKEN) -> list[Case]:
             "claims",
             "iss-number",
             claims(iss=101),
-            "assertion claim iss must be a string holding the app id, got int",
+            "assertion claim iss must be a string holding the app id, got a number",
         ),
         refused(
             "claims", "iss-leading-zero", claims(iss="0101"), "iss '0101' names no registered app"
@@ -1067,19 +1074,19 @@ def unifize_assertion_specific(ep: Endpoint = UNIFIZE_TOKEN) -> list[Case]:
             "claims",
             "iat-string",
             claims(iat=str(NOW)),
-            "assertion claim iat must be an integer, got str",
+            "assertion claim iat must be an integer, got a string",
         ),
         refused(
             "claims",
             "iat-float",
             claims(iat=NOW + 0.5),
-            "assertion claim iat must be an integer, got float",
+            "assertion claim iat must be an integer, got a number",
         ),
         refused(
             "claims",
             "exp-boolean",
             claims(exp=True),
-            "assertion claim exp must be an integer, got bool",
+            "assertion claim exp must be an integer, got a boolean",
         ),
         refused("claims", "exp-missing", claims(exp=DROP), "assertion claim exp missing"),
         refused(
@@ -1089,19 +1096,21 @@ def unifize_assertion_specific(ep: Endpoint = UNIFIZE_TOKEN) -> list[Case]:
             "time",
             "exp-equals-now",
             claims(iat=NOW - 600, exp=NOW),
-            f"assertion expired at {NOW} (now {NOW})",
+            f"assertion expired at {described(NOW)} (now {_iso(NOW)})",
         ),
         refused(
             "time",
             "iat-leeway-plus-one",
             claims(iat=ahead, exp=ahead + 600),
-            f"assertion claim iat {ahead} is in the future (now {NOW}, leeway 30s)",
+            f"assertion claim iat {described(ahead)} "
+            f"is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         refused(
             "time",
             "nbf-leeway-plus-one",
             claims(nbf=ahead),
-            f"assertion claim nbf {ahead} is in the future (now {NOW}, leeway 30s)",
+            f"assertion claim nbf {described(ahead)} "
+            f"is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         refused(
             "lifetime",
@@ -1289,35 +1298,36 @@ def web1on1_specific() -> list[Case]:
             "iat-leeway-plus-one",
             _resigned(ep, fresh, iat=ahead),
             "jwt not active",
-            f"token claim iat {ahead} is in the future (now {NOW}, leeway 30s)",
+            f"token claim iat {described(ahead)} is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         refused(
             "time",
             "nbf-leeway-plus-one",
             _resigned(ep, fresh, nbf=ahead),
             "jwt not active",
-            f"token claim nbf {ahead} is in the future (now {NOW}, leeway 30s)",
+            f"token claim nbf {described(ahead)} is in the future (now {_iso(NOW)}, leeway 30 s)",
         ),
         refused(
             "time",
             "exp-equals-now",
             _resigned(ep, fresh, exp=NOW),
             "jwt expired",
-            f"token expired at {NOW} (now {NOW})",
+            f"token expired at {described(NOW)} (now {_iso(NOW)})",
         ),
         refused(
             "lifetime",
             "expired-as-issued",
             lambda ctx: ctx.old["web1on1"],
             "jwt expired",
-            f"token expired at {old_exp} (now {NOW})",
+            f"token expired at {described(old_exp)} (now {_iso(NOW)})",
         ),
         refused(
             "lifetime",
             "expired-exp-ten-years-on",
             _extended(ep, "web1on1"),
             "jwt expired",
-            f"token expired at {_iso(old_exp)} by the store (the JWT says {old_exp + TEN_YEARS})",
+            f"token expired at {_iso(old_exp)} "
+            f"by the store (the JWT says {described(old_exp + TEN_YEARS)})",
         ),
         refused(
             "confusion",

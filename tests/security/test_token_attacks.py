@@ -338,13 +338,19 @@ async def test_a_fractional_exp_has_passed_at_a_later_fraction(
 
     refused = await post(exp=NOW + 0.5)
     assert (refused.status_code, refused.text) == (401, "Unauthorized")
-    reason = "request JWT expired at 1900000000.5 (now 1900000000.7)"
+    reason = (
+        "request JWT expired at 2030-03-17T17:46:40.500Z [1900000000.5] "
+        "(now 2030-03-17T17:46:40.700Z)"
+    )
     assert (await last_request(client))["reason"] == reason
     assert (await post(exp=NOW + 0.8)).status_code == 200
     assert (await post(nbf=NOW + 30.6)).status_code == 200
     late = await post(nbf=NOW + 30.8)
     assert (late.status_code, late.text) == (401, "Unauthorized")
-    reason = "request JWT claim nbf 1900000030.8 is in the future (now 1900000000.7, leeway 30s)"
+    reason = (
+        "request JWT claim nbf 2030-03-17T17:47:10.800Z [1900000030.8] is in the future "
+        "(now 2030-03-17T17:46:40.700Z, leeway 30 s)"
+    )
     assert (await last_request(client))["reason"] == reason
 
 

@@ -94,8 +94,33 @@ def _plain(raw: bytes | str) -> bool:
 def parse_json_object(raw: bytes | str, what: str = "body") -> dict[str, Any]:
     value = parse_json(raw, what)
     if not isinstance(value, dict):
-        raise BodyProblem(f"{what} is JSON {type(value).__name__}, not an object")
+        raise BodyProblem(f"{what} is {json_kind(value)}, not an object")
     return value
+
+
+def json_kind(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words, for a reason: it names what the
+    client sent, not Python's type (`list`, `NoneType`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def json_text(value: object, limit: int = 40) -> str:
+    """A parsed JSON value written back as JSON (`[null, null]`, `"abc"`), clipped."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not from JSON after all
+        text = json_kind(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def parse_optional_object(raw: bytes, what: str = "body") -> dict[str, Any]:

@@ -35,6 +35,16 @@ def isoformat(instant: float, *, milliseconds: bool = True) -> str:
     return stamp.replace("+00:00", "Z")
 
 
+def described(instant: float) -> str:
+    """An instant a client sent, for a reason: ISO-8601 with the epoch seconds as sent in
+    brackets (`2026-12-07T08:00:00.000Z [1796630400]`), since the client wrote those."""
+    epoch = f"{instant:.15g}"
+    try:
+        return f"{isoformat(instant)} [{epoch}]"
+    except (ValueError, OverflowError, OSError):  # beyond any calendar's years
+        return f"[{epoch}] (beyond the years ISO-8601 can write)"
+
+
 def parse_instant(text: str) -> float:
     """ISO-8601 to an instant; a time without an offset is read as UTC."""
     parsed = datetime.fromisoformat(text)

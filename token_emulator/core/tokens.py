@@ -33,6 +33,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from joserfc.util import urlsafe_b64decode
 
 from token_emulator.core.bodies import BodyProblem, ensure_storable
+from token_emulator.core.instants import described, isoformat
 from token_emulator.core.randomness import random_token
 
 # How far in the future `iat` and `nbf` may be before a token is refused:
@@ -257,7 +258,7 @@ def check_times(
     # exp strictly, iat/nbf with leeway: joserfc's registry applies one leeway
     # to all three, so the two groups are validated separately. `now` keeps its
     # fraction: a NumericDate may have one, and exp 1000.5 has passed at 1000.7.
-    shown = int(now) if now == int(now) else round(now, 3)
+    shown = isoformat(now)
     groups = (
         (JWTClaimsRegistry(now=now, leeway=0), ("exp",)),
         (JWTClaimsRegistry(now=now, leeway=leeway), ("iat", "nbf")),
@@ -267,14 +268,16 @@ def check_times(
         try:
             registry.validate(subset)
         except ExpiredTokenError:
-            raise TokenProblem("expired", f"expired at {claims['exp']} (now {shown})") from None
+            expired = described(claims["exp"])
+            raise TokenProblem("expired", f"expired at {expired} (now {shown})") from None
         except InvalidClaimError as error:
             name = error.claim
             value = subset.get(name)
             if name in ("iat", "nbf") and _is_finite_number(value):
                 raise TokenProblem(
                     "not_yet_valid",
-                    f"claim {name} {value} is in the future (now {shown}, leeway {leeway}s)",
+                    f"claim {name} {described(value)} is in the future "
+                    f"(now {shown}, leeway {leeway} s)",
                 ) from None
             raise TokenProblem("claims", f"claim {name} is not a NumericDate") from None
 

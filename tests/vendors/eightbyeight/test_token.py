@@ -196,60 +196,60 @@ REFERENCE = "call_reference must be a string of 8 to 20 characters"
 NOT_OBJECT = "body must be a JSON object"
 
 FIELD_CASES = [
-    ({"create_room": "true"}, CREATE_ROOM, "create_room is str 'true'"),
-    ({"create_room": 1}, CREATE_ROOM, "create_room is int 1"),
-    ({"create_room": 0}, CREATE_ROOM, "create_room is int 0"),
-    ({"create_room": None}, CREATE_ROOM, "create_room is NoneType None"),
-    ({"create_room": [True]}, CREATE_ROOM, "create_room is list [True]"),
-    ({"create_room": {"x": 1}}, CREATE_ROOM, "create_room is dict {'x': 1}"),
-    ({"phone_number": "6512345678"}, PHONE_MESSAGE, "phone_number str '6512345678' is not E.164"),
-    ({"phone_number": "+0512345678"}, PHONE_MESSAGE, "phone_number str '+0512345678' is not E.164"),
-    ({"phone_number": "+1234567"}, PHONE_MESSAGE, "phone_number str '+1234567' is not E.164"),
+    ({"create_room": "true"}, CREATE_ROOM, 'create_room is "true"'),
+    ({"create_room": 1}, CREATE_ROOM, "create_room is 1"),
+    ({"create_room": 0}, CREATE_ROOM, "create_room is 0"),
+    ({"create_room": None}, CREATE_ROOM, "create_room is null"),
+    ({"create_room": [True]}, CREATE_ROOM, "create_room is [true]"),
+    ({"create_room": {"x": 1}}, CREATE_ROOM, 'create_room is {"x": 1}'),
+    ({"phone_number": "6512345678"}, PHONE_MESSAGE, 'phone_number "6512345678" is not E.164'),
+    ({"phone_number": "+0512345678"}, PHONE_MESSAGE, 'phone_number "+0512345678" is not E.164'),
+    ({"phone_number": "+1234567"}, PHONE_MESSAGE, 'phone_number "+1234567" is not E.164'),
     (
         {"phone_number": "+1234567890123456"},
         PHONE_MESSAGE,
-        "phone_number str '+1234567890123456' is not E.164",
+        'phone_number "+1234567890123456" is not E.164',
     ),
     (
         {"phone_number": "+65 1234 5678"},
         PHONE_MESSAGE,
-        "phone_number str '+65 1234 5678' is not E.164",
+        'phone_number "+65 1234 5678" is not E.164',
     ),
     (
         {"phone_number": "+65-1234-5678"},
         PHONE_MESSAGE,
-        "phone_number str '+65-1234-5678' is not E.164",
+        'phone_number "+65-1234-5678" is not E.164',
     ),
     (
         {"phone_number": "+651234567\n"},
         PHONE_MESSAGE,
-        "phone_number str '+651234567\\n' is not E.164",
+        'phone_number "+651234567\\n" is not E.164',
     ),
     (
         {"phone_number": "+٦٥١٢٣٤٥٦٧٨"},  # Arabic-Indic digits are digits, not E.164's
         PHONE_MESSAGE,
-        "phone_number str '+٦٥١٢٣٤٥٦٧٨' is not E.164",
+        'phone_number "+٦٥١٢٣٤٥٦٧٨" is not E.164',
     ),
-    ({"phone_number": ""}, PHONE_MESSAGE, "phone_number str '' is not E.164"),
-    ({"phone_number": 6512345678}, PHONE_MESSAGE, "phone_number int 6512345678 is not E.164"),
-    ({"phone_number": None}, PHONE_MESSAGE, "phone_number NoneType None is not E.164"),
+    ({"phone_number": ""}, PHONE_MESSAGE, 'phone_number "" is not E.164'),
+    ({"phone_number": 6512345678}, PHONE_MESSAGE, "phone_number 6512345678 is not E.164"),
+    ({"phone_number": None}, PHONE_MESSAGE, "phone_number null is not E.164"),
     (
         {"call_reference": "1234567"},
         REFERENCE,
-        "call_reference str '1234567' (7 characters) refused",
+        'call_reference "1234567" (7 characters) refused',
     ),
     (
         {"call_reference": "x" * 21},
         REFERENCE,
-        f"call_reference str {'x' * 21!r} (21 characters) refused",
+        f'call_reference "{"x" * 21}" (21 characters) refused',
     ),
-    ({"call_reference": ""}, REFERENCE, "call_reference str '' (0 characters) refused"),
-    ({"call_reference": 12345678}, REFERENCE, "call_reference int 12345678 refused"),
-    ({"call_reference": None}, REFERENCE, "call_reference NoneType None refused"),
+    ({"call_reference": ""}, REFERENCE, 'call_reference "" (0 characters) refused'),
+    ({"call_reference": 12345678}, REFERENCE, "call_reference 12345678 refused"),
+    ({"call_reference": None}, REFERENCE, "call_reference null refused"),
     (
         {"create_room": True, "call_reference": ["12345678"]},
         REFERENCE,
-        "call_reference list ['12345678'] refused",
+        'call_reference ["12345678"] refused',
     ),
 ]
 
@@ -264,12 +264,12 @@ async def test_field_refusals(
 
 
 BODY_CASES = [
-    (b"null", "body is JSON NoneType, not an object"),
-    (b"[]", "body is JSON list, not an object"),
-    (b'[{"create_room": true}]', "body is JSON list, not an object"),
-    (b'"create_room"', "body is JSON str, not an object"),
-    (b"true", "body is JSON bool, not an object"),
-    (b"12", "body is JSON int, not an object"),
+    (b"null", "body is null, not an object"),
+    (b"[]", "body is an array, not an object"),
+    (b'[{"create_room": true}]', "body is an array, not an object"),
+    (b'"create_room"', "body is a string, not an object"),
+    (b"true", "body is a boolean, not an object"),
+    (b"12", "body is a number, not an object"),
     (b"create_room=true", "body is not JSON"),
     (b'{"create_room": true', "body is not JSON"),
     (b"\xff\xfe\x00", "body is not JSON"),
@@ -294,11 +294,11 @@ async def test_bodies_that_are_not_json_objects(
 async def test_fields_are_checked_in_order(client: httpx.AsyncClient) -> None:
     body = {"create_room": "yes", "phone_number": "x", "call_reference": "y"}
     response = await client.post(TOKEN_PATH, headers=bearer(), content=json.dumps(body))
-    await assert_refused(client, response, 400, 1000, CREATE_ROOM, "create_room is str 'yes'")
+    await assert_refused(client, response, 400, 1000, CREATE_ROOM, 'create_room is "yes"')
     body["create_room"] = True
     response = await client.post(TOKEN_PATH, headers=bearer(), json=body)
     await assert_refused(
-        client, response, 400, 1000, PHONE_MESSAGE, "phone_number str 'x' is not E.164"
+        client, response, 400, 1000, PHONE_MESSAGE, 'phone_number "x" is not E.164'
     )
 
 

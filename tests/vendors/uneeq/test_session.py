@@ -68,9 +68,9 @@ STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized"}
     [
         ({"tokenId": "no-such-token", "workspaceName": "demo"}, 401, "unknown token"),
         ({"workspaceName": "demo"}, 401, "no tokenId in the body"),
-        ({"tokenId": 12, "workspaceName": "demo"}, 400, "tokenId must be a string, got int"),
-        ({"tokenId": "x", "workspaceName": 5}, 400, "workspaceName must be a string, got int"),
-        ([1, 2], 400, "body is JSON list, not an object"),
+        ({"tokenId": 12, "workspaceName": "demo"}, 400, "tokenId must be a string, got a number"),
+        ({"tokenId": "x", "workspaceName": 5}, 400, "workspaceName must be a string, got a number"),
+        ([1, 2], 400, "body is an array, not an object"),
     ],
 )
 async def test_start_session_refusals(

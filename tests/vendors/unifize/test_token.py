@@ -16,6 +16,7 @@ from joserfc.jwk import RSAKey
 from tests.conftest import FIXTURES, last_request
 from tests.jws_parts import b64
 from tests.vendors.unifize.conftest import NOW, TOKEN_PATH, access_token, bearer
+from token_emulator.core.instants import isoformat
 from token_emulator.testing import unifize_assertion, unifize_demo_private_key
 
 pytestmark = pytest.mark.anyio
@@ -162,7 +163,7 @@ REFUSALS: list[tuple[str, dict[str, str], str, int, str]] = [
         bearer(raw_claims({"iss": 101, "iat": NOW, "exp": NOW + 600})),
         TOKEN_PATH,
         401,
-        "assertion claim iss must be a string holding the app id, got int",
+        "assertion claim iss must be a string holding the app id, got a number",
     ),
     (
         "iss-unknown",
@@ -197,14 +198,15 @@ REFUSALS: list[tuple[str, dict[str, str], str, int, str]] = [
         bearer(unifize_assertion(101, DEMO_KEY, issued_at=NOW - 600)),
         TOKEN_PATH,
         401,
-        f"assertion expired at {NOW} (now {NOW})",
+        f"assertion expired at {isoformat(NOW)} [{NOW}] (now {isoformat(NOW)})",
     ),
     (
         "future-iat",
         bearer(unifize_assertion(101, DEMO_KEY, issued_at=NOW + 31)),
         TOKEN_PATH,
         401,
-        f"assertion claim iat {NOW + 31} is in the future (now {NOW}, leeway 30s)",
+        f"assertion claim iat {isoformat(NOW + 31)} [{NOW + 31}] is in the future "
+        f"(now {isoformat(NOW)}, leeway 30 s)",
     ),
     (
         "iat-missing",
@@ -225,21 +227,21 @@ REFUSALS: list[tuple[str, dict[str, str], str, int, str]] = [
         bearer(raw_claims({"iss": "101", "iat": NOW, "exp": str(NOW + 600)})),
         TOKEN_PATH,
         401,
-        "assertion claim exp must be an integer, got str",
+        "assertion claim exp must be an integer, got a string",
     ),
     (
         "exp-float",
         bearer(raw_claims({"iss": "101", "iat": NOW, "exp": NOW + 600.5})),
         TOKEN_PATH,
         401,
-        "assertion claim exp must be an integer, got float",
+        "assertion claim exp must be an integer, got a number",
     ),
     (
         "iat-bool",
         bearer(raw_claims({"iss": "101", "iat": True, "exp": NOW + 600})),
         TOKEN_PATH,
         401,
-        "assertion claim iat must be an integer, got bool",
+        "assertion claim iat must be an integer, got a boolean",
     ),
     (
         "payload-not-object",

@@ -119,7 +119,7 @@ async def test_list_parameters_and_headers(client: httpx.AsyncClient) -> None:
         ({"limit": "501"}, "limit must be a whole number from 1 to 500"),
         ({"limit": "ten"}, "limit must be a whole number from 1 to 500"),
         ({"limit": "-1"}, "limit must be a whole number from 1 to 500"),
-        ({"offset": "1e3"}, "offset must be a whole number from 0 to 1000000000"),
+        ({"offset": "1e3"}, "offset must be a whole number from 0 to 1,000,000,000"),
         ({"limit": "9" * 400}, "limit must be a whole number from 1 to 500"),
         ({"sort": " , "}, "sort must list 1 to 10 field names"),
         ({"select": ",".join("abcdefghijk")}, "select must list 1 to 10 field names"),
@@ -194,7 +194,7 @@ async def test_messages_post_to_a_conversation(client: httpx.AsyncClient) -> Non
     )
     assert unknown.status_code == 400
     assert unknown.json() == {
-        "error": {"message": "conversation must name a conversation of yours, got 'nope'"}
+        "error": {"message": 'conversation must name a conversation of yours, got "nope"'}
     }
     moved = await client.patch(
         f"{V2}/messages/{MESSAGE}",
@@ -291,8 +291,8 @@ async def test_hostile_ids_are_404(client: httpx.AsyncClient, path: str) -> None
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"[]", "body is JSON list, not an object"),
-        (b'"text"', "body is JSON str, not an object"),
+        (b"[]", "body is an array, not an object"),
+        (b'"text"', "body is a string, not an object"),
         (b'{"a": NaN}', "body holds NaN or Infinity, which is not JSON"),
         (b'{"a": "\\ud800"}', "body holds text that is not valid Unicode"),
         *(

@@ -26,6 +26,7 @@ from tests.vendors.web1on1.conftest import (
     login,
     state,
 )
+from token_emulator.core.instants import described
 from token_emulator.core.package_files import default_fixtures_dir
 from token_emulator.core.tokens import sign_hmac
 from token_emulator.vendors.web1on1.client import CLIENT
@@ -104,9 +105,9 @@ async def test_wrong_credentials_are_401(
         (b"", "email must be a non-empty string, got missing"),
         (b"{}", "email must be a non-empty string, got missing"),
         (b'{"email": "admin@example.org"}', "password must be a non-empty string, got missing"),
-        (b'{"email": 5, "password": "x"}', "email must be a non-empty string, got a int"),
-        (b'{"email": "", "password": "x"}', "email must be a non-empty string, got a str"),
-        (b"[1, 2]", "body is JSON list, not an object"),
+        (b'{"email": 5, "password": "x"}', "email must be a non-empty string, got a number"),
+        (b'{"email": "", "password": "x"}', "email must be a non-empty string, got a string"),
+        (b"[1, 2]", "body is an array, not an object"),
         (b"email=admin", "body is not JSON"),
         (b'{"refreshToken": "x"}', "clientId (the user's email) must be a non-empty string"),
         (b'{"refreshToken": 7, "clientId": "a@b"}', "refreshToken must be a non-empty string"),
@@ -205,7 +206,7 @@ async def test_a_jwt_claiming_a_longer_life_than_issued_expires_with_its_store_r
     assert response.json() == error("jwt expired")
     assert (await last_request(client))["reason"] == (
         f"token expired at 2030-03-18T17:46:40.000Z by the store (the JWT says "
-        f"{claims['exp'] + 10 * 365 * DAY})"
+        f"{described(claims['exp'] + 10 * 365 * DAY)})"
     )
 
 

@@ -101,7 +101,7 @@ GUEST_REFUSALS: list[tuple[str, Any, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Missing client_key",
-        "client_key is a JSON list, not a string",
+        "client_key is an array, not a string",
     ),
     ("not-json", "client_key=pk", ORIGIN, 400, "Missing client_key", "body is not JSON"),
     (
@@ -110,7 +110,7 @@ GUEST_REFUSALS: list[tuple[str, Any, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Missing client_key",
-        "body is JSON list, not an object",
+        "body is an array, not an object",
     ),
     (
         "unknown-key",
@@ -202,7 +202,7 @@ GUEST_REFUSALS: list[tuple[str, Any, dict[str, str], int, str, str]] = [
         ORIGIN,
         400,
         "Invalid agent_id",
-        "agent_id is a JSON int, not a string",
+        "agent_id is a number, not a string",
     ),
     (
         "user-only-agent",

@@ -175,7 +175,7 @@ EXCHANGE_REFUSALS: list[tuple[str, Any, str, bool]] = [
         False,
     ),
     ("no-token", {"client_key": KEY}, "no token", False),
-    ("token-number", {"client_key": KEY, "token": 5}, "token is a JSON int, not a string", False),
+    ("token-number", {"client_key": KEY, "token": 5}, "token is a number, not a string", False),
     ("token-garbage", {"client_key": KEY, "token": "abc"}, "token is not a compact JWS", True),
     (
         "token-forged",
@@ -318,7 +318,7 @@ REFRESH_REFUSALS: list[tuple[str, Any, str, bool]] = [
     ("empty-body", "", "no refresh_token", False),
     ("not-json", b"\xff\xfe", "body is not JSON", False),
     ("deep-json", "[" * 5000 + "]" * 5000, "body is nested too deeply", False),
-    ("number", {"refresh_token": 1}, "refresh_token is a JSON int, not a string", False),
+    ("number", {"refresh_token": 1}, "refresh_token is a number, not a string", False),
     ("garbage", {"refresh_token": "a.b.c"}, "refresh_token is not a compact JWS", True),
     (
         "forged",

@@ -160,7 +160,7 @@ REFUSALS: list[tuple[str, dict[str, str], Any, int, str, str]] = [
         f"no secret key has SHA-256 {sha_prefix('sk_live_nope')}…",
     ),
     ("not-json", bearer(), "not json", 400, MISSING, "body is not JSON"),
-    ("json-string", bearer(), '"x"', 400, MISSING, "body is JSON str, not an object"),
+    ("json-string", bearer(), '"x"', 400, MISSING, "body is a string, not an object"),
     ("empty-body", bearer(), "", 400, MISSING, "no client_key"),
     ("no-client-key", bearer(), {"user_id": "u"}, 400, MISSING, "no client_key"),
     ("no-user-id", bearer(), {"client_key": KEY}, 400, MISSING, "no user_id"),
@@ -170,7 +170,7 @@ REFUSALS: list[tuple[str, dict[str, str], Any, int, str, str]] = [
         {"client_key": KEY, "user_id": 42},
         400,
         MISSING,
-        "user_id is a JSON int, not a string",
+        "user_id is a number, not a string",
     ),
     (
         "user-id-empty",

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
+from token_emulator.core.bodies import json_text
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.settings_row import write_settings
@@ -89,11 +90,6 @@ class CallPage:
     next_cursor: str | None
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
-
-
 # --- API keys and tokens ---------------------------------------------------------
 
 
@@ -119,10 +115,10 @@ def check_token_request(body: dict[str, Any]) -> TokenRequest:
     """The body's fields as eightbyeight.txt describes them; unknown fields are ignored."""
     create_room = body.get("create_room", False)
     if not isinstance(create_room, bool):
-        raise bad_request(CREATE_ROOM_MESSAGE, f"create_room is {_describe(create_room)}")
+        raise bad_request(CREATE_ROOM_MESSAGE, f"create_room is {json_text(create_room)}")
     phone = body.get("phone_number")
     if "phone_number" in body and not (isinstance(phone, str) and E164.fullmatch(phone)):
-        raise bad_request(PHONE_MESSAGE, f"phone_number {_describe(phone)} is not E.164")
+        raise bad_request(PHONE_MESSAGE, f"phone_number {json_text(phone)} is not E.164")
     reference = body.get("call_reference")
     low, high = CALL_REFERENCE_CHARS
     if "call_reference" in body and not (
@@ -130,7 +126,7 @@ def check_token_request(body: dict[str, Any]) -> TokenRequest:
     ):
         length = f" ({len(reference)} characters)" if isinstance(reference, str) else ""
         raise bad_request(
-            CALL_REFERENCE_MESSAGE, f"call_reference {_describe(reference)}{length} refused"
+            CALL_REFERENCE_MESSAGE, f"call_reference {json_text(reference)}{length} refused"
         )
     return TokenRequest(create_room=create_room, phone_number=phone, call_reference=reference)
 

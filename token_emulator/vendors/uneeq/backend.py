@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, String, bindparam, or_, select, update
 
-from token_emulator.core.bodies import BodyProblem, parse_json
+from token_emulator.core.bodies import BodyProblem, json_kind, parse_json
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import random_uuid
 from token_emulator.core.storage import Connection, Store
@@ -69,7 +69,7 @@ def _string_claim(claims: dict[str, Any], name: str) -> str:
         raise bad_request(f"claim {name} missing")
     value = claims[name]
     if not isinstance(value, str):
-        raise bad_request(f"claim {name} must be a string, got {type(value).__name__}")
+        raise bad_request(f"claim {name} must be a string, got {json_kind(value)}")
     return value
 
 
@@ -105,8 +105,7 @@ async def issue_token(
     if custom_data is not None:
         if not isinstance(custom_data, str):
             raise bad_request(
-                f"claim fm-custom-data must be a string holding JSON, "
-                f"got {type(custom_data).__name__}"
+                f"claim fm-custom-data must be a string holding JSON, got {json_kind(custom_data)}"
             )
         try:
             parse_json(custom_data, "claim fm-custom-data")

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from token_emulator.core.bodies import BodyProblem, parse_json_object
+from token_emulator.core.bodies import BodyProblem, json_kind, parse_json_object
 from token_emulator.core.world import now_of, world_of
 from token_emulator.vendors.uneeq import backend
 from token_emulator.vendors.uneeq.errors import bad_request
@@ -37,7 +37,9 @@ async def issue_token(request: Request) -> Response:
         raise bad_request("missing 'workspace' header")
     if _media_type(request) != "application/jwt":
         content_type = request.headers.get("content-type")
-        raise bad_request(f"content-type {content_type!r} is not application/jwt")
+        if content_type is None:
+            raise bad_request("no content-type header: send application/jwt")
+        raise bad_request(f"content-type {content_type[:80]!r} is not application/jwt")
     raw = await request.body()
     try:
         request_jwt = raw.decode("utf-8").strip()
@@ -59,10 +61,10 @@ async def start_session(request: Request) -> Response:
     body = await _json_object(request)
     token_id = body.get("tokenId")
     if token_id is not None and not isinstance(token_id, str):
-        raise bad_request(f"tokenId must be a string, got {type(token_id).__name__}")
+        raise bad_request(f"tokenId must be a string, got {json_kind(token_id)}")
     workspace_name = body.get("workspaceName")
     if workspace_name is not None and not isinstance(workspace_name, str):
-        raise bad_request(f"workspaceName must be a string, got {type(workspace_name).__name__}")
+        raise bad_request(f"workspaceName must be a string, got {json_kind(workspace_name)}")
     client = {key: value for key, value in body.items() if key != "tokenId"}
     session = await backend.start_session(
         world_of(request),

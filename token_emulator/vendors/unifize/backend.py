@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
+from token_emulator.core.bodies import json_kind
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.signing import NotIssued, NotIssuedWords, issued_claims, too_long
@@ -64,7 +65,7 @@ def _integer_claim(claims: dict[str, Any], name: str) -> int:
         raise unauthorized(f"assertion claim {name} missing")
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise unauthorized(f"assertion claim {name} must be an integer, got {type(value).__name__}")
+        raise unauthorized(f"assertion claim {name} must be an integer, got {json_kind(value)}")
     return value
 
 
@@ -102,7 +103,7 @@ async def issue_access_token(
         raise unauthorized("assertion claim iss missing")
     if not isinstance(iss, str):
         raise unauthorized(
-            f"assertion claim iss must be a string holding the app id, got {type(iss).__name__}"
+            f"assertion claim iss must be a string holding the app id, got {json_kind(iss)}"
         )
     app_id = parse_id(iss)
     app = await _app(world, app_id) if app_id is not None else None

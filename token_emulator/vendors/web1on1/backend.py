@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
+from token_emulator.core.bodies import json_kind
 from token_emulator.core.fixtures import FixtureConflict
 from token_emulator.core.headers import HeaderProblem, bearer_token
-from token_emulator.core.instants import isoformat, parse_instant
+from token_emulator.core.instants import described, isoformat, parse_instant
 from token_emulator.core.randomness import ORDERED_ID_DIGITS, ordered_id, random_hex
 from token_emulator.core.settings_row import SETTINGS_ROW, write_settings
 from token_emulator.core.signing import NotIssued, NotIssuedWords, issued_claims
@@ -248,9 +249,11 @@ async def authenticate(world: World, now: float, authorization: str | None) -> C
         if issued.expires_at is not None and issued.expires_at <= now:
             # The JWT's exp is the store's, to the second; a JWT claiming a longer life
             # than was issued (made with the signing secret) still ends here.
+            exp = claims.get("exp")
+            says = described(exp) if isinstance(exp, int | float) else "no exp"
             raise refusal(
                 f"token expired at {isoformat(issued.expires_at)} by the store "
-                f"(the JWT says {claims.get('exp')})",
+                f"(the JWT says {says})",
                 status=(await current_settings(world)).expired_token_status,
                 message=EXPIRED,
             )
@@ -325,7 +328,7 @@ async def _mint(
 def _string_field(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
-        got = "missing" if value is None else f"a {type(value).__name__}"
+        got = "missing" if value is None else json_kind(value)
         raise bad_request(f"{name} must be a non-empty string, got {got}")
     return value
 

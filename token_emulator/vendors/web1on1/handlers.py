@@ -63,10 +63,10 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     if text is None:
         return default
     if not (text.isascii() and text.isdigit() and len(text) <= 9):
-        raise bad_request(f"{name} must be a whole number from {low} to {high}")
+        raise bad_request(f"{name} must be a whole number from {low:,} to {high:,}")
     value = int(text)
     if not low <= value <= high:
-        raise bad_request(f"{name} must be a whole number from {low} to {high}")
+        raise bad_request(f"{name} must be a whole number from {low:,} to {high:,}")
     return value
 
 

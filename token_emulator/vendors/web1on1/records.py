@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from token_emulator.core.bodies import json_text
 from token_emulator.core.errors import EmulatorError
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
@@ -220,7 +221,7 @@ async def create_record(
                 if conversation is not None:
                     raise _missing("conversations", conversation, caller)
                 raise bad_request(
-                    f"conversation must name a conversation of yours, got {str(where)[:64]!r}"
+                    f"conversation must name a conversation of yours, got {json_text(where, 64)}"
                 )
             await conn.execute(
                 records.insert().values(

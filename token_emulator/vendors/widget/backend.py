@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
+from token_emulator.core.bodies import json_kind
 from token_emulator.core.instants import isoformat
 from token_emulator.core.randomness import ordered_id
 from token_emulator.core.settings_row import SETTINGS_ROW, write_settings
@@ -166,7 +167,7 @@ def _missing(name: str, value: Any) -> str:
         return f"no {name}"
     if value == "":
         return f"{name} is empty"
-    return f"{name} is a JSON {type(value).__name__}, not a string"
+    return f"{name} is {json_kind(value)}, not a string"
 
 
 async def _registered_key(world: World, value: Any, message: str) -> Row[Any]:
