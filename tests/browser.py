@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,31 @@ def why_it_cannot_run() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """Skip (fail with CI=true) when Chromium or chromedriver is missing."""
+    why = why_it_cannot_run()
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true, so the browser test must run, but {why}")
+        pytest.skip(f"headless Chromium test skipped: {why}")
+
+
+def chromium_once(url: str, *arguments: str, timeout: float = 60) -> str:
+    """`chromium --headless <arguments> url` as a person runs it from a shell (no driver,
+    no waiting beyond the page's load): what it prints on stdout."""
+    require_browser()
+    with tempfile.TemporaryDirectory(prefix="test-chromium-") as profile:
+        done = subprocess.run(
+            [str(CHROMIUM), *CHROMIUM_ARGS, f"--user-data-dir={profile}", *arguments, url],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
 @contextlib.contextmanager
 def chromium(
     *, window_size: tuple[int, int] = (1280, 900), network_log: bool = False
@@ -54,11 +80,7 @@ def chromium(
 
     `network_log` records the DevTools network events, read with `requested_urls`.
     """
-    why = why_it_cannot_run()
-    if why is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true, so the browser test must run, but {why}")
-        pytest.skip(f"headless Chromium test skipped: {why}")
+    require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service

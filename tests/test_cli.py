@@ -42,7 +42,8 @@ def test_serve_logs_each_request_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         "(signature does not verify with workspace demo's secret)"
     ) in text
     assert (
-        "control:clock POST /_emulator/clock -> 400 (advance must be a finite number of seconds)"
+        "control:clock POST /_emulator/clock -> 400 (advance: 'soon' is not a duration; "
+        "write e.g. 90s, 15m, 2h, 1d, 1h30m)"
     ) in text
     assert "Application shutdown complete" in text
     assert "\nforged" not in text and "/uneeq/x\\n2026-01-01 INFO forged -> 200 -> 404" in text

@@ -14,13 +14,18 @@ from types import FrameType
 
 from token_emulator.exit_codes import REFUSED, UNREACHABLE, fail
 from token_emulator.qa import COMMANDS
+from token_emulator.qa.arguments import arrange
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line, with the parser of `command` (the one that runs) filled: a QA
     command's module is imported only when it runs (qa/__init__.py)."""
     parser = argparse.ArgumentParser(
-        prog="token-emulator", description="Emulator of vendor token servers for tests."
+        prog="token-emulator",
+        description="Emulator of vendor token servers for tests.",
+        epilog="The options of a command that talks to a running emulator (--url, "
+        "--admin-token, --timeout, --json) may come before the command's name as well: "
+        "token-emulator --url http://127.0.0.1:8099 fault list.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -82,7 +87,7 @@ def _stop_quietly(_signal: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    given = list(sys.argv[1:] if argv is None else argv)
+    given = arrange(list(sys.argv[1:] if argv is None else argv))
     if given[:1] == ["serve"]:
         signal.signal(signal.SIGTERM, _stop_quietly)  # first: a stop during start-up too
     command = given[0] if given and not given[0].startswith("-") else None

@@ -259,20 +259,25 @@ def _move(plane: ControlPlane, body: dict[str, Any]) -> Steps[datetime]:
     return _parse_instant((yield from call(plane, api.MOVE_CLOCK, json=body))["now"])
 
 
-def advance(plane: ControlPlane, seconds: float | timedelta) -> Steps[datetime]:
-    """Move the clock on (or back, with a negative amount); the new now."""
+def advance(plane: ControlPlane, seconds: float | str | timedelta) -> Steps[datetime]:
+    """Move the clock on (or back, with a negative amount): seconds, a timedelta or a
+    duration as the command line writes it (`15m`, `-1h30m`); the new now."""
     if isinstance(seconds, timedelta):
         seconds = seconds.total_seconds()
     return (yield from _move(plane, {"advance": seconds}))
 
 
-def set_time(plane: ControlPlane, instant: str | datetime) -> Steps[datetime]:
-    """Set the clock to `instant`; a naive datetime or a string without offset is UTC."""
+def set_time(
+    plane: ControlPlane, instant: str | datetime, *, freeze: bool = False
+) -> Steps[datetime]:
+    """Set the clock to `instant`; a naive datetime or a string without offset is UTC.
+    A running clock keeps running from there; `freeze=True` stops it at exactly
+    `instant` in the same call."""
     if isinstance(instant, datetime):
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=UTC)
         instant = instant.isoformat()
-    return (yield from _move(plane, {"set": instant}))
+    return (yield from _move(plane, {"set": instant, **({"freeze": True} if freeze else {})}))
 
 
 def freeze(plane: ControlPlane) -> Steps[datetime]:

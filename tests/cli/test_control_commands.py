@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from tests.cli.conftest import Cli
 from tests.conftest import FIXTURES
 from tests.vendor_targets import UNKNOWN_VENDOR, VALID_VENDORS
 from token_emulator.testing import EmulatorProcess
+from token_emulator.testing.server import free_port, serve_command
 
 
 def clock_of(url: str) -> dict[str, object]:
@@ -223,3 +226,80 @@ def test_admin_token(cli: Cli, guarded: EmulatorProcess, monkeypatch: pytest.Mon
     )
     assert chatrooms.status_code == 200
     assert cli("reset").code == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["clock", "advance", "-5m", "--url", "{url}"],
+        ["--url", "{url}", "clock", "advance", "-5m"],
+        ["clock", "--url", "{url}", "advance", "-5m", "--json"],
+        ["clock", "--url", "{url}", "advance", "--", "-5m"],
+        ["--url", "{url}", "clock", "advance", "--", "-5m"],
+    ],
+)
+def test_a_negative_duration_as_written(cli: Cli, url: str, argv: list[str]) -> None:
+    ran = cli(*(word.format(url=url) for word in argv))
+    assert ran.code == 0, ran.err
+    assert round(float(clock_of(url)["offset_seconds"])) == -300  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--url", "{url}", "fault", "list"],
+        ["--url={url}", "--json", "fault", "list"],
+        ["fault", "--url", "{url}", "list"],
+        ["fault", "list", "--url", "{url}"],
+        ["--timeout", "5", "--url", "{url}", "clock"],
+        ["--json", "reset", "--url", "{url}"],
+    ],
+)
+def test_global_options_before_or_after_the_command(cli: Cli, url: str, argv: list[str]) -> None:
+    ran = cli(*(word.format(url=url) for word in argv))
+    assert ran.code == 0, ran.err
+
+
+def test_an_option_a_command_does_not_take_is_named(cli: Cli) -> None:
+    ran = cli("--url", "http://127.0.0.1:1", "mint", "uneeq")
+    assert ran.code == 2
+    assert "unrecognized arguments: --url http://127.0.0.1:1" in ran.err
+
+
+def test_clock_set_freeze_lands_exactly(cli: Cli, url: str) -> None:
+    ran = cli("clock", "set", "2031-05-06T07:08:09.5Z", "--freeze", "--url", url)
+    assert ran.code == 0, ran.err
+    reading = clock_of(url)
+    assert reading["now"] == "2031-05-06T07:08:09.500Z" and reading["frozen"] is True
+    refused = cli("clock", "advance", "1m", "--freeze", "--url", url)
+    assert refused.code == 2 and "--freeze goes with clock set" in refused.err
+    assert "keeps it running" in cli("clock", "--help").out
+
+
+def test_wait_returns_once_healthy(cli: Cli, url: str) -> None:
+    ran = cli("wait", "--url", url, "--timeout", "5")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith(f"ready at {url} (version ")
+    as_json = cli("--json", "wait", "--url", url)
+    assert json.loads(as_json.out)["status"] == "ready"
+
+
+def test_wait_gives_up_after_its_timeout(cli: Cli) -> None:
+    ran = cli("wait", "--url", "http://127.0.0.1:9", "--timeout", "0.5")
+    assert ran.code == 2
+    assert ran.err.startswith("token-emulator: not healthy within 0.5 s: cannot reach ")
+    assert len(ran.err.strip().splitlines()) == 1
+
+
+def test_wait_for_a_server_that_is_still_starting(cli: Cli, tmp_path: Path) -> None:
+    """`serve &` then `wait`: wait returns once the server is up, not before."""
+    port = free_port()
+    command = serve_command(port=port, database=str(tmp_path / "db.sqlite3"), fixtures=FIXTURES)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ran = cli("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "60")
+        assert ran.code == 0, ran.err
+        assert httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code == 200
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0

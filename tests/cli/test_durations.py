@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.conftest import Cli
-from token_emulator.qa.durations import format_duration, parse_duration
+from token_emulator.core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ def qa_commands(url: str) -> list[tuple[str, ...]]:
         ("requests", "--limit", "2", *remote),
         ("fault", "list", *remote),
         ("fault", "clear", *remote),
+        ("wait", *remote),
     ]
     for client in all_clients():
         commands += [("token", client.id, *remote), ("state", client.id, *remote)]

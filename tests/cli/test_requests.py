@@ -20,7 +20,7 @@ from tests.cli.conftest import Cli
 from token_emulator.qa.journal import StatusLine, new_entries
 from token_emulator.testing import uneeq_token
 
-HEADER = ["TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
+HEADER = ["REAL", "TIME", "EMULATOR", "TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
 
 
 def some_traffic(url: str) -> None:
@@ -37,14 +37,14 @@ def test_table_oldest_first(cli: Cli, url: str) -> None:
     assert ran.code == 0, ran.err
     lines = ran.out.splitlines()
     assert lines[0].split() == HEADER
-    rows = [line.split(None, 5) for line in lines[1:]]
-    assert [row[1:5] for row in rows] == [
+    rows = [line.split(None, 6) for line in lines[1:]]
+    assert [row[2:6] for row in rows] == [
         ["uneeq", "uneeq:token", "POST", "200"],
         ["unifize", "unifize:token", "POST", "401"],
         ["8x8", "/8x8/nowhere", "GET", "404"],  # no route matched: the path
     ]
-    assert rows[1][5] == "missing Authorization header (Authorization: Bearer <token>)"
-    assert rows[0][0].endswith("Z") and len(rows) == 3
+    assert rows[1][6] == "missing Authorization header (Authorization: Bearer <token>)"
+    assert rows[0][0].endswith("Z") and rows[0][1].endswith("Z") and len(rows) == 3
 
 
 def test_filters_limit_and_json(cli: Cli, url: str) -> None:
@@ -53,10 +53,11 @@ def test_filters_limit_and_json(cli: Cli, url: str) -> None:
     entries = json.loads(refusals.out)["requests"]
     assert [(e["vendor"], e["status"]) for e in entries] == [("8x8", 404), ("unifize", 401)]
     assert set(entries[0]) == {
-        "time", "vendor", "route", "method", "path", "status", "reason", "fault", "forced",
+        "id", "time", "real_time", "vendor", "route", "method", "path", "status", "reason",
+        "fault", "forced",
     }  # fmt: skip
     one = cli("requests", "--vendor", "unifize", "--route", "token", "--url", url)
-    assert [line.split()[1] for line in one.out.splitlines()[1:]] == ["unifize"]
+    assert [line.split()[2] for line in one.out.splitlines()[1:]] == ["unifize"]
     newest = cli("requests", "--limit", "1", "--url", url)
     assert len(newest.out.splitlines()) == 2 and "/8x8/nowhere" in newest.out
     none = cli("requests", "--status", "500", "--url", url)
@@ -78,8 +79,8 @@ def test_forced_and_dropped_entries(cli: Cli, url: str) -> None:
     cli("fault", "add", "--vendor", "uneeq", "--route", "token", "--drop", "--url", url)
     for _ in range(2):
         assert cli("token", "uneeq", "--url", url).code == 1
-    rows = [line.split(None, 5) for line in cli("requests", "--url", url).out.splitlines()[1:]]
-    assert [" ".join(" ".join(row[4:]).split()) for row in rows] == [
+    rows = [line.split(None, 6) for line in cli("requests", "--url", url).out.splitlines()[1:]]
+    assert [" ".join(" ".join(row[5:]).split()) for row in rows] == [
         "500 (fault 1) status 500 forced by fault #1",
         "dropped (fault 2) connection dropped by fault #2",
     ]
@@ -109,7 +110,7 @@ def test_follow_shows_the_journal_then_waits(cli: Cli, url: str) -> None:
     assert ran.code == 0, ran.err
     lines = ran.out.splitlines()
     assert lines[0].split() == HEADER
-    assert [line.split()[1] for line in lines[1:]] == ["unifize", "8x8"]  # the 2 newest
+    assert [line.split()[2] for line in lines[1:]] == ["unifize", "8x8"]  # the 2 newest
     assert ran.err == (
         f"waiting for new requests at {url} (polling, every 0.01s; Ctrl-C to stop)\n"
     )
@@ -125,18 +126,19 @@ def test_follow_json_lines(cli: Cli, url: str) -> None:
 @pytest.mark.parametrize(
     ("seen", "current", "new"),
     [
-        ([], [], []),
-        ([], ["a"], ["a"]),
-        (["a"], ["a", "b"], ["b"]),
-        (["a", "b"], ["a", "b"], []),
-        (["a", "a"], ["a", "a", "a"], ["a"]),  # equal entries still count
-        (["a", "b", "c"], ["b", "c", "d", "e"], ["d", "e"]),  # the full journal dropped "a"
-        (["a", "b"], ["x"], ["x"]),  # emptied by a reset, then a new request
-        (["a", "b"], [], []),
+        (set(), [], []),
+        (set(), [1], [1]),
+        ({1}, [1, 2], [2]),
+        ({1, 2}, [1, 2], []),
+        ({1, 2, 3}, [2, 3, 4, 5], [4, 5]),  # the full journal dropped 1
+        ({1, 2}, [7], [7]),  # emptied by a reset, then a new request: ids go on rising
+        ({1, 3}, [1, 2, 3, 4], [2, 4]),  # 2 arrived before 3 and answered after it
+        ({1, 2}, [], []),
     ],
 )
-def test_new_entries(seen: list[str], current: list[str], new: list[str]) -> None:
-    assert new_entries(seen, current) == new
+def test_new_entries(seen: set[int], current: list[int], new: list[int]) -> None:
+    entries = [{"id": number, "status": 200} for number in current]
+    assert new_entries(seen, entries) == [{"id": number, "status": 200} for number in new]
 
 
 def _lines(stream: IO[str], into: queue.Queue[str]) -> None:

@@ -49,7 +49,16 @@ async def test_without_the_token_the_control_plane_is_401(
 
 
 async def test_health_and_vendors_stay_open(guarded: httpx.AsyncClient) -> None:
-    assert (await guarded.get("/_emulator/health")).status_code == 200
+    """Health answers everyone, but only the token's holder learns where the fixtures and
+    the database are."""
+    open_health = await guarded.get("/_emulator/health")
+    assert open_health.status_code == 200
+    assert set(open_health.json()) == {"status", "version"}
+    assert open_health.json()["status"] == "ready"
+    held = await guarded.get("/_emulator/health", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert {"vendors", "fixtures", "database"} <= set(held.json())
+    login_page = await guarded.get("/_emulator/")
+    assert "sqlite" not in login_page.text and str(FIXTURES) not in login_page.text
     assert (await guarded.post("/uneeq/api/v1/clients/access/tokens")).status_code == 400
 
 

@@ -14,6 +14,10 @@ from token_emulator.testing import EmulatorProcess
 pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 
+ONE_ACTION = "give exactly one of advance, set, freeze, real (or set with freeze: true)"
+SECONDS = "advance must be a finite number of seconds or a duration such as 15m"
+
+
 def instant(reading: dict[str, Any]) -> float:
     return datetime.fromisoformat(reading["now"]).timestamp()
 
@@ -56,18 +60,46 @@ async def test_set_while_running_keeps_running(client: httpx.AsyncClient) -> Non
 
 
 @pytest.mark.parametrize(
+    ("advance", "seconds"),
+    [("15m", 900), ("-5m", -300), ("1h30m", 5400), ("90", 90), (-2.5, -2.5), ("1d", 86400)],
+)
+async def test_advance_takes_durations_as_the_command_line_does(
+    client: httpx.AsyncClient, advance: str | float, seconds: float
+) -> None:
+    moved = await client.post("/_emulator/clock", json={"advance": advance})
+    assert moved.status_code == 200
+    assert moved.json()["offset_seconds"] == pytest.approx(seconds)
+
+
+async def test_set_and_freeze_in_one_call_lands_exactly(client: httpx.AsyncClient) -> None:
+    body = {"set": "2031-02-03T04:05:06.250Z", "freeze": True}
+    fixed = (await client.post("/_emulator/clock", json=body)).json()
+    assert fixed["now"] == "2031-02-03T04:05:06.250Z" and fixed["frozen"] is True
+    assert (await client.get("/_emulator/clock")).json()["now"] == fixed["now"]
+    # A frozen clock is set and stays frozen, with or without `freeze`.
+    again = (await client.post("/_emulator/clock", json={"set": "2032-01-01T00:00:00"})).json()
+    assert again == {**again, "now": "2032-01-01T00:00:00.000Z", "frozen": True}
+
+
+@pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "give exactly one of advance, set, freeze, real"),
-        ({"advance": 1, "freeze": True}, "give exactly one of advance, set, freeze, real"),
-        ({"rewind": 5}, "give exactly one of advance, set, freeze, real; unknown: rewind"),
-        ({"advance": "10"}, "advance must be a finite number of seconds"),
-        ({"advance": True}, "advance must be a finite number of seconds"),
+        ({}, ONE_ACTION),
+        ({"advance": 1, "freeze": True}, ONE_ACTION),
+        ({"set": "2031-02-03T04:05:06Z", "freeze": False}, ONE_ACTION),
+        ({"set": "2031-02-03T04:05:06Z", "real": True}, ONE_ACTION),
+        ({"rewind": 5}, f"{ONE_ACTION}; unknown: rewind"),
+        (
+            {"advance": "soon"},
+            "advance: 'soon' is not a duration; write e.g. 90s, 15m, 2h, 1d, 1h30m",
+        ),
+        ({"advance": "30m1h"}, "advance: '30m1h': give units once each, largest first (1h30m)"),
+        ({"advance": True}, SECONDS),
         ({"set": "yesterday"}, "set: 'yesterday' is not an ISO-8601 instant"),
         ({"set": 12}, "set must be an ISO-8601 instant"),
         ({"freeze": False}, "freeze must be true"),
         ({"real": "yes"}, "real must be true"),
-        ([1], "body is JSON list, not an object"),
+        ([1], "body is an array, not an object"),
     ],
 )
 async def test_refusals(client: httpx.AsyncClient, body: Any, message: str) -> None:
@@ -102,7 +134,8 @@ def test_two_processes_share_one_clock(database: str) -> None:
     ("body", "message"),
     [
         ({"advance": 1e35}, "advance: the clock stays between 1970-01-01 and 9000-01-01"),
-        ({"advance": int("9" * 400)}, "advance must be a finite number of seconds"),
+        ({"advance": int("9" * 400)}, SECONDS),
+        ({"advance": "9999999w"}, "advance: the clock stays between 1970-01-01 and 9000-01-01"),
         ({"advance": -1e12}, "advance: the clock stays between 1970-01-01 and 9000-01-01"),
         ({"set": "9999-12-31T23:59:00Z"}, "set: the clock stays between 1970-01-01 and 9000-01-01"),
         ({"set": "0001-01-01T00:00:00Z"}, "set: the clock stays between 1970-01-01 and 9000-01-01"),

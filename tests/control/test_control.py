@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -32,6 +34,45 @@ async def test_health(client: httpx.AsyncClient, database: str, database_kind: s
         assert body["database"] == database.replace("postgres@", "")
 
 
+async def test_journal_is_in_the_order_of_arrival_whatever_the_clock(
+    client: httpx.AsyncClient,
+) -> None:
+    """Moved forward 15 minutes and back to real, the emulator times jump; the order and
+    the real times do not."""
+    await issue(client)
+    await client.post("/_emulator/clock", json={"advance": "15m"})
+    await issue(client)
+    await client.post("/_emulator/clock", json={"real": True})
+    await issue(client)
+    entries = (await client.get("/_emulator/requests")).json()["requests"]
+    emulator = [datetime.fromisoformat(e["time"]) for e in entries]
+    real = [datetime.fromisoformat(e["real_time"]) for e in entries]
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    assert real == sorted(real, reverse=True), "newest first by the machine's clock"
+    assert emulator[1] - emulator[0] > timedelta(minutes=14), "the middle one ran 15m ahead"
+    assert abs(emulator[0] - real[0]) < timedelta(seconds=1)
+
+
+async def test_a_slow_answer_keeps_its_place_of_arrival(client: httpx.AsyncClient) -> None:
+    """The first request is held 300 ms by a fault, the second answers at once: the
+    journal still lists the first as the older one."""
+    fault = {"vendor": "uneeq", "route": "token", "delay_ms": 300}
+    assert (await client.post("/_emulator/faults", json=fault)).status_code == 201
+
+    async def second() -> httpx.Response:
+        await anyio.sleep(0.05)  # after the first has arrived (real time: the fault's delay)
+        return await client.get("/uneeq/nowhere")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(issue, client)
+        group.start_soon(second)
+    entries = (await client.get("/_emulator/requests")).json()["requests"]
+    assert [(e["route"], e["path"]) for e in entries] == [
+        (None, "/uneeq/nowhere"),
+        ("uneeq:token", TOKEN_PATH),
+    ]
+
+
 async def test_reset_restores_fixtures_clock_and_journal(client: httpx.AsyncClient) -> None:
     assert (await issue(client)).status_code == 200
     await client.post("/_emulator/clock", json={"advance": 500})
@@ -55,6 +96,8 @@ async def test_journal_entries_filters_and_order(client: httpx.AsyncClient) -> N
     entries = (await client.get("/_emulator/requests")).json()["requests"]
     assert [e["status"] for e in entries] == [404, 404, 401, 200], "newest first"
     assert set(entries[0]) == {
+        "id",
+        "real_time",
         "time",
         "vendor",
         "route",

@@ -5,6 +5,7 @@ The page's behaviour in a browser is tests/control/test_dashboard_browser.py.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from importlib import resources
@@ -40,7 +41,9 @@ async def test_page_is_served_with_a_strict_policy(client: httpx.AsyncClient) ->
     response = await client.get("/_emulator/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert response.text == PAGE.read_text(encoding="utf-8")
+    template = PAGE.read_text(encoding="utf-8")
+    before, after = template.split("{{first-state}}")
+    assert response.text.startswith(before) and response.text.endswith(after)
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
@@ -59,12 +62,35 @@ async def test_page_references_only_its_own_assets(client: httpx.AsyncClient) ->
         "assets/dashboard.js",
         "assets/favicon.svg",
         "login",
+        "openapi.json",
+        "routes",
     ]
     for name, content_type in ASSET_TYPES.items():
         response = await client.get(f"/_emulator/assets/{name}")
         assert response.status_code == 200, name
         assert response.headers["content-type"] == content_type
         assert response.content == ASSETS.joinpath(name).read_bytes()
+
+
+async def test_page_comes_with_the_state_it_shows(client: httpx.AsyncClient) -> None:
+    """The page holds each first call's answer, as that call answers it, and no "<"
+    that could end its element (a path a client sent is data, not markup)."""
+    await client.get("/uneeq/</script><script>alert(1)</script>")
+    await client.post("/_emulator/faults", json={"vendor": "8x8", "status": 503})
+    await client.post("/_emulator/clock", json={"set": "2031-01-01T00:00:00Z", "freeze": True})
+    html = (await client.get("/_emulator/")).text
+    data = html.split('<script type="application/json" id="first-state">', 1)[1]
+    data = data.split("</script>", 1)[0]
+    assert "<" not in data
+    state = json.loads(data)
+    clock = (await client.get("/_emulator/clock")).json()
+    assert (state["clock"]["now"], state["clock"]["frozen"]) == (clock["now"], True)
+    assert state["requests"] == (await client.get("/_emulator/requests?limit=200")).json()
+    assert state["requests"]["requests"][0]["path"].startswith("/uneeq/</script>")
+    assert state["faults"] == (await client.get("/_emulator/faults")).json()
+    assert state["credentials"] == (await client.get("/_emulator/credentials")).json()
+    assert state["routes"] == (await client.get("/_emulator/routes")).json()
+    assert state["health"] == (await client.get("/_emulator/health")).json()
 
 
 def test_no_asset_names_another_host() -> None:

@@ -9,6 +9,8 @@ CI=true a missing Chromium fails these tests; elsewhere they skip, saying why.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +21,14 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.browser import chromium, requested_urls, save_screenshot
+from tests.browser import (
+    SAVED,
+    artifacts_dir,
+    chromium,
+    chromium_once,
+    requested_urls,
+    save_screenshot,
+)
 from tests.conftest import FIXTURES
 from token_emulator.testing import EmulatorProcess, uneeq_request_jwt
 
@@ -79,8 +88,90 @@ def journal_rows(browser: Any) -> list[dict[str, str]]:
         """return Array.from(document.querySelectorAll('#journal-rows tr')).map(
              row => Array.from(row.cells).map(cell => cell.textContent));"""
     )
-    names = ("time", "vendor", "route", "method", "path", "status", "reason")
+    names = ("arrived", "time", "vendor", "route", "method", "path", "status", "reason")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def inside(text: str, start: str, end: str) -> str:
+    """What `text` holds between `start` and the next `end`."""
+    assert start in text, start
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_first_paint_shows_the_state(live_server: EmulatorProcess, live: httpx.Client) -> None:
+    """`chromium --headless --screenshot` with no time budget takes the page as it loads:
+    the clock, the journal's rows, the armed fault and the vendors are in it, because the
+    page comes with them (they used to arrive by script after load, and the shot was
+    empty). The DOM is read the same way (--dump-dom), at the same moment."""
+    live.post("/_emulator/clock", json={"set": "2031-02-03T04:05:06Z", "freeze": True})
+    for secret in ("not-the-demo-secret", "another-wrong-one"):
+        httpx.post(
+            f"{live_server.url}{TOKEN_PATH}",
+            content=uneeq_request_jwt(secret, "demo", sid="first-paint"),
+            headers={"workspace": "demo", "content-type": "application/jwt"},
+        )
+    live.post("/_emulator/faults", json={"vendor": "8x8", "status": 503, "times": 3})
+    page = f"{live_server.url}/_emulator/"
+
+    dom = chromium_once(page, "--dump-dom")
+    clock = re.search(r'<span id="clock-now"[^>]*>([^<]*)</span>', dom)
+    assert clock is not None and clock.group(1) == "2031-02-03 04:05:06 UTC"
+    journal = inside(dom, '<tbody id="journal-rows">', "</tbody>")
+    assert journal.count("<tr ") == 2
+    assert "signature does not verify" in journal
+    faults = inside(dom, '<tbody id="faults-rows">', "</tbody>")
+    assert faults.count("<tr ") == 1 and ">8x8<" in faults and "status 503" in faults
+    vendors = live.get("/_emulator/health").json()["vendors"]
+    assert dom.count('<article class="panel vendor" data-vendor=') == len(vendors)
+
+    shot = artifacts_dir() / "dashboard-first-paint.png"
+    chromium_once(page, f"--screenshot={shot}", "--window-size=1400,1400")
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    SAVED.append(shot)
+
+
+def test_fixtures_added_from_the_page_and_the_links(
+    browser: Any, live_server: EmulatorProcess, live: httpx.Client
+) -> None:
+    """The page adds run-time fixtures (a UneeQ workspace that then issues tokens), shows
+    a refusal's problems, and links to the route list and the OpenAPI document."""
+    from selenium.webdriver.support.ui import Select
+
+    open_dashboard(browser, live_server)
+    form = by_id(browser, "fixtures-form")
+    Select(form.find_element("name", "vendor")).select_by_value("uneeq")
+    sections = form.find_element("name", "fixtures")
+    workspace = {"id": "from-page", "secret": "from-page-TEST-ONLY-0123", "region": "us"}
+    sections.send_keys(json.dumps({"workspaces": [workspace]}))
+    form.find_element("css selector", "button[type=submit]").click()
+    result = wait_for(
+        browser, lambda d: by_id(d, "fixtures-result").text or by_id(d, "fixtures-error").text
+    )
+    assert result == "added to uneeq: 1 workspaces"
+    issued = httpx.post(
+        f"{live_server.url}{TOKEN_PATH}",
+        content=uneeq_request_jwt("from-page-TEST-ONLY-0123", "from-page"),
+        headers={"workspace": "from-page", "content-type": "application/jwt"},
+    )
+    assert issued.status_code == 200
+
+    sections.clear()
+    sections.send_keys('{"workspaces": [{"id": "no-secret"}]}')
+    form.find_element("css selector", "button[type=submit]").click()
+    refused = wait_for(browser, lambda d: by_id(d, "fixtures-error").text)
+    assert refused.startswith("fixtures refused: 400 fixtures rejected\n")
+    assert "secret" in refused
+    states = live.get("/_emulator/state/uneeq").json()["workspaces"]
+    assert "no-secret" not in {workspace["id"] for workspace in states}
+
+    links = {
+        link.text: link.get_attribute("href")
+        for link in browser.find_elements("css selector", "nav.links a")
+    }
+    page = f"{live_server.url}/_emulator/"
+    assert links == {"OpenAPI": f"{page}openapi.json", "routes": f"{page}routes"}
+    assert httpx.get(links["OpenAPI"]).json()["openapi"].startswith("3.1")
+    assert "vendors" in httpx.get(links["routes"]).json()
 
 
 def test_clock_button_and_a_refusal_in_the_journal(
@@ -117,6 +208,7 @@ def test_clock_button_and_a_refusal_in_the_journal(
     assert entry["reason"], entry
     row = wait_for(browser, lambda d: next(iter(journal_rows(d)), None))
     assert row == {
+        "arrived": instant(entry["real_time"]).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC",
         "time": instant(entry["time"]).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC",
         "vendor": "uneeq",
         "route": "uneeq:token",

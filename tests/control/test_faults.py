@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -192,9 +193,12 @@ async def test_delete_one_or_all_and_reset_clears_them(client: httpx.AsyncClient
         ({"vendor": "uneeq", "status": "500"}, "status must be a whole number from 100 to 599"),
         (
             {"vendor": "uneeq", "status": 500, "times": 0},
-            "times must be a whole number from 1 to 10000",
+            "times must be a whole number from 1 to 10,000",
         ),
-        ({"vendor": "uneeq", "delay_ms": 60001}, "delay_ms must be a whole number from 0 to 60000"),
+        (
+            {"vendor": "uneeq", "delay_ms": 60001},
+            "delay_ms must be a whole number from 0 to 60,000",
+        ),
         (
             {"vendor": "uneeq", "status": 500, "probability": 1.5},
             "probability must be a number from 0 to 1",
@@ -232,10 +236,30 @@ async def test_an_unknown_route_lists_the_valid_ones(client: httpx.AsyncClient) 
 
 
 async def test_routes_lists_every_vendor_route(client: httpx.AsyncClient) -> None:
+    """Each route's paths work as listed: every one is served (a POST with no body is
+    answered by the vendor, not 404)."""
     listed = {v["id"]: v for v in (await client.get("/_emulator/routes")).json()["vendors"]}
     assert list(listed) == vendor_ids()
     uneeq = {r["name"]: r for r in listed["uneeq"]["routes"]}
     assert uneeq["uneeq:token"]["methods"] == ["POST"]
+    # The path without a region first (any region's workspace), then the regional ones.
+    token = "/api/v1/clients/access/tokens"
+    assert uneeq["uneeq:token"]["path"] == f"/uneeq{token}"
+    assert uneeq["uneeq:token"]["paths"][:2] == [f"/uneeq{token}", f"/uneeq{token}/"]
+    assert {f"/uneeq/{region}{token}" for region in ("us", "eu", "au", "sg")} <= set(
+        uneeq["uneeq:token"]["paths"]
+    )
+    widget = {r["name"]: r for r in listed["widget"]["routes"]}
+    assert all(r["paths"] == [r["path"]] for r in widget.values())
+    for vendor in listed.values():
+        for route in vendor["routes"]:
+            for path in route["paths"]:
+                filled = re.sub(r"\{[^}]+\}", "x1", path)
+                await client.request(route["methods"][0], filled)
+                [entry] = (await client.get("/_emulator/requests", params={"limit": 1})).json()[
+                    "requests"
+                ]
+                assert entry["route"] == route["name"], (path, entry)
     assert "web1on1:contact" in {r["name"] for r in listed["web1on1"]["routes"]}
     assert all(
         r["short"] == r["name"].split(":", 1)[1] for v in listed.values() for r in v["routes"]

@@ -54,14 +54,19 @@ HEALTH = Operation(
     route="control:health",
     method="GET",
     path="/health",
-    summary="200 once fixtures are seeded and the store answers (never needs the admin token)",
+    summary="200 once fixtures are seeded and the store answers (never needs the admin "
+    "token; with one set, the details are its holder's)",
     responses={
         "200": response("ready", ref("ControlHealth")),
         "503": response(
             "the store does not answer",
             obj(
-                {"status": {"const": "unavailable"}, "error": {"type": "string"}},
-                ["status", "error"],
+                {
+                    "status": {"const": "unavailable"},
+                    "version": {"type": "string"},
+                    "error": {"type": "string"},
+                },
+                ["status", "version"],
             ),
         ),
     },

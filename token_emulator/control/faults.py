@@ -54,7 +54,7 @@ def _whole(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ControlError(f"{name} must be a whole number from {low} to {high}")
+        raise ControlError(f"{name} must be a whole number from {low:,} to {high:,}")
     return value
 
 
@@ -122,18 +122,27 @@ async def fault_item(request: Request) -> Response:
 
 
 async def routes(request: Request) -> Response:
+    return JSONResponse(routes_answer(world_of(request)))
+
+
+def routes_answer(world: World) -> dict[str, Any]:
     """Every vendor route by name: the targets of faults and the journal's `route` filter."""
-    world = world_of(request)
     listed = []
     for vendor in world.vendors:
         named = [
-            {"name": r.name, "short": r.short, "methods": list(r.methods), "path": r.path}
+            {
+                "name": r.name,
+                "short": r.short,
+                "methods": list(r.methods),
+                "path": r.path,
+                "paths": list(r.paths),
+            }
             for r in vendor.routes()
         ]
         listed.append(
             {"id": vendor.id, "title": vendor.title, "prefix": f"/{vendor.id}", "routes": named}
         )
-    return JSONResponse({"vendors": listed})
+    return {"vendors": listed}
 
 
 async def add_fixtures(request: Request) -> Response:

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator import __version__
+from token_emulator.control.admin import holds_token, settings_of
 from token_emulator.control.openapi import build_document
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
 from token_emulator.core.clock import ClockReading
+from token_emulator.core.durations import parse_duration
 from token_emulator.core.errors import ControlError
 from token_emulator.core.instants import isoformat, parse_instant
 from token_emulator.core.journal import is_status_filter
@@ -29,31 +31,45 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 
 async def health(request: Request) -> Response:
+    answer, status = await health_answer(request)
+    return JSONResponse(answer, status_code=status)
+
+
+async def health_answer(request: Request) -> tuple[dict[str, Any], int]:
+    """Open to all, for healthchecks. With an admin token set, only its holder learns more
+    than whether it is ready and its version: the fixture path, the database URL."""
     world = world_of(request)
+    details = may_see_details(request)
     try:
         await world.clock.read()
     except SQLAlchemyError as error:
-        return JSONResponse(
-            {"status": "unavailable", "error": f"store does not answer: {error}"},
-            status_code=503,
-        )
+        answer = {"status": "unavailable", "version": __version__}
+        if details:
+            answer["error"] = f"store does not answer: {error}"
+        return answer, 503
+    if not details:
+        return {"status": "ready", "version": __version__}, 200
     fixtures_dir = world.fixtures_dir
-    return JSONResponse(
-        {
-            "status": "ready",
-            "version": __version__,
-            "vendors": [vendor.id for vendor in world.vendors],
-            "fixtures": {
-                "directory": str(fixtures_dir),
-                "files": {
-                    vendor.id: vendor.fixture_file
-                    for vendor in world.vendors
-                    if (fixtures_dir / vendor.fixture_file).exists()
-                },
+    return {
+        "status": "ready",
+        "version": __version__,
+        "vendors": [vendor.id for vendor in world.vendors],
+        "fixtures": {
+            "directory": str(fixtures_dir),
+            "files": {
+                vendor.id: vendor.fixture_file
+                for vendor in world.vendors
+                if (fixtures_dir / vendor.fixture_file).exists()
             },
-            "database": world.describe_database(),
-        }
-    )
+        },
+        "database": world.describe_database(),
+    }, 200
+
+
+def may_see_details(request: Request) -> bool:
+    """No admin token is set, or the request holds it."""
+    token = settings_of(request).admin_token
+    return token is None or holds_token(request, token)
 
 
 async def reset(request: Request) -> Response:
@@ -62,14 +78,20 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"status": "reset", "clock": (await world.clock.read()).as_json()})
 
 
-def _finite_number(value: Any, name: str) -> float:
+def _seconds(value: Any, name: str) -> float:
+    """Seconds as a number, or a duration as the command line takes it (`15m`, `-1h30m`)."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            raise ControlError(f"{name}: {error}") from None
     if not isinstance(value, bool) and isinstance(value, int | float):
         try:
             if math.isfinite(value):
                 return float(value)
         except OverflowError:  # an integer too large for a float
             pass
-    raise ControlError(f"{name} must be a finite number of seconds")
+    raise ControlError(f"{name} must be a finite number of seconds or a duration such as 15m")
 
 
 async def clock(request: Request) -> Response:
@@ -79,21 +101,25 @@ async def clock(request: Request) -> Response:
     body = await json_object(request)
     actions = [key for key in body if key in CLOCK_ACTIONS]
     unknown = [key for key in body if key not in CLOCK_ACTIONS]
-    if unknown or len(actions) != 1:
+    # `set` may come with `freeze: true`: set and freeze in one step, so the clock stops
+    # exactly at the instant given (set, then freeze, would stop it a little later).
+    set_and_freeze = sorted(actions) == ["freeze", "set"] and body["freeze"] is True
+    if unknown or not (len(actions) == 1 or set_and_freeze):
         raise ControlError(
-            f"give exactly one of {', '.join(CLOCK_ACTIONS)}"
+            f"give exactly one of {', '.join(CLOCK_ACTIONS)} (or set with freeze: true)"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
+    action = "set" if set_and_freeze else actions[0]
     try:
-        reading = await _move_clock(world, actions[0], body[actions[0]])
+        reading = await _move_clock(world, action, body[action], freeze=set_and_freeze)
     except ValueError as error:  # out of the clock's range
-        raise ControlError(f"{actions[0]}: {error}") from None
+        raise ControlError(f"{action}: {error}") from None
     return JSONResponse(reading.as_json())
 
 
-async def _move_clock(world: World, action: str, value: Any) -> ClockReading:
+async def _move_clock(world: World, action: str, value: Any, *, freeze: bool) -> ClockReading:
     if action == "advance":
-        return await world.clock.advance(_finite_number(value, "advance"))
+        return await world.clock.advance(_seconds(value, "advance"))
     if action == "set":
         if not isinstance(value, str):
             raise ControlError("set must be an ISO-8601 instant")
@@ -101,7 +127,7 @@ async def _move_clock(world: World, action: str, value: Any) -> ClockReading:
             instant = parse_instant(value)
         except (ValueError, OverflowError):
             raise ControlError(f"set: {value!r} is not an ISO-8601 instant") from None
-        return await world.clock.set(instant)
+        return await world.clock.set(instant, freeze=freeze)
     if value is not True:
         raise ControlError(f"{action} must be true")
     if action == "freeze":
@@ -111,8 +137,8 @@ async def _move_clock(world: World, action: str, value: Any) -> ClockReading:
 
 async def requests(request: Request) -> Response:
     world = world_of(request)
-    world.observe(await world.clock.read())  # a reset by another process empties ours too
     if request.method == "DELETE":
+        world.observe(await world.clock.read())
         world.journal.clear()
         return JSONResponse({"requests": []})
     query = request.query_params
@@ -130,10 +156,24 @@ async def requests(request: Request) -> Response:
     status = query.get("status")
     if status is not None and not is_status_filter(status):
         raise ControlError("status must be a code (401) or a class (4xx)")
-    entries = world.journal.entries(
-        vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit
+    return JSONResponse(
+        await journal_answer(
+            world, vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit
+        )
     )
-    return JSONResponse({"requests": [entry.as_json() for entry in entries]})
+
+
+async def journal_answer(
+    world: World,
+    *,
+    vendor: str | None = None,
+    route: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    world.observe(await world.clock.read())  # a reset by another process empties ours too
+    entries = world.journal.entries(vendor=vendor, route=route, status=status, limit=limit)
+    return {"requests": [entry.as_json() for entry in entries]}
 
 
 async def vendor_state(request: Request) -> Response:

@@ -63,8 +63,22 @@ SCHEMAS: dict[str, Any] = {
     "ControlClockChange": {
         "description": "exactly one action",
         "oneOf": [
-            obj({"advance": {"type": "number"}}, ["advance"], description="seconds, may be < 0"),
-            obj({"set": {"type": "string"}}, ["set"], description="an ISO-8601 instant (UTC)"),
+            obj(
+                {"advance": {"type": ["number", "string"]}},
+                ["advance"],
+                description="seconds, or a duration (90s, 15m, 2h, 1d, 1h30m); may be < 0",
+            ),
+            obj(
+                {"set": {"type": "string"}},
+                ["set"],
+                description="an ISO-8601 instant (UTC without an offset); a running clock "
+                "keeps running from there, a frozen one stays frozen there",
+            ),
+            obj(
+                {"set": {"type": "string"}, "freeze": {"const": True}},
+                ["set", "freeze"],
+                description="set and freeze in one step: frozen at exactly that instant",
+            ),
             obj({"freeze": {"const": True}}, ["freeze"]),
             obj({"real": {"const": True}}, ["real"], description="back to the real clock"),
         ],
@@ -83,20 +97,34 @@ SCHEMAS: dict[str, Any] = {
             ),
             "database": {"type": "string", "description": "the database URL without credentials"},
         },
-        ["status", "version", "vendors", "fixtures", "database"],
+        ["status", "version"],
+        description="vendors, fixtures and database only without an admin token, or to its holder",
     ),
     "ControlJournalEntry": obj(
         {
-            "time": INSTANT,
+            "id": {
+                "type": "integer",
+                "description": "order of arrival in the serving process (newest: highest)",
+            },
+            "time": {**INSTANT, "description": "when it arrived, by the emulator clock"},
+            "real_time": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when it arrived, by the machine's clock (ISO-8601 UTC)",
+            },
             "vendor": NULLABLE_STRING,
             "route": {**NULLABLE_STRING, "description": "the route name, e.g. uneeq:token"},
             "method": {"type": "string"},
             "path": {"type": "string"},
             "status": {"type": "integer"},
             "reason": {**NULLABLE_STRING, "description": "why it was refused"},
+            "fault": {
+                "type": ["integer", "null"],
+                "description": "the id of the injected fault that answered it",
+            },
             "forced": {"type": "boolean", "description": "answered by an injected fault"},
         },
-        ["time", "vendor", "route", "method", "path", "status", "reason"],
+        ["id", "time", "real_time", "vendor", "route", "method", "path", "status", "reason"],
     ),
     "ControlFault": obj(
         {
@@ -152,9 +180,14 @@ SCHEMAS: dict[str, Any] = {
                 "name": {"type": "string"},
                 "short": {"type": "string"},
                 "methods": {"type": "array", "items": {"type": "string"}},
-                "path": {"type": "string"},
+                "path": {"type": "string", "description": "under the vendor's own prefix"},
+                "paths": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "every path it is served at (UneeQ's regions too)",
+                },
             },
-            ["name", "short", "methods", "path"],
+            ["name", "short", "methods", "path", "paths"],
         ),
     ),
     "ControlFixturesRejected": obj(

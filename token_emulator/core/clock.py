@@ -104,9 +104,14 @@ class Clock:
         )
         return await self.read()
 
-    async def set(self, instant: float) -> ClockReading:
+    async def set(self, instant: float, *, freeze: bool = False) -> ClockReading:
+        """A running clock keeps running from `instant`; a frozen one stays frozen there.
+        `freeze`: frozen at exactly `instant` either way."""
         check_range(instant)
         c = clock_table.c
+        if freeze:
+            await self._update(offset_seconds=instant - real_time(), frozen_at=instant)
+            return await self.read()
         await self._update(
             offset_seconds=case(
                 (c.frozen_at.is_(None), instant - real_time()), else_=c.offset_seconds

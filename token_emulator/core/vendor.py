@@ -36,6 +36,9 @@ class NamedRoute:
     name: str
     methods: tuple[str, ...]
     path: str  # under the vendor's own prefix, /<id>
+    # Every path it is served at: `path` first, then under each other mount point (UneeQ's
+    # regions) and each other path the route has (a trailing slash).
+    paths: tuple[str, ...] = ()
 
     @property
     def short(self) -> str:
@@ -114,13 +117,22 @@ class Vendor:
     def routes(self) -> list[NamedRoute]:
         """Every named route once (UneeQ serves one route under five prefixes and two
         paths): the valid targets of a fault."""
-        found: dict[str, NamedRoute] = {}
+        methods: dict[str, tuple[str, ...]] = {}
+        paths: dict[str, list[str]] = {}
+        prefixes = [f"/{self.id}"]
+        prefixes += [mount.path for mount in self.served_at if mount.path not in prefixes]
         for endpoint in self.endpoints:
-            methods = tuple(sorted(endpoint.methods))
-            found.setdefault(
-                endpoint.name, NamedRoute(endpoint.name, methods, f"/{self.id}{endpoint.path}")
+            methods.setdefault(endpoint.name, tuple(sorted(endpoint.methods)))
+            paths.setdefault(endpoint.name, []).append(endpoint.path)
+        return [
+            NamedRoute(
+                name,
+                methods[name],
+                f"/{self.id}{own[0]}",
+                tuple(prefix + path for prefix in prefixes for path in own),
             )
-        return list(found.values())
+            for name, own in paths.items()
+        ]
 
     def openapi(self) -> ApiDescription:
         """Its part of `GET /_emulator/openapi.json`."""

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from token_emulator.control import api
-from token_emulator.qa.durations import format_duration, parse_duration
+from token_emulator.core.durations import format_duration, parse_duration
 from token_emulator.qa.options import finite_number, remote_options, wants_json
 from token_emulator.qa.output import emit, pairs, print_json, table
 from token_emulator.qa.remote import Target
@@ -39,11 +39,14 @@ def _clock_parser(commands: Commands, name: str, help: str) -> None:
         name,
         parents=[remote_options()],
         help=help,
-        description="show | advance DURATION | set ISO-8601 | freeze | real. Durations: 90s, "
-        "15m, 2h, 1d, 1h30m or seconds; to go back write `clock advance -- -5m`.",
+        description="show | advance DURATION | set ISO-8601 [--freeze] | freeze | real. "
+        "Durations: 90s, 15m, 2h, 1d, 1h30m or seconds, negative to go back (-5m). `set` on "
+        "a running clock keeps it running from that instant (it has moved on by the time "
+        "you read it); `set --freeze` stops it at exactly that instant.",
     )
     clock.add_argument("action", nargs="?", default="show", choices=CLOCK_ACTIONS)
     clock.add_argument("value", nargs="?", help="a duration (advance) or an instant (set)")
+    clock.add_argument("--freeze", action="store_true", help="with set: set and freeze in one step")
     clock.set_defaults(handler=_clock, parser=clock)
 
 
@@ -88,6 +91,8 @@ def _clock(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     action, value = args.action, args.value
     body: dict[str, Any] | None = None
+    if args.freeze and action != "set":
+        parser.error("--freeze goes with clock set (to stop the clock, write clock freeze)")
     if action in ("advance", "set"):
         if value is None:
             parser.error(f"clock {action} needs a {'duration' if action == 'advance' else 'time'}")
@@ -97,7 +102,7 @@ def _clock(args: argparse.Namespace) -> int:
             except ValueError as error:
                 parser.error(str(error))
         else:
-            body = {"set": value}
+            body = {"set": value, **({"freeze": True} if args.freeze else {})}
     elif value is not None:
         parser.error(f"clock {action} takes no value")
     elif action in ("freeze", "real"):

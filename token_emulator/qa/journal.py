@@ -14,10 +14,12 @@ from token_emulator.qa.options import positive_seconds, remote_options, wants_js
 from token_emulator.qa.output import note, print_json, table
 from token_emulator.qa.remote import Target
 
-HEADERS = ["TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
+# When each request arrived by the machine's clock, and what the emulator clock said then
+# (tests move it back and forth, so the rows are in the order of arrival, not of that).
+HEADERS = ["REAL TIME", "EMULATOR TIME", "VENDOR", "ROUTE", "METHOD", "STATUS", "REASON"]
 # Followed rows arrive one batch at a time, so their columns cannot be sized to the
 # content: these fit the usual values (an ISO time, `8x8:agent-login`, a dropped fault).
-FOLLOW_WIDTHS = [24, 7, 27, 7, 18]
+FOLLOW_WIDTHS = [24, 24, 7, 27, 7, 18]
 DEFAULT_LIMIT = 50
 DEFAULT_FOLLOW_LIMIT = 10
 
@@ -29,8 +31,9 @@ def add_parser(
         name,
         parents=[remote_options()],
         help=help,
-        description="The journal, oldest first like a log (--json: the API's answer, newest "
-        "first). ROUTE is the route's name, or the path when no route matched.",
+        description="The journal in the order requests arrived, oldest first like a log "
+        "(--json: the API's answer, newest first), with the real time of each and the "
+        "emulator clock's. ROUTE is the route's name, or the path when no route matched.",
     )
     parser.add_argument("--vendor", help="only this vendor's requests")
     parser.add_argument("--route", help="only this route (token or uneeq:token)")
@@ -99,6 +102,7 @@ def status_text(entry: dict[str, Any]) -> str:
 
 def row(entry: dict[str, Any]) -> list[Any]:
     return [
+        entry.get("real_time"),
         entry.get("time"),
         entry.get("vendor"),
         entry.get("route") or entry.get("path"),
@@ -108,19 +112,11 @@ def row(entry: dict[str, Any]) -> list[Any]:
     ]
 
 
-def new_entries(seen: list[Any], current: list[Any]) -> list[Any]:
-    """What `current` (oldest first) adds to `seen`, the previous poll's list.
-
-    The journal has no ids: the overlap is the longest end of `seen` that
-    starts `current` (the journal drops its oldest entries when full); no
-    overlap means it was emptied (a reset) and everything is new.
-    """
-    if current[: len(seen)] == seen:
-        return current[len(seen) :]
-    for size in range(min(len(seen), len(current)), 0, -1):
-        if seen[-size:] == current[:size]:
-            return current[size:]
-    return current
+def new_entries(seen: set[int], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of `current` (oldest first) whose ids the previous poll did not show.
+    Ids go on rising across a reset, so what a reset emptied is never shown twice; an
+    answer still running at one poll is shown at the next, in its place by arrival."""
+    return [entry for entry in current if entry.get("id") not in seen]
 
 
 class StatusLine:
@@ -157,7 +153,7 @@ def follow(
 ) -> int:
     """Poll the journal every `interval` seconds and print what is new; Ctrl-C ends it (0)."""
     status = StatusLine(sys.stderr)
-    seen: list[Any] = []
+    seen: set[int] = set()
     polls = 0
     try:
         while True:
@@ -166,7 +162,7 @@ def follow(
             fresh = new_entries(seen, current)
             if polls == 0:
                 fresh = fresh[-limit:]
-            seen = current
+            seen = {entry.get("id") for entry in current}
             polls += 1
             status.clear()
             _print_entries(fresh, header=polls == 1, as_json=as_json)

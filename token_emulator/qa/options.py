@@ -46,7 +46,9 @@ def output_options() -> argparse.ArgumentParser:
     return parent
 
 
-def remote_options() -> argparse.ArgumentParser:
+def remote_options(*, answer_timeout: bool = True) -> argparse.ArgumentParser:
+    """--url, --admin-token and --json; --timeout for each answer unless the command has a
+    --timeout of its own (`wait`)."""
     parent = argparse.ArgumentParser(
         add_help=False, argument_default=argparse.SUPPRESS, parents=[output_options()]
     )
@@ -57,11 +59,12 @@ def remote_options() -> argparse.ArgumentParser:
         "--admin-token",
         help="sent as Bearer to /_emulator/ when the emulator has one (env EMULATOR_ADMIN_TOKEN)",
     )
-    parent.add_argument(
-        "--timeout",
-        type=positive_seconds,
-        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})",
-    )
+    if answer_timeout:
+        parent.add_argument(
+            "--timeout",
+            type=positive_seconds,
+            help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})",
+        )
     return parent
 
 

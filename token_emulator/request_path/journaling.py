@@ -51,9 +51,13 @@ class JournalMiddleware:
         scope[VENDOR_KEY] = vendor
         # Control calls need no clock reading; vendor calls all do.
         now = None
+        real = 0.0
+        arrival = 0
         if not control:
+            arrival = world.journal.next_id()  # now: the journal's order is arrival's
             reading, scope[ARMED_KEY] = await world.request_reading()
             now = reading.now
+            real = now - reading.offset_seconds  # the machine's clock, read with it
         scope[NOW_KEY] = now
         status = 500
 
@@ -78,6 +82,8 @@ class JournalMiddleware:
                 status=0 if scope.get(DROPPED_KEY) else status,
                 reason=scope.get(REASON_KEY),
                 fault=scope.get(FORCED_KEY),
+                real_time=real,
+                id=arrival,
             )
             if control:
                 # Logged, not journaled: polling the journal would fill it.

@@ -1,4 +1,6 @@
-// The emulator's dashboard: polls the JSON control API and renders what it answers.
+// The emulator's dashboard: renders the state the page came with (#first-state, the
+// control API's answers put in by the server), then polls the JSON control API and
+// renders what it answers.
 //
 // Every piece of data goes into the page through textContent (or a data-*
 // attribute), never parsed as HTML: journal paths and reasons quote whatever a
@@ -20,9 +22,10 @@
   const seen = new Map(); // last rendered JSON per area, to re-render only on change
 
   class ApiError extends Error {
-    constructor(status, message) {
+    constructor(status, message, problems) {
       super(message);
       this.status = status;
+      this.problems = problems || [];
     }
     describe() {
       return this.status ? `${this.status} ${this.message}` : this.message;
@@ -53,7 +56,8 @@
     if (response.status === 401) showLogin(data);
     if (!response.ok) {
       const message = data && typeof data.error === "string" ? data.error : response.statusText;
-      throw new ApiError(response.status, message || "error");
+      const problems = data && Array.isArray(data.problems) ? data.problems.map(String) : [];
+      throw new ApiError(response.status, message || "error", problems);
     }
     if (!locked) setStatus("live", false);
     return data;
@@ -212,8 +216,10 @@
     const row = el("tr");
     row.dataset.status = String(entry.status);
     row.dataset.route = entry.route || "";
+    const arrived = cell(row, formatInstant(entry.real_time, true), "mono");
+    arrived.title = `arrived ${entry.real_time} by the machine's clock (#${entry.id})`;
     const time = cell(row, formatInstant(entry.time, true), "mono");
-    time.title = entry.time;
+    time.title = `the emulator clock said ${entry.time}`;
     cell(row, entry.vendor || "—");
     cell(row, entry.route || "—", "mono");
     cell(row, entry.method, "mono");
@@ -228,7 +234,7 @@
   async function refreshJournal(force) {
     const form = $("journal-filters");
     if (!form.elements.live.checked && !force) return;
-    const params = new URLSearchParams({ limit: String(JOURNAL_LIMIT) });
+    const params = journalParams();
     const vendor = form.elements.vendor.value;
     const status = form.elements.status.value.trim();
     if (vendor) params.set("vendor", vendor);
@@ -249,7 +255,15 @@
     }
     showError("journal-error", "");
     if (!newest("journal", number)) return; // an answer for older filters
-    if (!changed("journal", [params.toString(), data.requests])) return;
+    renderJournal(params.toString(), data);
+  }
+
+  function journalParams() {
+    return new URLSearchParams({ limit: String(JOURNAL_LIMIT) });
+  }
+
+  function renderJournal(paramsKey, data) {
+    if (!changed("journal", [paramsKey, data.requests])) return;
     $("journal-rows").replaceChildren(...data.requests.map(journalRow));
     $("journal-none").hidden = data.requests.length > 0;
     const more = data.requests.length >= JOURNAL_LIMIT ? ` (newest ${JOURNAL_LIMIT})` : "";
@@ -318,7 +332,11 @@
     showError("faults-error", "");
     setFaultFormEnabled(true);
     if (routes === null) loadRoutes();
-    if (!newest("faults", number) || !changed("faults", data.faults)) return;
+    if (newest("faults", number)) renderFaults(data);
+  }
+
+  function renderFaults(data) {
+    if (!changed("faults", data.faults)) return;
     $("faults-rows").replaceChildren(...data.faults.map(faultRow));
     $("faults-table").hidden = data.faults.length === 0;
     $("faults-none").hidden = data.faults.length > 0;
@@ -332,11 +350,13 @@
   }
 
   function fillFaultVendors() {
-    const select = $("fault-form").elements.vendor;
-    const current = select.value;
     const list = routes || vendors;
-    select.replaceChildren(...list.map((v) => option(v.id, `${v.title} (${v.id})`)));
-    if (list.some((v) => v.id === current)) select.value = current;
+    for (const form of [$("fault-form"), $("fixtures-form")]) {
+      const select = form.elements.vendor;
+      const current = select.value;
+      select.replaceChildren(...list.map((v) => option(v.id, `${v.title} (${v.id})`)));
+      if (list.some((v) => v.id === current)) select.value = current;
+    }
     fillFaultRoutes();
   }
 
@@ -366,8 +386,7 @@
 
   async function loadRoutes() {
     try {
-      const data = await api("routes");
-      routes = data.vendors;
+      routes = (await api("routes")).vendors;
     } catch (error) {
       routes = null;
       // Without faults the panel already says so; the routes only serve its form.
@@ -480,13 +499,17 @@
 
   async function loadVendors() {
     try {
-      vendors = (await api("credentials")).vendors;
+      renderVendors((await api("credentials")).vendors);
       showError("vendors-error", "");
     } catch (error) {
       if (locked) return;
       showError("vendors-error", `credentials unavailable: ${error.describe()}`);
-      vendors = [];
+      renderVendors([]);
     }
+  }
+
+  function renderVendors(list) {
+    vendors = list;
     $("vendors").replaceChildren(...vendors.map(vendorCard));
     const filter = $("journal-filters").elements.vendor;
     filter.replaceChildren(
@@ -498,12 +521,71 @@
 
   async function loadAbout() {
     try {
-      const health = await api("health");
-      $("about").textContent =
-        `v${health.version} · ${health.database} · fixtures ${health.fixtures.directory}`;
+      renderAbout(await api("health"));
     } catch (error) {
       $("about").textContent = `health: ${error.describe()}`;
     }
+  }
+
+  function renderAbout(health) {
+    const where = health.database ? ` · ${health.database} · fixtures ${health.fixtures.directory}` : "";
+    $("about").textContent = `v${health.version}${where}`;
+  }
+
+  // ---- fixtures added at run time -----------------------------------------------------
+
+  async function addFixtures(event) {
+    event.preventDefault();
+    const form = event.target;
+    showError("fixtures-error", "");
+    $("fixtures-result").hidden = true;
+    let sections;
+    try {
+      sections = JSON.parse(form.elements.fixtures.value);
+    } catch (error) {
+      showError("fixtures-error", `not JSON: ${error.message}`);
+      return;
+    }
+    try {
+      const answer = await api("fixtures", {
+        method: "POST",
+        body: { vendor: form.elements.vendor.value, fixtures: sections },
+      });
+      const added = Object.entries(answer.added || {}).map(([section, count]) => `${count} ${section}`);
+      const settings = answer.settings ? ["settings"] : [];
+      const result = $("fixtures-result");
+      result.textContent = `added to ${answer.vendor}: ${[...added, ...settings].join("; ") || "nothing"}`;
+      result.hidden = false;
+      loadVendors();
+    } catch (error) {
+      const problems = error.problems && error.problems.length ? `\n${error.problems.join("\n")}` : "";
+      showError("fixtures-error", `fixtures refused: ${error.describe()}${problems}`);
+    }
+  }
+
+  // ---- the state the page came with ---------------------------------------------------
+
+  // The server's answers to the calls start() would make first, so the first paint
+  // shows the current state; `{"locked": true}` when an admin token is needed.
+  function renderFirstState() {
+    const node = $("first-state");
+    let state = null;
+    try {
+      state = JSON.parse(node.textContent);
+    } catch {
+      return false; // not filled in (the file opened on its own): ask the API
+    }
+    if (state.locked) {
+      showLogin(null);
+      return true;
+    }
+    renderAbout(state.health);
+    renderClock(state.clock);
+    renderJournal(journalParams().toString(), state.requests);
+    renderFaults(state.faults);
+    routes = state.routes.vendors;
+    renderVendors(state.credentials.vendors);
+    return true;
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -560,6 +642,7 @@
       }
       refreshJournal(true);
     });
+    $("fixtures-form").addEventListener("submit", addFixtures);
     const faultForm = $("fault-form");
     faultForm.addEventListener("submit", addFault);
     faultForm.elements.vendor.addEventListener("change", fillFaultRoutes);
@@ -577,7 +660,7 @@
   async function start() {
     wire();
     showLive();
-    await Promise.all([loadAbout(), loadVendors(), loadRoutes()]);
+    if (!renderFirstState()) await Promise.all([loadAbout(), loadVendors(), loadRoutes()]);
     if (locked) return;
     every(FAST_MS, async () => {
       await Promise.all([refreshClock(), refreshJournal(false)]);
@@ -588,5 +671,7 @@
     document.body.dataset.ready = "1";
   }
 
-  document.addEventListener("DOMContentLoaded", start);
+  // A deferred script runs once the page is parsed and before its load event: the
+  // first state is painted with the page, not after a round of API calls.
+  start();
 })();

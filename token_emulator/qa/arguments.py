@@ -1,0 +1,77 @@
+"""The command line as people write it, put in the order argparse reads.
+
+Two things argparse cannot take as typed:
+- options given before the command's name (`token-emulator --url U fault list`): the
+  top-level parser has no options, each command has its own; they are moved to the
+  end (before a `--`), where the innermost parser (`fault list`'s) takes them, and a
+  command without that option says so ("unrecognized arguments: --url U");
+- a negative duration (`clock advance -5m`), which argparse reads as an unknown option:
+  the options go first, then `--` and the action with its duration.
+"""
+
+from __future__ import annotations
+
+from token_emulator.core.durations import parse_duration
+
+# The options that may come first, and whether each is followed by a value.
+LEADING_OPTIONS = {"--url": True, "--admin-token": True, "--timeout": True, "--json": False}
+
+
+def arrange(argv: list[str]) -> list[str]:
+    return _negative_duration_last(_leading_options_after_command(argv))
+
+
+def _leading_options_after_command(argv: list[str]) -> list[str]:
+    leading: list[str] = []
+    index = 0
+    while index < len(argv):
+        name, has_value, _ = argv[index].partition("=")
+        takes_value = LEADING_OPTIONS.get(name)
+        if takes_value is None:
+            break
+        width = 2 if takes_value and not has_value else 1
+        leading += argv[index : index + width]
+        index += width
+    if not leading or index >= len(argv) or argv[index].startswith("-"):
+        return argv  # no command after them: argparse explains
+    rest = argv[index:]
+    end = rest.index("--") if "--" in rest else len(rest)
+    return [*rest[:end], *leading, *rest[end:]]
+
+
+def _negative_duration_last(argv: list[str]) -> list[str]:
+    """`clock [options] advance -5m [options]` as `clock [options] -- advance -5m`: argparse
+    reads positionals after `--` only when nothing else follows them."""
+    if argv[:1] != ["clock"]:
+        return argv
+    options: list[str] = []
+    positionals: list[str] = []
+    index = 1
+    after_dashes = False
+    while index < len(argv):
+        word = argv[index]
+        if word == "--" and not after_dashes:
+            after_dashes = True
+        elif (
+            after_dashes
+            or not word.startswith("-")
+            or (positionals == ["advance"] and _is_duration(word))
+        ):
+            positionals.append(word)
+        else:
+            options.append(word)
+            if LEADING_OPTIONS.get(word) and index + 1 < len(argv):
+                index += 1
+                options.append(argv[index])  # an option's value, whatever it looks like
+        index += 1
+    if len(positionals) != 2 or positionals[0] != "advance" or not positionals[1].startswith("-"):
+        return argv
+    return ["clock", *options, "--", *positionals]
+
+
+def _is_duration(word: str) -> bool:
+    try:
+        parse_duration(word)
+    except ValueError:
+        return False
+    return True
