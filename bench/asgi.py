@@ -58,9 +58,9 @@ class AsgiCaller:
             "raw_path": path.encode(),
             "query_string": query,
             "root_path": "",
-            "headers": [(b"host", b"bench.test"), *headers],
+            "headers": [(b"host", b"localhost"), *headers],
             "client": self.client,
-            "server": ("bench.test", 80),
+            "server": ("localhost", 80),
             "state": self.state.copy(),
         }
         answered = asyncio.Event()

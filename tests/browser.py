@@ -74,11 +74,15 @@ def chromium_once(url: str, *arguments: str, timeout: float = 60) -> str:
 
 @contextlib.contextmanager
 def chromium(
-    *, window_size: tuple[int, int] = (1280, 900), network_log: bool = False
+    *,
+    window_size: tuple[int, int] = (1280, 900),
+    network_log: bool = False,
+    arguments: tuple[str, ...] = (),
 ) -> Iterator[Any]:
     """A headless Chromium driven by selenium, on a throw-away profile.
 
-    `network_log` records the DevTools network events, read with `requested_urls`.
+    `network_log` records the DevTools network events, read with `requested_urls`;
+    `arguments` go to Chromium as well (say, `--host-resolver-rules`).
     """
     require_browser()
     from selenium import webdriver
@@ -90,6 +94,8 @@ def chromium(
     for argument in CHROMIUM_ARGS:
         options.add_argument(argument)
     options.add_argument(f"--window-size={window_size[0]},{window_size[1]}")
+    for argument in arguments:
+        options.add_argument(argument)
     if network_log:
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     with tempfile.TemporaryDirectory(prefix="test-chromium-") as profile:

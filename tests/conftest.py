@@ -27,6 +27,7 @@ from token_emulator.settings import Settings, default_fixtures_dir
 from token_emulator.testing import EmulatorProcess
 
 FIXTURES = default_fixtures_dir()
+IN_PROCESS_HOST = "emulator.test"
 DATABASES = ("sqlite", "postgresql")
 # Also selectable with --database-kind, not part of each_database's pair: a SQLite
 # file through the async engine (aiosqlite), the path an explicit URL takes.
@@ -185,6 +186,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "fixtures_dir": FIXTURES,
         "database": str(tmp_path / "emulator.sqlite3"),
+        # The in-process clients' base URL (in_process): a name with a dot, answered
+        # only when allowed, as a user allows theirs (request_path/guard.py).
+        "allowed_hosts": (IN_PROCESS_HOST,),
     }
     values.update(overrides)
     return Settings(**values)
@@ -194,7 +198,9 @@ async def in_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emulator.test") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{IN_PROCESS_HOST}"
+        ) as c:
             yield c
 
 

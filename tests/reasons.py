@@ -11,7 +11,7 @@ import re
 # Each: what it finds, and what it is called in a failure's message.
 UNREADABLE = (
     (re.compile(r"(?<!['\"\w])None(?!['\"\w])"), "Python's None"),
-    (re.compile(r"(?<![\w'\"])b['\"]"), "a bytes repr"),
+    (re.compile(r"(?<![\w'\"])(?:b'[^'\n]*'|b\"[^\"\n]*\")"), "a bytes repr"),
     (
         re.compile(
             r"\b(?:NoneType|(?:got|is)(?: a| an| JSON| a JSON)? (?:int|str|dict|list|float|bool))\b"

@@ -261,4 +261,4 @@ def test_serve_without_a_database_runs_on_its_own_and_leaves_nothing(tmp_path: P
     log = (tmp_path / "alpha.log").read_text()
     first = next(line for line in log.splitlines() if "token_emulator" in line)
     assert f"serving the fixtures in {tmp_path / 'alpha'} from the database" in first
-    assert "(temporary: deleted when the server stops; new, schema version 2)" in first
+    assert "(temporary: deleted when the server stops; new, schema version 3)" in first

@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from token_emulator.adapters.starlette import startup_failure_message
-from token_emulator.control.admin import AdminTokenMiddleware
+from token_emulator.control.admin import AdminTokenMiddleware, LoginThrottle
 from token_emulator.control.routes import ROUTES as CONTROL_ROUTES
 from token_emulator.core.errors import (
     EmulatorError,
@@ -43,6 +43,7 @@ from token_emulator.core.world import World
 from token_emulator.request_path.body_limit import BodyLimitMiddleware
 from token_emulator.request_path.cors import permissive_cors
 from token_emulator.request_path.dispatch import VendorDispatch
+from token_emulator.request_path.guard import RequestGuard
 from token_emulator.request_path.journaling import JournalMiddleware
 from token_emulator.request_path.mount_point import MountPointScope
 from token_emulator.request_path.vendor_route import VendorRoute
@@ -210,10 +211,18 @@ def create_app(
         router = vendor_router(vendor)  # one for all its mount points
         vendor_mounts += [vendor_mount(vendor, point, router) for point in vendor.served_at]
     routes += vendor_mounts
-    return EmulatorApp(
+    app = EmulatorApp(
         routes=routes,
         middleware=[
             Middleware(JournalMiddleware),
+            # Inside the journal, which journals its refusals in the vendor's shape.
+            Middleware(
+                RequestGuard,
+                bound_host=settings.host,
+                allowed_hosts=settings.allowed_hosts,
+                allowed_origins=settings.allowed_origins,
+                renderer_for=_renderer_for_scope,
+            ),
             # Inside the journal, which names the vendor whose shape a 413 takes.
             Middleware(
                 BodyLimitMiddleware,
@@ -228,3 +237,5 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    app.state.login_throttle = LoginThrottle()
+    return app

@@ -52,7 +52,32 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--admin-token",
-        help="require this Bearer token on /_emulator/ except health (env EMULATOR_ADMIN_TOKEN)",
+        help="require this Bearer token on /_emulator/ except health (env "
+        "EMULATOR_ADMIN_TOKEN); every local user sees a flag in the process list, so "
+        "prefer --admin-token-file or the environment",
+    )
+    serve.add_argument(
+        "--admin-token-file",
+        help="read the admin token from the first line of this file (env "
+        "EMULATOR_ADMIN_TOKEN_FILE)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        help="also answer requests naming this host (repeatable; env EMULATOR_ALLOWED_HOSTS, "
+        "comma-separated); localhost, IP addresses, single-label names (a compose service) "
+        "and the bound host are always answered, any other name is refused",
+    )
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        help="a web origin (https://qa.example.com) whose pages may change the emulator's "
+        "state besides its own (repeatable; env EMULATOR_ALLOWED_ORIGINS)",
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the base URL clients reach the emulator at, for the links it builds (8x8's "
+        "guest link); default: the request's own (env EMULATOR_PUBLIC_URL)",
     )
     serve.add_argument(
         "--workers",

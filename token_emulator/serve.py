@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from token_emulator.exit_codes import REFUSED, UNUSABLE_SETTINGS, fail
 from token_emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
-from token_emulator.settings import LOOPBACK_HOSTS, Settings, SettingsError
+from token_emulator.settings import LOOPBACK_HOSTS, Settings, SettingsError, read_token_file
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -49,9 +49,12 @@ def serve(args: argparse.Namespace) -> int:
             # Empty, as EMULATOR_DATABASE empty: not given, a temporary database.
             database=args.database or None,
             log_level=args.log_level,
-            admin_token=args.admin_token,
+            admin_token=_admin_token(args),
             workers=args.workers,
             max_body_bytes=args.max_body_bytes,
+            allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
+            allowed_origins=tuple(args.allowed_origin) if args.allowed_origin else None,
+            public_url=args.public_url,
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)
@@ -65,6 +68,12 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(settings)
     if not _load_fixtures(settings):
         return UNUSABLE_SETTINGS
+    if settings.admin_token is not None and len(settings.admin_token) < MIN_TOKEN_CHARS:
+        logging.getLogger("token_emulator").warning(
+            "the admin token has %d characters; one of %d or more is harder to guess",
+            len(settings.admin_token),
+            MIN_TOKEN_CHARS,
+        )
     if settings.admin_token is None and settings.host not in LOOPBACK_HOSTS:
         logging.getLogger("token_emulator").warning(
             "the control plane (/_emulator/) is open to anyone who can reach %s:%s; "
@@ -97,6 +106,25 @@ def serve(args: argparse.Namespace) -> int:
         os.environ.update(settings.as_environment())
         run_workers(f"{__name__}:worker_app", settings.workers, settings)
     return 0
+
+
+# Shorter admin tokens start with a warning.
+MIN_TOKEN_CHARS = 16
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    """--admin-token or --admin-token-file; None when neither is given. An empty token
+    (`--admin-token "$UNSET"`) is refused: it would have left the plane open by mistake."""
+    given, path = args.admin_token, args.admin_token_file
+    if given is not None and path is not None:
+        raise SettingsError("give --admin-token or --admin-token-file, not both")
+    if path is not None:
+        return read_token_file(path, "--admin-token-file")
+    if given is not None and not given.strip():
+        raise SettingsError(
+            "--admin-token is empty (an unset variable?): give a token, or leave the option out"
+        )
+    return given
 
 
 def worker_app() -> Starlette:

@@ -26,6 +26,25 @@ def _whole_number(env: Mapping[str, str], name: str) -> int:
     return int(text)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list, as an environment variable holds several values."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def read_token_file(path: str, named: str) -> str:
+    """The admin token in a file (its first line, without surrounding whitespace): kept
+    out of the process list and the environment, as the docs recommend."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            token = file.readline().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise SettingsError(f"cannot read the admin token from {named} {path}: {reason}") from None
+    if not token:
+        raise SettingsError(f"the admin token file {path} ({named}) is empty")
+    return token
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -43,8 +62,18 @@ class Settings:
     log_level: str = "info"
     # With a token, all of /_emulator/ but health needs it (Bearer, or the dashboard's cookie).
     admin_token: str | None = None
+    # How long a dashboard login lasts (core/admin_sessions.py), by the machine's clock.
+    admin_session_seconds: int = 86400
     # Server processes sharing the port and the database (`serve --workers`).
     workers: int = 1
+    # Host names answered besides localhost, IP literals, single-label names and the
+    # bound host (request_path/guard.py): a request naming another is refused.
+    allowed_hosts: tuple[str, ...] = ()
+    # Origins besides the emulator's own that may change its state (the control plane).
+    allowed_origins: tuple[str, ...] = ()
+    # The base URL links the emulator builds start with (8x8's guest link), when clients
+    # reach it through a proxy; None: the scheme and Host of the request.
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -71,6 +100,18 @@ class Settings:
             from_env["admin_token"] = env["EMULATOR_ADMIN_TOKEN"]
         if "EMULATOR_WORKERS" in env:
             from_env["workers"] = _whole_number(env, "EMULATOR_WORKERS")
+        if env.get("EMULATOR_ADMIN_TOKEN_FILE"):
+            from_env["admin_token"] = read_token_file(
+                env["EMULATOR_ADMIN_TOKEN_FILE"], "EMULATOR_ADMIN_TOKEN_FILE"
+            )
+        if "EMULATOR_ADMIN_SESSION_SECONDS" in env:
+            from_env["admin_session_seconds"] = _whole_number(env, "EMULATOR_ADMIN_SESSION_SECONDS")
+        if env.get("EMULATOR_ALLOWED_HOSTS"):
+            from_env["allowed_hosts"] = _names(env["EMULATOR_ALLOWED_HOSTS"])
+        if env.get("EMULATOR_ALLOWED_ORIGINS"):
+            from_env["allowed_origins"] = _names(env["EMULATOR_ALLOWED_ORIGINS"])
+        if env.get("EMULATOR_PUBLIC_URL"):
+            from_env["public_url"] = env["EMULATOR_PUBLIC_URL"]
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **{**from_env, **given})
 
@@ -95,4 +136,11 @@ class Settings:
                 environment["EMULATOR_DATABASE_IS_TEMPORARY"] = "1"
         if self.admin_token is not None:
             environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
+        environment["EMULATOR_ADMIN_SESSION_SECONDS"] = str(self.admin_session_seconds)
+        if self.allowed_hosts:
+            environment["EMULATOR_ALLOWED_HOSTS"] = ",".join(self.allowed_hosts)
+        if self.allowed_origins:
+            environment["EMULATOR_ALLOWED_ORIGINS"] = ",".join(self.allowed_origins)
+        if self.public_url is not None:
+            environment["EMULATOR_PUBLIC_URL"] = self.public_url
         return environment

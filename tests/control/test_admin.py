@@ -80,6 +80,7 @@ async def test_login_sets_a_cookie_for_the_dashboard(guarded: httpx.AsyncClient)
     assert right.status_code == 303 and right.headers["location"] == "/_emulator/"
     cookie = right.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/_emulator" in cookie
+    assert "Max-Age=86400" in cookie and "Secure" not in cookie  # served over http here
     assert (await guarded.get("/_emulator/requests")).status_code == 200  # the cookie now
     by_json = await guarded.post("/_emulator/login", json={"token": TOKEN})
     assert by_json.status_code == 303
@@ -122,3 +123,135 @@ def test_the_env_variable_sets_the_token() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "t"
+
+
+async def test_the_cookie_names_a_session_not_the_token(guarded: httpx.AsyncClient) -> None:
+    """Cookies are not kept apart by port: the token itself must never be in one."""
+    first = await guarded.post("/_emulator/login", data={"token": TOKEN})
+    one = guarded.cookies["emulator_admin"]
+    guarded.cookies.clear()
+    await guarded.post("/_emulator/login", data={"token": TOKEN})
+    two = guarded.cookies["emulator_admin"]
+    assert first.status_code == 303
+    assert TOKEN not in (one, two) and one != two and len(one) >= 40
+    for session in (one, two):
+        headers = {"Cookie": f"emulator_admin={session}"}
+        guarded.cookies.clear()
+        assert (await guarded.get("/_emulator/faults", headers=headers)).status_code == 200
+    # Setting the token itself as the cookie opens nothing.
+    token_cookie = {"Cookie": f"emulator_admin={TOKEN}"}
+    assert (await guarded.get("/_emulator/faults", headers=token_cookie)).status_code == 401
+
+
+async def test_logout_ends_the_session(guarded: httpx.AsyncClient) -> None:
+    await guarded.post("/_emulator/login", data={"token": TOKEN})
+    session = guarded.cookies["emulator_admin"]
+    page = await guarded.get("/_emulator/")
+    assert '"session":true' in page.text  # the page offers to log out
+    out = await guarded.post("/_emulator/logout")
+    assert out.status_code == 303 and out.headers["location"] == "/_emulator/"
+    assert 'emulator_admin=""' in out.headers["set-cookie"]
+    assert "emulator_admin" not in guarded.cookies
+    headers = {"Cookie": f"emulator_admin={session}"}
+    assert (await guarded.get("/_emulator/faults", headers=headers)).status_code == 401
+
+
+async def test_an_ended_session_is_refused(tmp_path: Path) -> None:
+    """A session lasts admin_session_seconds by the machine's clock; one of 0 s has
+    ended by the next request."""
+    settings = make_settings(tmp_path, admin_token=TOKEN, admin_session_seconds=0)
+    async for client in in_process(settings):
+        await client.post("/_emulator/login", data={"token": TOKEN})
+        session = (await client.post("/_emulator/login", data={"token": TOKEN})).cookies
+        headers = {"Cookie": f"emulator_admin={session.get('emulator_admin', 'x')}"}
+        client.cookies.clear()
+        assert (await client.get("/_emulator/faults", headers=headers)).status_code == 401
+
+
+async def test_failed_logins_slow_that_client_down(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, admin_token=TOKEN)
+    async for client in in_process(settings):
+        for _ in range(5):  # five are free; then each try waits, doubling from 1 s
+            wrong = await client.post("/_emulator/login", data={"token": "guess"})
+            assert wrong.status_code == 401
+        slowed = await client.post("/_emulator/login", data={"token": TOKEN})
+        assert slowed.status_code == 429, "even the right token waits its turn"
+        assert slowed.json() == {"error": "too many failed logins: try again in 1 s"}
+        assert slowed.headers["retry-after"] == "1"
+        # Another client is not slowed by the first one's failures.
+        app = client._transport.app  # type: ignore[attr-defined]
+        other = httpx.ASGITransport(app=app, client=("10.9.8.7", 4321))
+        async with httpx.AsyncClient(transport=other, base_url=str(client.base_url)) as second:
+            logged_in = await second.post("/_emulator/login", data={"token": TOKEN})
+            assert logged_in.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 1100, b'{"token": "\\ud800"}', b'{"token": ' + b"[" * 1100 + b"]" * 1100 + b"}"],
+)
+async def test_login_parses_its_body_with_the_shared_parser(
+    guarded: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await guarded.post(
+        "/_emulator/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] in (
+        "body is nested too deeply",
+        "body is nested more than 64 levels deep",
+        "body holds text that is not valid Unicode",
+    )
+    assert response.headers["x-emulator-reason"] == response.json()["error"]
+
+
+def serve_exit(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`serve` with `args`, expected to stop before serving."""
+    return subprocess.run(
+        [sys.executable, "-m", "token_emulator", "serve", "--port", "9", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+def test_an_empty_admin_token_is_refused_at_start(tmp_path: Path) -> None:
+    done = serve_exit(tmp_path, "--admin-token", "")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "token-emulator: --admin-token is empty (an unset variable?): give a token, "
+        "or leave the option out\n"
+    )
+
+
+def test_the_token_file(tmp_path: Path) -> None:
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN + "\n")
+    log = run_serve(tmp_path, "--admin-token-file", str(token_file))
+    assert "admin token has" not in log  # long enough: no warning
+    with EmulatorProcess(
+        tmp_path / "db2.sqlite3",
+        fixtures=FIXTURES,
+        extra_args=("--admin-token-file", str(token_file)),
+    ) as process:
+        url = f"{process.url}/_emulator/faults"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    missing = serve_exit(tmp_path, "--admin-token-file", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    nowhere = tmp_path / "nowhere"
+    assert missing.stderr.startswith(
+        f"token-emulator: cannot read the admin token from --admin-token-file {nowhere}: "
+    )
+    assert len(missing.stderr.splitlines()) == 1
+    (tmp_path / "empty").write_text("\n")
+    empty = serve_exit(tmp_path, "--admin-token-file", str(tmp_path / "empty"))
+    assert (empty.returncode, len(empty.stderr.splitlines())) == (2, 1)
+    both = serve_exit(tmp_path, "--admin-token", TOKEN, "--admin-token-file", str(token_file))
+    assert both.stderr == "token-emulator: give --admin-token or --admin-token-file, not both\n"
+
+
+def test_a_short_token_starts_with_a_warning(tmp_path: Path) -> None:
+    log = run_serve(tmp_path, "--admin-token", "short")
+    assert "the admin token has 5 characters; one of 16 or more is harder to guess" in log

@@ -62,6 +62,7 @@ async def test_page_references_only_its_own_assets(client: httpx.AsyncClient) ->
         "assets/dashboard.js",
         "assets/favicon.svg",
         "login",
+        "logout",
         "openapi.json",
         "routes",
     ]

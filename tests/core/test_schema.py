@@ -31,6 +31,7 @@ pytestmark = pytest.mark.anyio
 
 # What version 2 added; version 1 had web1on1_seeded, which version 2 dropped.
 ADDED_IN_2 = {"emulator_schema", "emulator_applied_fixtures", "web1on1_settings"}
+ADDED_IN_3 = {"emulator_admin_sessions"}
 COLUMNS_ADDED_IN_2 = {"emulator_clock": {"fixture_version"}}
 FAR_FUTURE = 4_000_000_000.0
 TOKEN = "token-from-before-the-upgrade"
@@ -39,11 +40,11 @@ CARLA = "5f47d86c51755a001dc41d01"
 
 
 def previous_schema() -> MetaData:
-    """Schema 1, the last without a recorded version: schema 2 without the tables
-    version 2 added, with the table it dropped."""
+    """Schema 1, the last without a recorded version: this schema without the tables
+    versions 2 and 3 added, with the table 2 dropped."""
     old = MetaData()
     for table in metadata.sorted_tables:
-        if table.name in ADDED_IN_2:
+        if table.name in ADDED_IN_2 | ADDED_IN_3:
             continue
         added = COLUMNS_ADDED_IN_2.get(table.name, set())
         kept = [
@@ -255,9 +256,9 @@ def test_the_previous_schema_differs_from_this_one_only_as_written_down() -> Non
     now = {table.name for table in metadata.sorted_tables}
     old = previous_schema()
     before = set(old.tables)
-    assert now - before == ADDED_IN_2
+    assert now - before == ADDED_IN_2 | ADDED_IN_3
     assert before - now == {"web1on1_seeded"}
     for name, columns in COLUMNS_ADDED_IN_2.items():
         assert columns <= set(metadata.tables[name].columns.keys())
         assert not columns & set(old.tables[name].columns.keys())
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3

@@ -1,38 +1,79 @@
 """The admin token: with one configured, the control plane answers only to its holder.
 
-Scripts send it as `Authorization: Bearer <token>`; the dashboard, a page a
-browser opens, gets it as an HttpOnly cookie from `POST /_emulator/login`.
-Open without it: `/_emulator/health` for healthchecks, and the dashboard's
-page and assets, which hold no data (every call the page makes needs the
-token; on a 401 it shows its login form).
+Scripts send it as `Authorization: Bearer <token>`. The dashboard, a page a
+browser opens, logs in with it (`POST /_emulator/login`) and gets a cookie
+naming a session (core/admin_sessions.py), never the token itself: cookies are
+not kept apart by port, so any other local server the browser visits would
+receive it. The session ends after a day by default, or at logout
+(`POST /_emulator/logout`). Open without it: `/_emulator/health` for
+healthchecks (which then says only whether the emulator is ready), and the
+dashboard's page and assets (the page then holds no data and shows its login
+form). Failed logins from one client slow it down (LoginThrottle).
 """
 
 from __future__ import annotations
 
 import hmac
 import html
-import json
+import math
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from token_emulator.core.errors import mark_refusal
+from token_emulator.core import admin_sessions
+from token_emulator.core.bodies import BodyProblem, parse_json_object
+from token_emulator.core.errors import ControlError, mark_refusal
+from token_emulator.core.instants import real_time
+from token_emulator.core.scope_keys import CONTROL_REFUSED_KEY
+from token_emulator.core.world import world_of
 from token_emulator.settings import Settings
 
 COOKIE = "emulator_admin"
-OPEN_PATHS = {"/_emulator/health", "/_emulator/login", "/_emulator", "/_emulator/"}
+OPEN_PATHS = {
+    "/_emulator/health",
+    "/_emulator/login",
+    "/_emulator/logout",  # ends only the caller's own session, ended or not
+    "/_emulator",
+    "/_emulator/",
+}
 OPEN_PREFIX = "/_emulator/assets/"
 MAX_LOGIN_BODY = 4096
+# Failed logins one client may make before each further try waits, doubling from one
+# second up to a minute; a success forgets them.
+FREE_FAILURES = 5
+LONGEST_WAIT_SECONDS = 60.0
+REMEMBERED_CLIENTS = 10_000
 
 
-def holds_token(request: Request, token: str) -> bool:
+def settings_of(request: Request) -> Settings:
+    """The settings the app was made with (the lifespan's state)."""
+    settings: Settings = request.state.settings
+    return settings
+
+
+def _bearer_holds(request: Request, token: str) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+async def holds_token(request: Request, token: str) -> bool:
+    """The request carries the admin token, or the cookie of a session that has not ended."""
+    if _bearer_holds(request, token):
         return True
-    cookie = request.cookies.get(COOKIE)
-    return cookie is not None and hmac.compare_digest(cookie.encode(), token.encode())
+    session = request.cookies.get(COOKIE)
+    if not session:
+        return False
+    return await admin_sessions.is_open(world_of(request).store, session)
+
+
+async def may_see_details(request: Request) -> bool:
+    """No admin token is set, or the request holds it."""
+    token = settings_of(request).admin_token
+    return token is None or await holds_token(request, token)
 
 
 class AdminTokenMiddleware:
@@ -48,7 +89,7 @@ class AdminTokenMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if holds_token(request, self.token):
+        if await holds_token(request, self.token):
             await self.app(scope, receive, send)
             return
         response = JSONResponse(
@@ -57,7 +98,39 @@ class AdminTokenMiddleware:
             headers={"WWW-Authenticate": 'Bearer realm="token-emulator control plane"'},
         )
         mark_refusal(request, response, "control plane: no valid admin token")
+        scope[CONTROL_REFUSED_KEY] = True
         await response(scope, receive, send)
+
+
+class LoginThrottle:
+    """Failed logins per client address, in this process: after FREE_FAILURES, each
+    further try within its wait is refused 429 unread, so guessing runs at a few tries a
+    minute instead of hundreds a second. By the machine's clock, as sessions are."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, tuple[int, float]] = {}  # client -> (count, last failure)
+
+    def wait_left(self, client: str) -> float:
+        count, last = self._failures.get(client, (0, 0.0))
+        if count < FREE_FAILURES:
+            return 0.0
+        wait = min(2.0 ** (count - FREE_FAILURES), LONGEST_WAIT_SECONDS)
+        return max(0.0, last + wait - real_time())
+
+    def failed(self, client: str) -> None:
+        if len(self._failures) >= REMEMBERED_CLIENTS:
+            self._failures.clear()
+        count, _last = self._failures.get(client, (0, 0.0))
+        self._failures[client] = (count + 1, real_time())
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    """The app's own (create_app makes one): failures of one app never slow another's."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 def _login_page(message: str, status: int) -> HTMLResponse:
@@ -72,30 +145,62 @@ def _login_page(message: str, status: int) -> HTMLResponse:
     return HTMLResponse(page, status_code=status)
 
 
-def settings_of(request: Request) -> Settings:
-    """The settings the app was made with (the lifespan's state)."""
-    settings: Settings = request.state.settings
-    return settings
+async def _given_token(request: Request) -> object:
+    raw = await request.body()
+    if len(raw) > MAX_LOGIN_BODY:
+        raise ControlError(f"a login body is at most {MAX_LOGIN_BODY:,} bytes")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:  # the shared parser: deep nesting and lone surrogates are a 400, never a 500
+            return parse_json_object(raw).get("token")
+        except BodyProblem as problem:
+            raise ControlError(str(problem)) from None
+    return parse_qs(raw.decode("utf-8", "replace")).get("token", [None])[0]
 
 
 async def login(request: Request) -> Response:
-    """`POST /_emulator/login` with `token` (form or JSON): sets the cookie, back to the page."""
-    token = settings_of(request).admin_token
-    raw = (await request.body())[:MAX_LOGIN_BODY]
-    given: object = None
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = json.loads(raw)
-            given = body.get("token") if isinstance(body, dict) else None
-        except ValueError:
-            given = None
-    else:
-        given = parse_qs(raw.decode("utf-8", "replace")).get("token", [None])[0]
-    if token is None:
+    """`POST /_emulator/login` with `token` (form or JSON): a session cookie, back to the page."""
+    settings = settings_of(request)
+    client = request.client.host if request.client else "unknown"
+    throttle = throttle_of(request)
+    wait = throttle.wait_left(client)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        response = JSONResponse(
+            {"error": f"too many failed logins: try again in {seconds} s"},
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
+        return mark_refusal(request, response, f"control plane: login throttled for {seconds} s")
+    given = await _given_token(request)
+    if settings.admin_token is None:
         return RedirectResponse("/_emulator/", status_code=303)  # nothing to log in to
+    token = settings.admin_token
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
+        throttle.failed(client)
         response = _login_page("That is not the admin token.", 401)
         return mark_refusal(request, response, "control plane: wrong admin token at login")
+    throttle.succeeded(client)
+    session = await admin_sessions.open_session(
+        world_of(request).store, settings.admin_session_seconds
+    )
     response = RedirectResponse("/_emulator/", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/_emulator")
+    response.set_cookie(
+        COOKIE,
+        session,
+        max_age=settings.admin_session_seconds,
+        httponly=True,
+        samesite="strict",
+        path="/_emulator",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """`POST /_emulator/logout`: the session ends, the cookie goes, back to the page."""
+    session = request.cookies.get(COOKIE)
+    if session:
+        await admin_sessions.close_session(world_of(request).store, session)
+    response = RedirectResponse("/_emulator/", status_code=303)
+    response.delete_cookie(COOKIE, path="/_emulator", httponly=True, samesite="strict")
     return response

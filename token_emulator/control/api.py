@@ -93,7 +93,9 @@ LOGIN = Operation(
     route="control:login",
     method="POST",
     path="/login",
-    summary="Trade the admin token for the emulator_admin cookie (for the dashboard)",
+    summary="Trade the admin token for a session cookie (for the dashboard): emulator_admin "
+    "names a random session that ends after a day (EMULATOR_ADMIN_SESSION_SECONDS) or at "
+    "logout, never the token; after 5 failures from one client each try waits, 429",
     request_body={
         "required": True,
         "content": {
@@ -115,7 +117,30 @@ LOGIN = Operation(
                 "Set-Cookie": {"required": True, "schema": {"type": "string"}},
             },
         },
+        "400": BAD_REQUEST,
         "401": response("a small page: wrong token", {"type": "string"}, media_type="text/html"),
+        "429": response(
+            "too many failed logins from this client: Retry-After says when to try again",
+            ref(CONTROL_ERROR),
+        ),
+    },
+)
+LOGOUT = Operation(
+    route="control:logout",
+    method="POST",
+    path="/logout",
+    summary="End the dashboard's session and drop its cookie",
+    responses={
+        "303": {
+            "description": "the session ended; back to the dashboard, /_emulator/",
+            "headers": {
+                "Location": {
+                    "description": "the dashboard, /_emulator/",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            },
+        },
     },
 )
 
@@ -335,6 +360,7 @@ CALLS = (
     DASHBOARD,
     ASSETS,
     LOGIN,
+    LOGOUT,
     RESET,
     READ_CLOCK,
     MOVE_CLOCK,

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from token_emulator.control.admin import COOKIE, may_see_details, settings_of
 from token_emulator.control.faults import routes_answer
-from token_emulator.control.handlers import health_answer, journal_answer, may_see_details
+from token_emulator.control.handlers import health_answer, journal_answer
 from token_emulator.core import faults
 from token_emulator.core.world import World, world_of
 
@@ -46,7 +47,9 @@ PAGE_HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # Not no-referrer: under it a browser sends `Origin: null` with the page's own forms,
+    # which the cross-site guard cannot tell from another site's (request_path/guard.py).
+    "referrer-policy": "same-origin",
 }
 
 
@@ -75,11 +78,13 @@ async def page(request: Request) -> Response:
 
 async def first_state(request: Request) -> dict[str, Any]:
     """What the page's script would ask for first: each call's answer, as it answers it."""
-    if not may_see_details(request):
+    if not await may_see_details(request):
         return {"locked": True}
     world = world_of(request)
     about, _ = await health_answer(request)
     return {
+        # Logged in with a session (the page offers to log out).
+        "session": settings_of(request).admin_token is not None and COOKIE in request.cookies,
         "health": about,
         "clock": (await world.clock.read()).as_json(),
         "requests": await journal_answer(world, limit=JOURNAL_LIMIT),

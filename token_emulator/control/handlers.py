@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator import __version__
-from token_emulator.control.admin import holds_token, settings_of
+from token_emulator.control.admin import may_see_details
 from token_emulator.control.openapi import build_document
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
 from token_emulator.core.clock import ClockReading
@@ -39,7 +39,7 @@ async def health_answer(request: Request) -> tuple[dict[str, Any], int]:
     """Open to all, for healthchecks. With an admin token set, only its holder learns more
     than whether it is ready and its version: the fixture path, the database URL."""
     world = world_of(request)
-    details = may_see_details(request)
+    details = await may_see_details(request)
     try:
         await world.clock.read()
     except SQLAlchemyError as error:
@@ -64,12 +64,6 @@ async def health_answer(request: Request) -> tuple[dict[str, Any], int]:
         },
         "database": world.describe_database(),
     }, 200
-
-
-def may_see_details(request: Request) -> bool:
-    """No admin token is set, or the request holds it."""
-    token = settings_of(request).admin_token
-    return token is None or holds_token(request, token)
 
 
 async def reset(request: Request) -> Response:

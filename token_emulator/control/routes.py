@@ -20,6 +20,7 @@ ENDPOINTS = (
     Endpoint(faults.routes, api.ROUTES),
     Endpoint(faults.add_fixtures, api.ADD_FIXTURES),
     Endpoint(admin.login, api.LOGIN),
+    Endpoint(admin.logout, api.LOGOUT),
     Endpoint(handlers.openapi, api.OPENAPI),
 )
 

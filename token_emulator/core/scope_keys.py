@@ -16,3 +16,6 @@ DROPPED_KEY = "token_emulator.dropped"
 # The server's own `send`, before any middleware wrapped it: a dropped-connection fault
 # reaches the server's transport through it (adapters/uvicorn.py).
 RAW_SEND_KEY = "token_emulator.raw_send"
+# A control call refused by a guard (another site's page, a foreign Host, no admin
+# token): journaled like a vendor request, where control calls are only logged.
+CONTROL_REFUSED_KEY = "token_emulator.control_refused"

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
-from token_emulator.core import applied_fixtures, runtime_fixtures
+from token_emulator.core import admin_sessions, applied_fixtures, runtime_fixtures
 from token_emulator.core.applied_fixtures import FixtureChanges
 from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_of
 from token_emulator.core.errors import one_line
@@ -44,6 +44,10 @@ def load_fixtures(fixtures_dir: Path, vendors: Sequence[Vendor]) -> dict[str, Fi
     """Raises FixtureError naming every problem in the fixture directory."""
     return load_directory(fixtures_dir, [(v.id, v.fixture_file, v.fixture_model) for v in vendors])
 
+
+# Tables the core keeps beside the vendors', none emptied by a reset: the dashboard's
+# sessions (imported here so every store has the table).
+KEPT_ACROSS_RESETS = (admin_sessions.admin_sessions,)
 
 # What every vendor request reads first, in one statement: the clock, and
 # whether any fault is armed at all (most runs have none, so the gate then

@@ -4,7 +4,8 @@ journal entry and the log line on the way out.
 A vendor request reads the emulator clock once, so it sees one instant
 throughout (NOW_KEY), and learns whether any fault is armed (ARMED_KEY).
 Control calls need no clock: they are logged, not journaled (polling the
-journal would fill it).
+journal would fill it), unless a guard refused them (another site's page, a
+foreign Host, no admin token).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from token_emulator.core.errors import clip, one_line
 from token_emulator.core.journal import JournalEntry
 from token_emulator.core.scope_keys import (
     ARMED_KEY,
+    CONTROL_REFUSED_KEY,
     DROPPED_KEY,
     FORCED_KEY,
     NOW_KEY,
@@ -85,11 +87,18 @@ class JournalMiddleware:
                 real_time=real,
                 id=arrival,
             )
-            if control:
+            if control and not scope.get(CONTROL_REFUSED_KEY):
                 # Logged, not journaled: polling the journal would fill it.
                 quiet = entry.method in QUIET_CONTROL_METHODS and entry.status < 400
                 log_entry(entry, logging.DEBUG if quiet else logging.INFO)
             else:
+                if control:  # refused by a guard: journaled, at the emulator's time too
+                    reading = await world.clock.read()
+                    entry = entry._replace(
+                        time=reading.now,
+                        real_time=reading.now - reading.offset_seconds,
+                        id=world.journal.next_id(),
+                    )
                 world.journal.record(entry)
                 log_entry(entry)
 

@@ -23,6 +23,7 @@ import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -204,6 +205,7 @@ async def in_process_client(
     settings = Settings(
         fixtures_dir=Path(fixtures) if fixtures is not None else default_fixtures_dir(),
         database=str(database),
+        allowed_hosts=(urlsplit(APP_BASE_URL).netloc,),  # the client's own base URL
     )
     async with LifespanManager(create_app(settings)) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -150,13 +150,23 @@ def test_unknown_paths_and_methods_use_8x8s_shape(
 
 
 def test_hostile_host_headers_do_not_reach_the_guest_link(http: httpx.Client) -> None:
-    for host in ("[", "evil.example/<script>", "a b", "x" * 300 + ":99999999"):
+    """A Host the emulator does not answer to is refused in 8x8's shape before any room is
+    made (request_path/guard.py), so no link can carry it; one it answers to is used."""
+    rooms = len(http.get("/_emulator/state/8x8").json()["rooms"])
+    for host in ("[", "evil.example/<script>", "a b", "x" * 300 + ":99999999", "evil.example"):
+        response = http.post(
+            TOKEN_PATH, headers={**bearer(), "host": host}, json={"create_room": True}
+        )
+        assert response.status_code == 403
+        assert set(response.json()) == ERROR_FIELDS
+        assert "is not a name this emulator answers to" in response.headers["x-emulator-reason"]
+    assert len(http.get("/_emulator/state/8x8").json()["rooms"]) == rooms
+    for host in ("emulator:8080", "localhost:9999", "[::1]:8080"):
         response = http.post(
             TOKEN_PATH, headers={**bearer(), "host": host}, json={"create_room": True}
         )
         assert response.status_code == 200
-        link = response.json()["guest_link"]
-        assert link.startswith("http://127.0.0.1:") and "<" not in link
+        assert response.json()["guest_link"].startswith(f"http://{host}/8x8/guest/")
 
 
 def test_cors_preflight_for_reporting(http: httpx.Client) -> None:

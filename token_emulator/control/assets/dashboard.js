@@ -579,6 +579,7 @@
       showLogin(null);
       return true;
     }
+    $("logout").hidden = !state.session;
     renderAbout(state.health);
     renderClock(state.clock);
     renderJournal(journalParams().toString(), state.requests);

@@ -22,7 +22,8 @@ from token_emulator.core.storage import Connection, Store, metadata
 # 1: every release before the version was recorded (no emulator_schema table).
 # 2: emulator_schema, emulator_applied_fixtures, emulator_clock.fixture_version, and
 #    web1on1's settings table instead of its seeded mark (vendors/web1on1/server.py).
-SCHEMA_VERSION = 2
+# 3: emulator_admin_sessions (core/admin_sessions.py).
+SCHEMA_VERSION = 3
 
 schema_table = Table(
     "emulator_schema",
@@ -98,9 +99,13 @@ async def _count_fixture_changes(conn: Connection, _store: Store) -> None:
     )
 
 
+async def _nothing_to_fill(_conn: Connection, _store: Store) -> None:
+    """Version 3 adds a table that starts empty: made with the others, nothing to move."""
+
+
 # The core's own steps. An older version without a step here cannot be migrated: it
 # is re-seeded.
-CORE = Migrations({1: _count_fixture_changes})
+CORE = Migrations({1: _count_fixture_changes, 2: _nothing_to_fill})
 
 
 async def table_names(conn: Connection, store: Store) -> set[str]:

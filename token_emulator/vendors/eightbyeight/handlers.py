@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
 from token_emulator.core.headers import HeaderProblem, bearer_token
+from token_emulator.core.links import base_url
 from token_emulator.core.world import now_of, world_of
 from token_emulator.vendors.eightbyeight import backend
 from token_emulator.vendors.eightbyeight.errors import (
@@ -18,19 +18,6 @@ from token_emulator.vendors.eightbyeight.errors import (
     unauthorized,
 )
 from token_emulator.vendors.eightbyeight.pages import page
-
-# A Host header fit to put in a link; anything else falls back to the socket's address.
-_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-
-
-def base_url(request: Request) -> str:
-    """Scheme, host and port as the client reached the emulator, plus the vendor prefix."""
-    host = request.headers.get("host", "")
-    if not _HOST.fullmatch(host):
-        server = request.scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server else "localhost"
-    scheme = request.scope.get("scheme", "http")
-    return f"{scheme}://{host}{request.scope.get('root_path', '')}"
 
 
 def _bearer(request: Request) -> str:

@@ -1,0 +1,214 @@
+"""Who may reach the emulator at all, checked before anything else runs.
+
+Two refusals, both 403 with the reason in the journal:
+
+- **A Host the emulator does not answer to.** A page on a name the attacker
+  controls can point that name at 127.0.0.1 (DNS rebinding) and then read and
+  change the emulator as if it were its own origin. A rebound request still
+  names the attacker's host, so only these are answered: `localhost` (and
+  `*.localhost`), IP literals, single-label names (a compose service such as
+  `emulator`, a CI service container), the host the server is bound to, and
+  the names given with `--allowed-host`.
+- **A state-changing control call a browser marks as coming from another
+  origin.** Any page may send a "simple" request (a form, or `fetch` with
+  `no-cors` and a text/plain body) to any address; the browser sends it, it is
+  only the answer the page cannot read. A browser says where such a request
+  comes from: `Origin` (not the emulator's own, or `null` from a sandboxed or
+  opaque page) and `Sec-Fetch-Site` (`cross-site`, or `same-site`: another
+  port of the same host is another origin). Requests that carry neither (curl,
+  httpx, the plugin, the QA commands) are not from a browser page and pass;
+  the dashboard's own calls are same-origin and pass. Reads (GET, HEAD) change
+  nothing and pass. The vendors' routes keep their own CORS rules: UneeQ's and
+  the widget's are meant to be called from pages.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from token_emulator.core.errors import ErrorRenderer, clip, one_line
+from token_emulator.core.headers import REASON_HEADER
+from token_emulator.core.scope_keys import CONTROL_REFUSED_KEY, NOW_KEY, REASON_KEY
+
+FORBIDDEN = 403
+CONTROL_PREFIX = "/_emulator"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FOREIGN_FETCH_SITES = frozenset({b"cross-site", b"same-site"})
+OWN_FETCH_SITES = frozenset({b"same-origin", b"none"})
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# Decisions on Host values are remembered (every vendor request asks); a client sending
+# endless distinct hosts only refills this many.
+REMEMBERED_HOSTS = 256
+
+RendererFor = Callable[[Scope], ErrorRenderer]
+# A host name's labels: letters, digits, hyphens (underscores too: compose service names
+# may have them), at most 253 characters in all.
+_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*")
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """A Host header's name (lower case, IPv6 without brackets) and port; None when it is
+    not one (`http://` needs a host, and a port is digits)."""
+    try:
+        parts = urlsplit(f"//{value}")
+        port = parts.port
+    except ValueError:
+        return None
+    name = parts.hostname
+    if not name or parts.username is not None or parts.path or parts.query or parts.fragment:
+        return None
+    name = name.rstrip(".")
+    if not (_NAME.fullmatch(name) or is_ip_literal(name)):
+        return None
+    return name, port
+
+
+def is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostRule:
+    """The host names the emulator answers to (see the module's docstring)."""
+
+    def __init__(self, bound_host: str, allowed: Iterable[str]) -> None:
+        self.named = {name.strip().lower().rstrip(".") for name in (bound_host, *allowed)}
+        self.named.discard("")
+        self._decided: dict[str, bool] = {}
+
+    def allows(self, value: str) -> bool:
+        decided = self._decided.get(value)
+        if decided is None:
+            if len(self._decided) >= REMEMBERED_HOSTS:
+                self._decided.clear()
+            decided = self._decided[value] = self._allows(value)
+        return decided
+
+    def _allows(self, value: str) -> bool:
+        parts = split_host(value)
+        if parts is None:
+            return False
+        name = parts[0]
+        return (
+            name == "localhost"
+            or name.endswith(".localhost")
+            or "." not in name
+            or is_ip_literal(name)
+            or name in self.named
+        )
+
+    def describe(self) -> str:
+        extra = ", ".join(sorted(self.named - {"0.0.0.0", "::"}))
+        return "localhost, IP addresses, single-label names" + (f", {extra}" if extra else "")
+
+
+def origin_of(scheme: str, host: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host name, port) of an origin, default ports made explicit."""
+    parts = split_host(host)
+    if parts is None:
+        return None
+    name, port = parts
+    return scheme.lower(), name, port if port is not None else DEFAULT_PORTS.get(scheme.lower())
+
+
+class RequestGuard:
+    """Inside the journaling layer (which names the vendor, and journals the refusal)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        bound_host: str,
+        allowed_hosts: Iterable[str],
+        allowed_origins: Iterable[str],
+        renderer_for: RendererFor,
+    ) -> None:
+        self.app = app
+        self.hosts = HostRule(bound_host, allowed_hosts)
+        self.origins = {
+            found for found in (_parse_origin(origin) for origin in allowed_origins) if found
+        }
+        self.renderer_for = renderer_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = origin = fetch_site = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+            elif name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                fetch_site = value.strip().lower()
+        reason = None
+        if host is not None and not self.hosts.allows(host):
+            reason = (
+                f"Host {clip(host, 80)!r} is not a name this emulator answers to "
+                f"({self.hosts.describe()}; add one with --allowed-host): "
+                "a DNS-rebinding page names its own host"
+            )
+        elif scope["method"] not in SAFE_METHODS and scope["path"].startswith(CONTROL_PREFIX):
+            reason = self._cross_site(scope, host, origin, fetch_site)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, receive, send, reason)
+
+    def _cross_site(
+        self, scope: Scope, host: str | None, origin: str | None, fetch_site: bytes | None
+    ) -> str | None:
+        """Why this state-changing control call comes from another site's page, if it does."""
+        if fetch_site in OWN_FETCH_SITES:
+            # The browser itself says the page is the emulator's own (or a person typed
+            # the address); it cannot be forged by a page. Its Origin may still be null:
+            # a form posted from a page whose referrer policy is no-referrer.
+            return None
+        if fetch_site in FOREIGN_FETCH_SITES:
+            site = fetch_site.decode("latin-1")
+            return (
+                f"a page on another origin (Sec-Fetch-Site: {site}) may not change the "
+                "emulator's state"
+            )
+        if origin is None:
+            return None  # not sent by a browser page: curl, httpx, the plugin, the QA commands
+        if origin.strip().lower() == "null":
+            return "a page with an opaque origin (Origin: null) may not change the emulator's state"
+        given = _parse_origin(origin)
+        own = origin_of(scope.get("scheme", "http"), host) if host is not None else None
+        if given is not None and (given == own or given in self.origins):
+            return None
+        return (
+            f"a page on {clip(origin, 80)!r}, not this emulator's origin, may not change its "
+            "state (allow one with --allowed-origin)"
+        )
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        scope[REASON_KEY] = reason
+        scope[CONTROL_REFUSED_KEY] = True  # journaled even on the control plane
+        if scope["path"].startswith(CONTROL_PREFIX) or scope["path"] == "/":
+            response = JSONResponse({"error": reason}, status_code=FORBIDDEN)
+        else:
+            response = self.renderer_for(scope)(FORBIDDEN, "Forbidden", scope.get(NOW_KEY) or 0.0)
+        response.headers[REASON_HEADER] = one_line(reason)
+        await response(scope, receive, send)
+
+
+def _parse_origin(text: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return origin_of(parts.scheme, parts.netloc)
