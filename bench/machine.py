@@ -122,7 +122,12 @@ def uvicorn_choices() -> dict[str, str]:
 def serve_options() -> dict[str, Any]:
     """The uvicorn options `serve` passes (token_emulator/serving.py), but the address."""
     options = uvicorn_options(Settings())
-    return {name: value for name, value in options.items() if name not in ("host", "port")}
+    return {
+        # A protocol class is written by its qualified name.
+        name: f"{value.__module__}.{value.__qualname__}" if isinstance(value, type) else value
+        for name, value in options.items()
+        if name not in ("host", "port")
+    }
 
 
 def describe() -> dict[str, Any]:

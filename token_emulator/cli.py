@@ -51,6 +51,27 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "(default 65536, env EMULATOR_MAX_BODY_BYTES)",
     )
     serve.add_argument(
+        "--header-timeout",
+        type=float,
+        help="seconds a client has to send a request's headers, from connecting or from "
+        "the previous answer, before its connection is closed (default 5, env "
+        "EMULATOR_HEADER_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        help="open connections one process takes; above it a new one is closed at once, "
+        "unanswered (default: the process's descriptor limit less 64, env "
+        "EMULATOR_MAX_CONNECTIONS)",
+    )
+    serve.add_argument(
+        "--max-added-entries",
+        type=int,
+        help="entries the fixtures added at run time may hold per vendor until a reset; "
+        "past it an addition is refused whole (default 100000, env "
+        "EMULATOR_MAX_ADDED_ENTRIES)",
+    )
+    serve.add_argument(
         "--admin-token",
         help="require this Bearer token on /_emulator/ except health (env "
         "EMULATOR_ADMIN_TOKEN); every local user sees a flag in the process list, so "

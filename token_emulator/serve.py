@@ -55,6 +55,9 @@ def serve(args: argparse.Namespace) -> int:
             allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
             allowed_origins=tuple(args.allowed_origin) if args.allowed_origin else None,
             public_url=args.public_url,
+            header_timeout=args.header_timeout,
+            max_connections=args.max_connections,
+            max_added_entries=args.max_added_entries,
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)
@@ -140,9 +143,13 @@ def worker_app() -> Starlette:
 
 
 def _unshareable(settings: Settings) -> str | None:
-    """Why the settings cannot be served by several worker processes, if they cannot."""
+    """Why the settings cannot be served (by several worker processes), if they cannot."""
     if settings.workers < 1:
         return "--workers must be at least 1"
+    if not 0 < settings.header_timeout <= 3600:
+        return "--header-timeout must be seconds above 0, at most 3600"
+    if settings.max_connections is not None and settings.max_connections < 1:
+        return "--max-connections must be at least 1"
     if settings.workers > 1 and settings.database == ":memory:":
         # Each worker would hold a world of its own and answer from it at random.
         return "--workers above 1 needs a shared database (a file or a URL), not :memory:"

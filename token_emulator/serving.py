@@ -21,6 +21,15 @@ REQUEST_LOGGER = "token_emulator.requests"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def guarded_protocol(settings: Settings) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with this process's limits on slow and surplus clients
+    (a worker sets its own: workers.begin_worker)."""
+    from token_emulator.adapters.uvicorn import GuardedH11Protocol
+
+    GuardedH11Protocol.configure(settings.header_timeout, settings.max_connections)
+    return GuardedH11Protocol
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn.run's keyword arguments, but for the app and the worker count."""
     # log_config=None keeps uvicorn on our logging set-up; its access log is
@@ -33,8 +42,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "access_log": False,
         "lifespan": "on",
         # h11 even where httptools is installed (uvicorn[standard] in a test venv): its
-        # 16 KiB limit on headers still arriving is the one the README documents.
-        "http": "h11",
+        # 16 KiB limit on headers still arriving is the one the README documents; with
+        # a time limit on them and a cap on connections (adapters/uvicorn.py).
+        "http": guarded_protocol(settings),
     }
 
 
@@ -154,6 +164,40 @@ def configure_logging(settings: Settings) -> None:
     handler = TurnBufferedHandler()
     handler.setFormatter(SecondsOnceFormatter(LOG_FORMAT))
     logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
+    logging.getLogger("asyncio").addFilter(OncePerSecond(ACCEPT_FAILED))
+
+
+# What asyncio logs, with a traceback, each time accept() finds no descriptor left.
+ACCEPT_FAILED = "socket.accept() out of system resource"
+
+
+class OncePerSecond(logging.Filter):
+    """Lets one record starting with `message` through per second, saying how many there
+    were, without its traceback. asyncio's accept loop logs one per connection it
+    cannot take, up to the listening backlog per turn, and retries once per failure:
+    at a descriptor limit that was ~16,000 tracebacks a second (129 MB in 21 s)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+        self.count = 0
+        self.last = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.message):
+            return True
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return False
+        problem = record.exc_info[1] if record.exc_info else None
+        record.msg = "%s, %d time(s) since the last such line: %s"
+        record.args = (self.message, self.count, problem)
+        record.exc_info = None
+        record.exc_text = None
+        self.count = 0
+        self.last = now
+        return True
 
 
 def request_line_handler(logger: logging.Logger, level: int) -> TurnBufferedHandler | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,17 @@ def _whole_number(env: Mapping[str, str], name: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 9):
         raise SettingsError(f"{name} must be a whole number, not {env[name][:40]!r}")
     return int(text)
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float:
+    text = env[name].strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 3600:
+        raise SettingsError(f"{name} must be seconds above 0, at most 3600, not {text[:40]!r}")
+    return value
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -64,6 +76,14 @@ class Settings:
     admin_token: str | None = None
     # How long a dashboard login lasts (core/admin_sessions.py), by the machine's clock.
     admin_session_seconds: int = 86400
+    # A request's headers must arrive within this many seconds, and a process takes at
+    # most max_connections at once (None: its descriptor limit less a reserve);
+    # adapters/uvicorn.py, GuardedH11Protocol.
+    header_timeout: float = 5.0
+    max_connections: int | None = None
+    # Entries (all sections) the fixtures added at run time to one vendor may hold until
+    # a reset (core/runtime_fixtures.py); past it an addition is refused whole.
+    max_added_entries: int = 100_000
     # Server processes sharing the port and the database (`serve --workers`).
     workers: int = 1
     # Host names answered besides localhost, IP literals, single-label names and the
@@ -106,6 +126,12 @@ class Settings:
             )
         if "EMULATOR_ADMIN_SESSION_SECONDS" in env:
             from_env["admin_session_seconds"] = _whole_number(env, "EMULATOR_ADMIN_SESSION_SECONDS")
+        if "EMULATOR_HEADER_TIMEOUT" in env:
+            from_env["header_timeout"] = _seconds(env, "EMULATOR_HEADER_TIMEOUT")
+        if "EMULATOR_MAX_CONNECTIONS" in env:
+            from_env["max_connections"] = _whole_number(env, "EMULATOR_MAX_CONNECTIONS")
+        if "EMULATOR_MAX_ADDED_ENTRIES" in env:
+            from_env["max_added_entries"] = _whole_number(env, "EMULATOR_MAX_ADDED_ENTRIES")
         if env.get("EMULATOR_ALLOWED_HOSTS"):
             from_env["allowed_hosts"] = _names(env["EMULATOR_ALLOWED_HOSTS"])
         if env.get("EMULATOR_ALLOWED_ORIGINS"):
@@ -137,6 +163,10 @@ class Settings:
         if self.admin_token is not None:
             environment["EMULATOR_ADMIN_TOKEN"] = self.admin_token
         environment["EMULATOR_ADMIN_SESSION_SECONDS"] = str(self.admin_session_seconds)
+        environment["EMULATOR_HEADER_TIMEOUT"] = repr(self.header_timeout)
+        environment["EMULATOR_MAX_ADDED_ENTRIES"] = str(self.max_added_entries)
+        if self.max_connections is not None:
+            environment["EMULATOR_MAX_CONNECTIONS"] = str(self.max_connections)
         if self.allowed_hosts:
             environment["EMULATOR_ALLOWED_HOSTS"] = ",".join(self.allowed_hosts)
         if self.allowed_origins:

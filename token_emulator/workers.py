@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from token_emulator.adapters.uvicorn import STARTUP_FAILURE, NoDelayConfig, supervise
-from token_emulator.serving import configure_logging, uvicorn_options
+from token_emulator.serving import configure_logging, guarded_protocol, uvicorn_options
 from token_emulator.settings import Settings
 
 # Linux hands each new connection to one of the listening sockets that share a port
@@ -99,6 +99,7 @@ def begin_worker(settings: Settings) -> None:
     started it, and log as `serve` does (a fresh interpreter inherits no set-up)."""
     end_with_parent()
     configure_logging(settings)
+    guarded_protocol(settings)  # its limits on slow clients, in this process
 
 
 class HeldPort:

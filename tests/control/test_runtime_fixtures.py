@@ -271,3 +271,52 @@ async def test_additions_are_seen_by_every_process_and_survive_a_restart(
             assert again.status_code == 400
     async for restarted in in_process(settings):
         assert await uneeq_token(restarted, "shared", secret) == 200
+
+
+def workspaces(prefix: str, count: int) -> dict[str, Any]:
+    return {
+        "workspaces": [
+            {"id": f"{prefix}-{n}", "secret": f"{prefix}-secret-TEST-ONLY-{n:04}", "region": "us"}
+            for n in range(count)
+        ]
+    }
+
+
+async def test_additions_are_bounded_and_past_the_bound_nothing_is_applied(
+    tmp_path: Path, database: str
+) -> None:
+    settings = make_settings(tmp_path, database=database, max_added_entries=50)
+    async for client in in_process(settings):
+        assert (await add(client, "uneeq", workspaces("a", 30))).status_code == 201
+        refused = await add(client, "uneeq", workspaces("b", 21))
+        assert refused.status_code == 400
+        assert refused.json()["problems"] == [
+            "uneeq.toml (added at run time): would hold 51 entries added at run time, over "
+            "the 50 the emulator keeps until a reset (--max-added-entries): reset, or put "
+            "them in the fixture file"
+        ]
+        assert await uneeq_token(client, "b-0", "b-secret-TEST-ONLY-0000") == 403  # not added
+        assert (await add(client, "uneeq", workspaces("c", 20))).status_code == 201
+        # Another vendor has its own count; a reset empties them all.
+        assert (
+            await add(client, "8x8", {"agents": [{"email": "x@example.com"}]})
+        ).status_code == 201
+        await client.post("/_emulator/reset")
+        assert (await add(client, "uneeq", workspaces("d", 50))).status_code == 201
+
+
+async def test_a_second_process_sees_additions_it_did_not_parse(
+    tmp_path: Path, database: str
+) -> None:
+    """Each process parses the documents it has not seen yet (core/runtime_fixtures.py,
+    AddedDocuments): the other's, added since, are still checked against."""
+    settings = make_settings(tmp_path, database=database)
+    async for one in in_process(settings):
+        async for two in in_process(settings):
+            assert (await add(one, "uneeq", workspaces("one", 3))).status_code == 201
+            assert (await add(two, "uneeq", workspaces("two", 3))).status_code == 201
+            duplicate = await add(one, "uneeq", workspaces("two", 1))
+            assert duplicate.status_code == 400
+            assert "duplicate id 'two-0'" in " ".join(duplicate.json()["problems"])
+            await two.post("/_emulator/reset")  # in the other process
+            assert (await add(one, "uneeq", workspaces("two", 1))).status_code == 201

@@ -3,6 +3,11 @@
 - A fault that drops the connection closes the server's transport: ASGI has no
   message for "close without answering", and uvicorn's request cycle, whose
   bound method is the `send` it hands the app, keeps the transport.
+- Connections that hold a descriptor without sending a request are closed
+  (GuardedH11Protocol, a subclass of uvicorn's h11 protocol): uvicorn times a
+  connection out only after it answered, so one that sends nothing, or its
+  headers a line at a time, would stay open forever, and enough of them leave
+  no descriptor for anyone else.
 - `serve --workers` builds uvicorn's `Multiprocess` supervisor itself (to hand
   each worker a socket of its own, workers.py), subclasses `Config` to set
   TCP_NODELAY on the socket it binds, and reads the exit codes of the
@@ -14,13 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
+import resource
 import socket
 from typing import Any
 
 from uvicorn import Config, Server
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
 from token_emulator import exit_codes
+from token_emulator.core.instants import real_time
 
 # The releases this module was checked against: >= the first, < the second.
 CHECKED_AGAINST = ("0.50", "0.56")
@@ -77,3 +86,94 @@ def supervise(config: Config, sockets: list[Any]) -> list[int | None]:
     with contextlib.suppress(KeyboardInterrupt):
         supervisor.run()
     return [p.exitcode for p in getattr(supervisor, "processes", ())]
+
+
+# Descriptors kept free under the process's limit for what is not a client connection:
+# the database, the log, the listening socket, a worker's pipes.
+RESERVED_DESCRIPTORS = 64
+log = logging.getLogger("token_emulator")
+
+
+def default_max_connections() -> int:
+    """Open client connections one process takes: its descriptor limit less a reserve."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 65536
+    return max(16, min(soft - RESERVED_DESCRIPTORS, 60000))
+
+
+class OverCapReport:
+    """Connections closed for being over the cap, logged at most once a second with a
+    count: a flood must not become a flood of log lines."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+        self.last = 0.0
+
+    def note(self, cap: int) -> None:
+        self.closed += 1
+        now = real_time()
+        if now - self.last >= 1.0:
+            log.warning(
+                "closed %d new connection(s) at once: %d are open, the most this process "
+                "takes (--max-connections)",
+                self.closed,
+                cap,
+            )
+            self.closed = 0
+            self.last = now
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with two limits (`configure`, once per process):
+
+    - a request's headers must be complete within `header_timeout` seconds of the
+      connection opening or of the previous answer, or the connection is closed (a
+      request that is running is never cut);
+    - above `max_connections` open connections a new one is closed at once, unanswered,
+      so the process keeps descriptors for those it serves (health among them).
+    """
+
+    header_timeout = 5.0
+    max_connections = 1000
+    over_cap = OverCapReport()
+
+    @classmethod
+    def configure(cls, header_timeout: float, max_connections: int | None) -> None:
+        cls.header_timeout = header_timeout
+        cls.max_connections = max_connections or default_max_connections()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            self.over_cap.note(self.max_connections)
+            transport.abort()
+            return
+        self._await_headers()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _await_headers(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+        self._header_deadline = self.loop.call_later(
+            self.header_timeout, self._headers_late, self.cycle
+        )
+
+    def _headers_late(self, armed: Any) -> None:
+        # No request was read since the deadline was set, and none is running.
+        waiting = self.cycle is armed and (armed is None or armed.response_complete)
+        if waiting and not self.transport.is_closing():
+            log.debug(
+                "closed a connection whose request headers took over %g s", self.header_timeout
+            )
+            self.transport.close()

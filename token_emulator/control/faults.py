@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from token_emulator.control.admin import settings_of
 from token_emulator.control.handlers import json_object
 from token_emulator.core import faults, runtime_fixtures
 from token_emulator.core.errors import ControlError
@@ -157,8 +158,15 @@ async def add_fixtures(request: Request) -> Response:
     try:
         now = await world.clock.now()
         in_file = world.fixtures[vendor.id]
+        documents = world.added_documents.setdefault(vendor.id, runtime_fixtures.AddedDocuments())
         added, in_force = await runtime_fixtures.add(
-            world.store, vendor, in_file, body["fixtures"], now
+            world.store,
+            vendor,
+            in_file,
+            body["fixtures"],
+            now,
+            documents,
+            max_entries=settings_of(request).max_added_entries,
         )
     except FixtureError as error:
         raise ControlError(

@@ -10,6 +10,7 @@ user from the file and a duplicate id is refused.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -54,10 +55,9 @@ def _given_settings(model: type[FixtureModel], data: dict[str, Any]) -> set[str]
 
 def _merged(base: FixtureModel, documents: list[tuple[FixtureModel, set[str]]]) -> FixtureModel:
     """The file with every document's entries added and its settings in force."""
+    models = (base, *(document for document, _given in documents))
     update: dict[str, Any] = {
-        name: [
-            entry for model in (base, *(d for d, _ in documents)) for entry in getattr(model, name)
-        ]
+        name: list(itertools.chain.from_iterable(getattr(model, name) for model in models))
         for name in sections(type(base))
     }
     for document, given in documents:
@@ -103,22 +103,75 @@ async def yield_to_file(
             await conn.execute(delete(added_fixtures).where(where))
 
 
+class AddedDocuments:
+    """The documents added to one vendor, parsed, as this process last read them from the
+    store: an addition parses only the documents it has not seen (its own, and those
+    other processes added since), not every earlier one again. Dropped at a reset."""
+
+    def __init__(self) -> None:
+        self.parsed: dict[int, tuple[FixtureModel, set[str], int]] = {}  # id -> doc, given, entries
+
+    async def read(
+        self, store: Store, vendor: Vendor, source: str
+    ) -> list[tuple[FixtureModel, set[str]]]:
+        async with store.read() as conn:
+            where = added_fixtures.c.vendor == vendor.id
+            ids = list(await conn.scalars(select(added_fixtures.c.id).where(where)))
+            unseen = [number for number in ids if number not in self.parsed]
+            if unseen:
+                query = select(added_fixtures.c.id, added_fixtures.c.document).where(
+                    added_fixtures.c.id.in_(unseen)
+                )
+                for row in await conn.execute(query):
+                    self.remember(row.id, json.loads(row.document), vendor, source)
+        present = set(ids)
+        for gone in [number for number in self.parsed if number not in present]:
+            del self.parsed[gone]  # given way to an edited file, or reset by another process
+        return [self.parsed[number][:2] for number in sorted(self.parsed)]
+
+    def remember(self, number: int, stored: dict[str, Any], vendor: Vendor, source: str) -> None:
+        parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
+        self.parsed[number] = (
+            parsed,
+            _given_settings(vendor.fixture_model, stored),
+            _entries(parsed),
+        )
+
+    def entries(self) -> int:
+        return sum(count for _doc, _given, count in self.parsed.values())
+
+
+def _entries(document: FixtureModel) -> int:
+    return sum(len(getattr(document, name)) for name in sections(type(document)))
+
+
 async def add(
-    store: Store, vendor: Vendor, in_file: FixtureModel, data: Any, now: float
+    store: Store,
+    vendor: Vendor,
+    in_file: FixtureModel,
+    data: Any,
+    now: float,
+    documents: AddedDocuments | None = None,
+    max_entries: int = 100_000,
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Check and store one document, against the vendor's fixture file (`in_file`) and the
-    documents added before it; how many entries of each section it added, and the
-    settings it put in force."""
+    documents added before it (`documents`: those this process has parsed already); how
+    many entries of each section it added, and the settings it put in force. The
+    documents may hold `max_entries` in all (each addition is checked against all of
+    them, and they are kept in memory and in the store until a reset)."""
     source = f"{vendor.fixture_file} (added at run time)"
     document = _parse(vendor, data, source)
     given = _given_settings(vendor.fixture_model, data)
-    async with store.read() as conn:
-        query = select(added_fixtures.c.document).where(added_fixtures.c.vendor == vendor.id)
-        earlier = []
-        for text in await conn.scalars(query.order_by(added_fixtures.c.id)):
-            stored = json.loads(text)
-            parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
-            earlier.append((parsed, _given_settings(vendor.fixture_model, stored)))
+    documents = documents if documents is not None else AddedDocuments()
+    earlier = await documents.read(store, vendor, source)
+    total = documents.entries() + _entries(document)
+    if total > max_entries:
+        message = (
+            f"would hold {total:,} entries added at run time, over the {max_entries:,} the "
+            "emulator keeps until a reset (--max-added-entries): reset, or put them in the "
+            "fixture file"
+        )
+        raise FixtureError([FixtureProblem(source, "", "", message)])
     merged = _merged(in_file, [*earlier, (document, given)])
     raise_problems(merged, source)
     try:
@@ -130,18 +183,20 @@ async def add(
                 await vendor.seed(conn, store, merged.model_copy(update=only_new))
             else:
                 await (vendor.add_fixtures or vendor.seed)(conn, store, document)
-            await conn.execute(
+            inserted = await conn.execute(
                 added_fixtures.insert().values(
                     vendor=vendor.id, document=json.dumps(data), added_at=now
                 )
             )
             await Clock.count_fixture_change(conn)
+        number = inserted.inserted_primary_key[0]
     except (IntegrityError, FixtureConflict) as error:
         # Something made through the vendor's API since (a user's email, say).
         cause = error.orig if isinstance(error, IntegrityError) else error
         message = f"conflicts with what the store holds now ({cause})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
     store.changed()  # fixture lookups this process remembers are stale
+    documents.parsed[number] = (document, given, _entries(document))
     added = {
         name: len(getattr(document, name))
         for name in sorted(sections(type(document)))

@@ -25,7 +25,7 @@ from token_emulator.core.fixtures import FixtureConflict, FixtureModel, load_dir
 from token_emulator.core.journal import Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
-from token_emulator.core.runtime_fixtures import added_fixtures
+from token_emulator.core.runtime_fixtures import AddedDocuments, added_fixtures
 from token_emulator.core.scope_keys import NOW_KEY
 from token_emulator.core.signing import SigningSecrets
 from token_emulator.core.storage import (
@@ -84,6 +84,8 @@ class World:
     # What opening the database found: its schema, and the fixture edits applied.
     schema: SchemaOutcome | None = None
     fixture_changes: dict[str, FixtureChanges] = field(default_factory=dict)
+    # The documents added at run time, parsed, per vendor (core/runtime_fixtures.py).
+    added_documents: dict[str, AddedDocuments] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -205,6 +207,7 @@ class World:
             self._generation = reading.generation
             self.journal.clear()
             self.limiter.clear()
+            self.added_documents.clear()
 
     async def close(self) -> None:
         try:
