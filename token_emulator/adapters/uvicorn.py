@@ -128,8 +128,9 @@ class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with two limits (`configure`, once per process):
 
     - a request's headers must be complete within `header_timeout` seconds of the
-      connection opening or of the previous answer, or the connection is closed (a
-      request that is running is never cut);
+      connection opening or of their first bytes, or the connection is closed (a
+      request that is running is never cut; an idle kept-alive connection is
+      uvicorn's own keep-alive timeout's);
     - above `max_connections` open connections a new one is closed at once, unanswered,
       so the process keeps descriptors for those it serves (health among them).
     """
@@ -150,11 +151,17 @@ class GuardedH11Protocol(H11Protocol):
             self.over_cap.note(self.max_connections)
             transport.abort()
             return
-        self._await_headers()
+        self._await_headers()  # a client that connects and sends nothing
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # a complete request starts its cycle here, at once
+        if self.cycle is not None and not self.cycle.response_complete:
+            if self._header_deadline is not None:  # the headers came in time
+                self._header_deadline.cancel()
+                self._header_deadline = None
+        elif self._header_deadline is None and not self.transport.is_closing():
+            # Part of a request's headers: from now on they have the time limit. A request
+            # that arrives whole (the usual case) never sets a timer.
             self._await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -163,15 +170,13 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def _await_headers(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-        self._header_deadline = self.loop.call_later(
-            self.header_timeout, self._headers_late, self.cycle
-        )
+        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
 
-    def _headers_late(self, armed: Any) -> None:
-        # No request was read since the deadline was set, and none is running.
-        waiting = self.cycle is armed and (armed is None or armed.response_complete)
+    def _headers_late(self) -> None:
+        self._header_deadline = None
+        # No request is running: none arrived since, or its answer is sent (an idle
+        # kept-alive connection, which uvicorn's own keep-alive timeout closes sooner).
+        waiting = self.cycle is None or self.cycle.response_complete
         if waiting and not self.transport.is_closing():
             log.debug(
                 "closed a connection whose request headers took over %g s", self.header_timeout

@@ -83,14 +83,15 @@ class HostRule:
     def __init__(self, bound_host: str, allowed: Iterable[str]) -> None:
         self.named = {name.strip().lower().rstrip(".") for name in (bound_host, *allowed)}
         self.named.discard("")
-        self._decided: dict[str, bool] = {}
+        self._decided: dict[bytes, bool] = {}
 
-    def allows(self, value: str) -> bool:
+    def allows(self, value: bytes) -> bool:
+        """`value`: the Host header as it came (the decision is remembered by it)."""
         decided = self._decided.get(value)
         if decided is None:
             if len(self._decided) >= REMEMBERED_HOSTS:
                 self._decided.clear()
-            decided = self._decided[value] = self._allows(value)
+            decided = self._decided[value] = self._allows(value.decode("latin-1"))
         return decided
 
     def _allows(self, value: str) -> bool:
@@ -143,32 +144,34 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = origin = fetch_site = None
+        host = None
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1")
-            elif name == b"origin":
-                origin = value.decode("latin-1")
-            elif name == b"sec-fetch-site":
-                fetch_site = value.strip().lower()
+                host = value
+                break
         reason = None
         if host is not None and not self.hosts.allows(host):
+            shown = clip(host.decode("latin-1"), 80)
             reason = (
-                f"Host {clip(host, 80)!r} is not a name this emulator answers to "
+                f"Host {shown!r} is not a name this emulator answers to "
                 f"({self.hosts.describe()}; add one with --allowed-host): "
                 "a DNS-rebinding page names its own host"
             )
         elif scope["method"] not in SAFE_METHODS and scope["path"].startswith(CONTROL_PREFIX):
-            reason = self._cross_site(scope, host, origin, fetch_site)
+            reason = self._cross_site(scope, host)
         if reason is None:
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, receive, send, reason)
 
-    def _cross_site(
-        self, scope: Scope, host: str | None, origin: str | None, fetch_site: bytes | None
-    ) -> str | None:
+    def _cross_site(self, scope: Scope, host: bytes | None) -> str | None:
         """Why this state-changing control call comes from another site's page, if it does."""
+        origin = fetch_site = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                fetch_site = value.strip().lower()
         if fetch_site in OWN_FETCH_SITES:
             # The browser itself says the page is the emulator's own (or a person typed
             # the address); it cannot be forged by a page. Its Origin may still be null:
@@ -185,7 +188,9 @@ class RequestGuard:
         if origin.strip().lower() == "null":
             return "a page with an opaque origin (Origin: null) may not change the emulator's state"
         given = _parse_origin(origin)
-        own = origin_of(scope.get("scheme", "http"), host) if host is not None else None
+        own = None
+        if host is not None:
+            own = origin_of(scope.get("scheme", "http"), host.decode("latin-1"))
         if given is not None and (given == own or given in self.origins):
             return None
         return (
