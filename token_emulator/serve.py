@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 from token_emulator.exit_codes import REFUSED, UNUSABLE_SETTINGS, fail
 from token_emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
-from token_emulator.settings import LOOPBACK_HOSTS, Settings, SettingsError, read_token_file
+from token_emulator.settings import (
+    LOOPBACK_HOSTS,
+    Settings,
+    SettingsError,
+    header_timeout_problem,
+    read_token_file,
+)
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -61,7 +67,11 @@ def serve(args: argparse.Namespace) -> int:
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)
-    problem = _unshareable(settings)
+    from token_emulator.request_path.guard import option_problem
+
+    problem = _unshareable(settings) or option_problem(
+        settings.allowed_hosts, settings.allowed_origins
+    )
     if settings.database is not None:
         problem = (
             problem or _unwritable_database(settings.database) or _missing_driver(settings.database)
@@ -146,10 +156,12 @@ def _unshareable(settings: Settings) -> str | None:
     """Why the settings cannot be served (by several worker processes), if they cannot."""
     if settings.workers < 1:
         return "--workers must be at least 1"
-    if not 0 < settings.header_timeout <= 3600:
-        return "--header-timeout must be seconds above 0, at most 3600"
+    if problem := header_timeout_problem(settings.header_timeout, "--header-timeout"):
+        return problem
     if settings.max_connections is not None and settings.max_connections < 1:
         return "--max-connections must be at least 1"
+    if settings.max_added_entries < 1:
+        return "--max-added-entries must be at least 1"
     if settings.workers > 1 and settings.database == ":memory:":
         # Each worker would hold a world of its own and answer from it at random.
         return "--workers above 1 needs a shared database (a file or a URL), not :memory:"

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from token_emulator.core.every_second import EverySecond
 from token_emulator.settings import Settings
 
 # The journal's logger (token_emulator/core/journal.py): one line per vendor request.
@@ -173,19 +174,27 @@ ACCEPT_FAILED = "socket.accept() out of system resource"
 
 class OncePerSecond(logging.Filter):
     """Lets one record starting with `message` through per second, saying how many there
-    were, without its traceback. asyncio's accept loop logs one per connection it
-    cannot take, up to the listening backlog per turn, and retries once per failure:
-    at a descriptor limit that was ~16,000 tracebacks a second (129 MB in 21 s)."""
+    were, without its traceback: asyncio's accept loop logs one, with a traceback, per
+    connection it cannot take for want of a descriptor, up to the listening backlog
+    per turn (bench/comparisons/2026-12-07-issue-28.md)."""
 
     def __init__(self, message: str) -> None:
         super().__init__()
         self.message = message
-        self.count = 0
-        self.last = 0.0
+        self.every_second = EverySecond()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not str(record.msg).startswith(self.message):
             return True
+        count = self.every_second.due()
+        if count is None:
+            return False
+        problem = record.exc_info[1] if record.exc_info else None
+        record.msg = "%s, %d time(s) since the last such line: %s"
+        record.args = (self.message, count, problem)
+        record.exc_info = None
+        record.exc_text = None
+        return True
         self.count += 1
         now = time.monotonic()
         if now - self.last < 1.0:

@@ -27,14 +27,25 @@ def _whole_number(env: Mapping[str, str], name: str) -> int:
     return int(text)
 
 
+LONGEST_HEADER_TIMEOUT = 3600.0
+
+
+def header_timeout_problem(value: float, name: str) -> str | None:
+    """Why `value` cannot be the header timeout (given as `name`), if it cannot."""
+    if 0 < value <= LONGEST_HEADER_TIMEOUT:
+        return None
+    return f"{name} must be seconds above 0, at most {LONGEST_HEADER_TIMEOUT:g}"
+
+
 def _seconds(env: Mapping[str, str], name: str) -> float:
     text = env[name].strip()
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not 0 < value <= 3600:
-        raise SettingsError(f"{name} must be seconds above 0, at most 3600, not {text[:40]!r}")
+    problem = header_timeout_problem(value, name)
+    if problem is not None:
+        raise SettingsError(f"{problem}, not {text[:40]!r}")
     return value
 
 
@@ -121,6 +132,10 @@ class Settings:
         if "EMULATOR_WORKERS" in env:
             from_env["workers"] = _whole_number(env, "EMULATOR_WORKERS")
         if env.get("EMULATOR_ADMIN_TOKEN_FILE"):
+            if env.get("EMULATOR_ADMIN_TOKEN"):
+                raise SettingsError(
+                    "set EMULATOR_ADMIN_TOKEN or EMULATOR_ADMIN_TOKEN_FILE, not both"
+                )
             from_env["admin_token"] = read_token_file(
                 env["EMULATOR_ADMIN_TOKEN_FILE"], "EMULATOR_ADMIN_TOKEN_FILE"
             )

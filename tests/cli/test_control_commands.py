@@ -303,3 +303,14 @@ def test_wait_for_a_server_that_is_still_starting(cli: Cli, tmp_path: Path) -> N
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
+
+
+def test_an_option_between_set_and_its_instant(cli: Cli, url: str) -> None:
+    ran = cli("clock", "set", "--freeze", "2031-05-06T07:08:09Z", "--url", url)
+    assert ran.code == 0, ran.err
+    assert clock_of(url)["now"] == "2031-05-06T07:08:09.000Z"
+
+
+def test_an_option_written_after_the_command_wins(cli: Cli, url: str) -> None:
+    ran = cli("--url", "http://127.0.0.1:9", "clock", "--url", url)
+    assert ran.code == 0, ran.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -255,3 +256,70 @@ def test_the_token_file(tmp_path: Path) -> None:
 def test_a_short_token_starts_with_a_warning(tmp_path: Path) -> None:
     log = run_serve(tmp_path, "--admin-token", "short")
     assert "the admin token has 5 characters; one of 16 or more is harder to guess" in log
+
+
+def test_both_token_variables_are_refused(tmp_path: Path) -> None:
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN)
+    env = {
+        **os.environ,
+        "EMULATOR_ADMIN_TOKEN": TOKEN,
+        "EMULATOR_ADMIN_TOKEN_FILE": str(token_file),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "token_emulator", "serve", "--port", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "token-emulator: set EMULATOR_ADMIN_TOKEN or EMULATOR_ADMIN_TOKEN_FILE, not both\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--allowed-host", "qa.example.com:8080"), "--allowed-host takes a host name alone"),
+        (("--allowed-host", "https://qa.example.com"), "--allowed-host takes a host name alone"),
+        (("--allowed-origin", "qa.example.com"), "--allowed-origin takes a scheme, a host"),
+        (("--max-added-entries", "-5"), "--max-added-entries must be at least 1"),
+        (("--header-timeout", "0"), "--header-timeout must be seconds above 0, at most 3600"),
+    ],
+)
+def test_options_that_could_never_work_stop_serve(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = serve_exit(tmp_path, *args)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"token-emulator: {message}")
+
+
+def test_logins_sent_together_are_counted_one_after_another(tmp_path: Path) -> None:
+    """Twenty wrong logins whose headers all arrive before any body: five are answered,
+    the rest wait their turn. The throttle is asked once each body is read, so none
+    passes it before the others' failures are counted."""
+    import socket
+    import time
+
+    body = b"token=guess"
+    head = (
+        "POST /_emulator/login HTTP/1.1\r\nhost: localhost\r\n"
+        "content-type: application/x-www-form-urlencoded\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode()
+    with EmulatorProcess(
+        tmp_path / "db.sqlite3", fixtures=FIXTURES, extra_args=("--admin-token", TOKEN)
+    ) as server:
+        sockets = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+        for sock in sockets:
+            sock.sendall(head)
+        time.sleep(0.5)  # every request now waits for its body
+        for sock in sockets:
+            sock.sendall(body)
+        statuses = [int(sock.recv(4096).split(b" ", 2)[1]) for sock in sockets]
+        for sock in sockets:
+            sock.close()
+    assert sorted(statuses) == [401] * 5 + [429] * 15

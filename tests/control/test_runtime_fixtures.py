@@ -303,6 +303,10 @@ async def test_additions_are_bounded_and_past_the_bound_nothing_is_applied(
         ).status_code == 201
         await client.post("/_emulator/reset")
         assert (await add(client, "uneeq", workspaces("d", 50))).status_code == 201
+        # A document with no entries (settings alone, or none) counts as one.
+        for _ in range(50):
+            assert (await add(client, "unifize", {})).status_code == 201
+        assert (await add(client, "unifize", {})).status_code == 400
 
 
 async def test_a_second_process_sees_additions_it_did_not_parse(

@@ -24,12 +24,13 @@ import resource
 import socket
 from typing import Any
 
+import h11
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
 from token_emulator import exit_codes
-from token_emulator.core.instants import real_time
+from token_emulator.core.every_second import EverySecond
 
 # The releases this module was checked against: >= the first, < the second.
 CHECKED_AGAINST = ("0.50", "0.56")
@@ -88,6 +89,9 @@ def supervise(config: Config, sockets: list[Any]) -> list[int | None]:
     return [p.exitcode for p in getattr(supervisor, "processes", ())]
 
 
+# The client's side of h11's state machine while a request is still coming: nothing yet
+# (or part of its headers), or part of its body.
+ARRIVING = frozenset({h11.IDLE, h11.SEND_BODY})
 # Descriptors kept free under the process's limit for what is not a client connection:
 # the database, the log, the listening socket, a worker's pipes.
 RESERVED_DESCRIPTORS = 64
@@ -103,34 +107,30 @@ def default_max_connections() -> int:
 
 
 class OverCapReport:
-    """Connections closed for being over the cap, logged at most once a second with a
-    count: a flood must not become a flood of log lines."""
+    """Connections closed for being over the cap, logged at most once a second."""
 
     def __init__(self) -> None:
-        self.closed = 0
-        self.last = 0.0
+        self.every_second = EverySecond()
 
     def note(self, cap: int) -> None:
-        self.closed += 1
-        now = real_time()
-        if now - self.last >= 1.0:
+        count = self.every_second.due()
+        if count is not None:
             log.warning(
                 "closed %d new connection(s) at once: %d are open, the most this process "
                 "takes (--max-connections)",
-                self.closed,
+                count,
                 cap,
             )
-            self.closed = 0
-            self.last = now
 
 
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with two limits (`configure`, once per process):
 
-    - a request's headers must be complete within `header_timeout` seconds of the
-      connection opening or of their first bytes, or the connection is closed (a
-      request that is running is never cut; an idle kept-alive connection is
-      uvicorn's own keep-alive timeout's);
+    - a request, headers and body, must be complete within `header_timeout` seconds of
+      the connection opening or of the request's first bytes, or the connection is
+      closed (the app then sees the client gone); a request that has arrived is never
+      cut, however long its answer takes, and an idle kept-alive connection is
+      uvicorn's own keep-alive timeout's;
     - above `max_connections` open connections a new one is closed at once, unanswered,
       so the process keeps descriptors for those it serves (health among them).
     """
@@ -145,40 +145,35 @@ class GuardedH11Protocol(H11Protocol):
         cls.max_connections = max_connections or default_max_connections()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._header_deadline: asyncio.TimerHandle | None = None
+        self._deadline: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
             self.over_cap.note(self.max_connections)
             transport.abort()
             return
-        self._await_headers()  # a client that connects and sends nothing
+        self._await_request()  # a client that connects and sends nothing
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)  # a complete request starts its cycle here, at once
-        if self.cycle is not None and not self.cycle.response_complete:
-            if self._header_deadline is not None:  # the headers came in time
-                self._header_deadline.cancel()
-                self._header_deadline = None
-        elif self._header_deadline is None and not self.transport.is_closing():
-            # Part of a request's headers: from now on they have the time limit. A request
-            # that arrives whole (the usual case) never sets a timer.
-            self._await_headers()
+        super().data_received(data)  # a whole request is read here, at once
+        if self.conn.their_state not in ARRIVING:
+            if self._deadline is not None:  # it came in time
+                self._deadline.cancel()
+                self._deadline = None
+        elif self._deadline is None and not self.transport.is_closing():
+            # Part of a request: from now on the rest has the time limit. A request that
+            # arrives whole (the usual case) never sets a timer.
+            self._await_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
+        if self._deadline is not None:
+            self._deadline.cancel()
         super().connection_lost(exc)
 
-    def _await_headers(self) -> None:
-        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+    def _await_request(self) -> None:
+        self._deadline = self.loop.call_later(self.header_timeout, self._request_late)
 
-    def _headers_late(self) -> None:
-        self._header_deadline = None
-        # No request is running: none arrived since, or its answer is sent (an idle
-        # kept-alive connection, which uvicorn's own keep-alive timeout closes sooner).
-        waiting = self.cycle is None or self.cycle.response_complete
-        if waiting and not self.transport.is_closing():
-            log.debug(
-                "closed a connection whose request headers took over %g s", self.header_timeout
-            )
+    def _request_late(self) -> None:
+        self._deadline = None
+        if self.conn.their_state in ARRIVING and not self.transport.is_closing():
+            log.debug("closed a connection whose request took over %g s", self.header_timeout)
             self.transport.close()

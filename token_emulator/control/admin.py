@@ -162,7 +162,11 @@ async def login(request: Request) -> Response:
     settings = settings_of(request)
     client = request.client.host if request.client else "unknown"
     throttle = throttle_of(request)
+    # After the body is read: from here to recording a failure nothing awaits, so logins
+    # sent together are counted one after another, not all checked before any failed.
+    given = await _given_token(request)
     wait = throttle.wait_left(client)
+    response: Response
     if wait > 0:
         seconds = math.ceil(wait)
         response = JSONResponse(
@@ -171,7 +175,6 @@ async def login(request: Request) -> Response:
             headers={"Retry-After": str(seconds)},
         )
         return mark_refusal(request, response, f"control plane: login throttled for {seconds} s")
-    given = await _given_token(request)
     if settings.admin_token is None:
         return RedirectResponse("/_emulator/", status_code=303)  # nothing to log in to
     token = settings.admin_token

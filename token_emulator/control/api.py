@@ -75,7 +75,8 @@ DASHBOARD = Operation(
     route="control:dashboard",
     method="GET",
     path="/",
-    summary="The dashboard page; it holds no data, so it needs no admin token",
+    summary="The dashboard page, with the state it shows; open, but behind an admin token "
+    "it holds no data for a caller without it (the login form instead)",
     responses={"200": response("the page", {"type": "string"}, media_type="text/html")},
 )
 ASSETS = Operation(

@@ -4,7 +4,7 @@ A login makes a random session id; the store keeps only its SHA-256 and when
 it ends (by the machine's clock: a session outlives moves of the emulator
 clock, which QA makes all day). In the store, so every process on one database
 knows it (`serve --workers`, replicas); a reset leaves it, since it is not
-emulated state. Logout deletes it; an ended one is deleted when next shown.
+emulated state. Logout deletes it; ended ones are deleted at the next login.
 """
 
 from __future__ import annotations

@@ -38,7 +38,10 @@ def isoformat(instant: float, *, milliseconds: bool = True) -> str:
 def described(instant: float) -> str:
     """An instant a client sent, for a reason: ISO-8601 with the epoch seconds as sent in
     brackets (`2026-12-07T08:00:00.000Z [1796630400]`), since the client wrote those."""
-    epoch = f"{instant:.15g}"
+    try:
+        epoch = f"{instant:.15g}"
+    except OverflowError:  # an integer too large for a float
+        return f"a number of {len(str(instant))} digits (beyond any calendar's years)"
     try:
         return f"{isoformat(instant)} [{epoch}]"
     except (ValueError, OverflowError, OSError):  # beyond any calendar's years

@@ -17,9 +17,9 @@ _HOST = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 def base_url(request: Request) -> str:
     """Where the client reached the emulator, with the path of the mount the request is
     under (`http://127.0.0.1:8080/8x8`)."""
-    prefix = request.scope.get("root_path", "")
-    public: str | None = request.state.settings.public_url  # the lifespan's Settings
-    if public:
+    prefix: str = request.scope.get("root_path", "")
+    public: object = request.state.settings.public_url  # the lifespan's Settings
+    if isinstance(public, str) and public:
         return public.rstrip("/") + prefix
     host = request.headers.get("host", "")
     if not _HOST.fullmatch(host):

@@ -103,13 +103,19 @@ async def yield_to_file(
             await conn.execute(delete(added_fixtures).where(where))
 
 
+# The most JSON the documents added to one vendor may hold in all until a reset, however
+# few entries they have (a document is at most the body limit, 64 KiB by default).
+MAX_ADDED_BYTES = 64 * 1024 * 1024
+
+
 class AddedDocuments:
     """The documents added to one vendor, parsed, as this process last read them from the
     store: an addition parses only the documents it has not seen (its own, and those
     other processes added since), not every earlier one again. Dropped at a reset."""
 
     def __init__(self) -> None:
-        self.parsed: dict[int, tuple[FixtureModel, set[str], int]] = {}  # id -> doc, given, entries
+        # id -> the document, the settings it gives, its entries, its bytes of JSON
+        self.parsed: dict[int, tuple[FixtureModel, set[str], int, int]] = {}
 
     async def read(
         self, store: Store, vendor: Vendor, source: str
@@ -123,26 +129,29 @@ class AddedDocuments:
                     added_fixtures.c.id.in_(unseen)
                 )
                 for row in await conn.execute(query):
-                    self.remember(row.id, json.loads(row.document), vendor, source)
+                    self.remember(row.id, row.document, vendor, source)
         present = set(ids)
         for gone in [number for number in self.parsed if number not in present]:
             del self.parsed[gone]  # given way to an edited file, or reset by another process
         return [self.parsed[number][:2] for number in sorted(self.parsed)]
 
-    def remember(self, number: int, stored: dict[str, Any], vendor: Vendor, source: str) -> None:
+    def remember(self, number: int, text: str, vendor: Vendor, source: str) -> None:
+        stored = json.loads(text)
         parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
-        self.parsed[number] = (
-            parsed,
-            _given_settings(vendor.fixture_model, stored),
-            _entries(parsed),
-        )
+        given = _given_settings(vendor.fixture_model, stored)
+        self.parsed[number] = (parsed, given, _entries(parsed), len(text))
 
     def entries(self) -> int:
-        return sum(count for _doc, _given, count in self.parsed.values())
+        return sum(entry[2] for entry in self.parsed.values())
+
+    def size(self) -> int:
+        return sum(entry[3] for entry in self.parsed.values())
 
 
 def _entries(document: FixtureModel) -> int:
-    return sum(len(getattr(document, name)) for name in sections(type(document)))
+    """What a document counts against the bound: its entries, and at least one (a
+    document of settings alone is stored and checked too)."""
+    return max(1, sum(len(getattr(document, name)) for name in sections(type(document))))
 
 
 async def add(
@@ -164,12 +173,19 @@ async def add(
     given = _given_settings(vendor.fixture_model, data)
     documents = documents if documents is not None else AddedDocuments()
     earlier = await documents.read(store, vendor, source)
+    text = json.dumps(data)
     total = documents.entries() + _entries(document)
+    size = documents.size() + len(text)
     if total > max_entries:
+        over = f"{total:,} entries added at run time, over the {max_entries:,}"
+    elif size > MAX_ADDED_BYTES:
+        over = f"{size:,} bytes of JSON added at run time, over the {MAX_ADDED_BYTES:,}"
+    else:
+        over = None
+    if over is not None:
         message = (
-            f"would hold {total:,} entries added at run time, over the {max_entries:,} the "
-            "emulator keeps until a reset (--max-added-entries): reset, or put them in the "
-            "fixture file"
+            f"would hold {over} the emulator keeps until a reset (--max-added-entries): "
+            "reset, or put them in the fixture file"
         )
         raise FixtureError([FixtureProblem(source, "", "", message)])
     merged = _merged(in_file, [*earlier, (document, given)])
@@ -183,20 +199,16 @@ async def add(
                 await vendor.seed(conn, store, merged.model_copy(update=only_new))
             else:
                 await (vendor.add_fixtures or vendor.seed)(conn, store, document)
-            inserted = await conn.execute(
-                added_fixtures.insert().values(
-                    vendor=vendor.id, document=json.dumps(data), added_at=now
-                )
-            )
+            stored = added_fixtures.insert().values(vendor=vendor.id, document=text, added_at=now)
+            number = (await conn.execute(stored.returning(added_fixtures.c.id))).scalar_one()
             await Clock.count_fixture_change(conn)
-        number = inserted.inserted_primary_key[0]
     except (IntegrityError, FixtureConflict) as error:
         # Something made through the vendor's API since (a user's email, say).
         cause = error.orig if isinstance(error, IntegrityError) else error
         message = f"conflicts with what the store holds now ({cause})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
     store.changed()  # fixture lookups this process remembers are stale
-    documents.parsed[number] = (document, given, _entries(document))
+    documents.parsed[number] = (document, given, _entries(document), len(text))
     added = {
         name: len(getattr(document, name))
         for name in sorted(sections(type(document)))

@@ -273,7 +273,7 @@ def check_times(
         except InvalidClaimError as error:
             name = error.claim
             value = subset.get(name)
-            if name in ("iat", "nbf") and _is_finite_number(value):
+            if name in ("iat", "nbf") and value is not None and _is_finite_number(value):
                 raise TokenProblem(
                     "not_yet_valid",
                     f"claim {name} {described(value)} is in the future "

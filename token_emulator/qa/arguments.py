@@ -5,8 +5,9 @@ Two things argparse cannot take as typed:
   top-level parser has no options, each command has its own; they are moved to the
   end (before a `--`), where the innermost parser (`fault list`'s) takes them, and a
   command without that option says so ("unrecognized arguments: --url U");
-- a negative duration (`clock advance -5m`), which argparse reads as an unknown option:
-  the options go first, then `--` and the action with its duration.
+- a negative duration (`clock advance -5m`), which argparse reads as an unknown option,
+  and an option between clock's action and its value (`clock set --freeze ISO`): the
+  options go first, then `--` and the action with its value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ LEADING_OPTIONS = {"--url": True, "--admin-token": True, "--timeout": True, "--j
 
 
 def arrange(argv: list[str]) -> list[str]:
-    return _negative_duration_last(_leading_options_after_command(argv))
+    return _clock_positionals_last(_leading_options_after_command(argv))
 
 
 def _leading_options_after_command(argv: list[str]) -> list[str]:
@@ -36,12 +37,23 @@ def _leading_options_after_command(argv: list[str]) -> list[str]:
         return argv  # no command after them: argparse explains
     rest = argv[index:]
     end = rest.index("--") if "--" in rest else len(rest)
-    return [*rest[:end], *leading, *rest[end:]]
+    # One written after the command as well wins, as the last of two options does.
+    later = {word.partition("=")[0] for word in rest[:end]}
+    kept: list[str] = []
+    position = 0
+    while position < len(leading):
+        name = leading[position].partition("=")[0]
+        width = 2 if LEADING_OPTIONS[name] and "=" not in leading[position] else 1
+        if name not in later:
+            kept += leading[position : position + width]
+        position += width
+    return [*rest[:end], *kept, *rest[end:]]
 
 
-def _negative_duration_last(argv: list[str]) -> list[str]:
-    """`clock [options] advance -5m [options]` as `clock [options] -- advance -5m`: argparse
-    reads positionals after `--` only when nothing else follows them."""
+def _clock_positionals_last(argv: list[str]) -> list[str]:
+    """`clock [options] advance -5m [options]` (or `clock set --freeze ISO`) as
+    `clock [options] -- advance -5m`: argparse reads positionals after `--` only when
+    nothing else follows them."""
     if argv[:1] != ["clock"]:
         return argv
     options: list[str] = []
@@ -64,8 +76,10 @@ def _negative_duration_last(argv: list[str]) -> list[str]:
                 index += 1
                 options.append(argv[index])  # an option's value, whatever it looks like
         index += 1
-    if len(positionals) != 2 or positionals[0] != "advance" or not positionals[1].startswith("-"):
+    if len(positionals) != 2:
         return argv
+    # argparse takes an optional positional only from the words before the first option
+    # after it (`clock set --freeze ISO` would leave ISO over), so positionals go last.
     return ["clock", *options, "--", *positionals]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-import time
+import threading
 from typing import Any, TextIO
 
 from token_emulator.client import TokenEmulator
@@ -151,12 +152,18 @@ def follow(
     max_polls: int | None,
     as_json: bool,
 ) -> int:
-    """Poll the journal every `interval` seconds and print what is new; Ctrl-C ends it (0)."""
+    """Poll the journal every `interval` seconds and print what is new; Ctrl-C ends it (0).
+
+    Ctrl-C only asks to stop: the poll under way finishes, then the loop ends. Raised in
+    the middle of the HTTP client's work, a KeyboardInterrupt could leave its connection
+    pool locked, and closing the client then waited forever."""
     status = StatusLine(sys.stderr)
     seen: set[int] = set()
     polls = 0
+    stop = threading.Event()
+    previous = _ask_to_stop_on_ctrl_c(stop)
     try:
-        while True:
+        while not stop.is_set():
             answer = emulator.call(api.REQUESTS, params=filters)
             current = list(reversed(answer["requests"]))
             fresh = new_entries(seen, current)
@@ -173,13 +180,25 @@ def follow(
             )
             if max_polls is not None and polls >= max_polls:
                 break
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        status.clear()
-        note("stopped following")
+            stop.wait(interval)
+    except KeyboardInterrupt:  # not the main thread: no handler of ours
+        stop.set()
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         status.clear()  # the emulator went away, say: its message starts a clean line
+    if stop.is_set():
+        note("stopped following")
     return 0
+
+
+def _ask_to_stop_on_ctrl_c(stop: threading.Event) -> Any:
+    """SIGINT sets `stop`; the handler it replaces, or None where none can be set (a
+    thread other than the main one)."""
+    try:
+        return signal.signal(signal.SIGINT, lambda _signal, _frame: stop.set())
+    except ValueError:
+        return None
 
 
 def _print_entries(entries: list[dict[str, Any]], *, header: bool, as_json: bool) -> None:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from token_emulator.core.errors import ErrorRenderer, clip, one_line
@@ -201,6 +201,7 @@ class RequestGuard:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         scope[REASON_KEY] = reason
         scope[CONTROL_REFUSED_KEY] = True  # journaled even on the control plane
+        response: Response
         if scope["path"].startswith(CONTROL_PREFIX) or scope["path"] == "/":
             response = JSONResponse({"error": reason}, status_code=FORBIDDEN)
         else:
@@ -217,3 +218,20 @@ def _parse_origin(text: str) -> tuple[str, str, int | None] | None:
     if not parts.scheme or not parts.netloc:
         return None
     return origin_of(parts.scheme, parts.netloc)
+
+
+def option_problem(allowed_hosts: Iterable[str], allowed_origins: Iterable[str]) -> str | None:
+    """Why a value of --allowed-host or --allowed-origin could never match, if one could
+    not: a host given with a port or a scheme, an origin without its scheme."""
+    for name in allowed_hosts:
+        host = split_host(name.strip())
+        if host is None or host[1] is not None or "://" in name:
+            return f"--allowed-host takes a host name alone (qa.internal), not {name[:80]!r}"
+    for origin in allowed_origins:
+        parts = urlsplit(origin.strip())
+        if _parse_origin(origin) is None or parts.path not in ("", "/") or parts.query:
+            return (
+                "--allowed-origin takes a scheme, a host and a port if any "
+                f"(https://qa.example:8443), not {origin[:80]!r}"
+            )
+    return None

@@ -34,6 +34,9 @@ async def assert_state_still_renders(client: httpx.AsyncClient) -> None:
             {"nbf": 4_000_000_000},
             "request JWT claim nbf 2096-10-02T07:06:40.000Z [4000000000] is in the future",
         ),
+        # Integers too large for a float: the reason cannot write them as an instant.
+        ({"exp": -(10**400)}, "request JWT expired at a number of 402 digits"),
+        ({"iat": 10**400}, "request JWT claim iat a number of 401 digits"),
     ],
 )
 async def test_hostile_claims(client: httpx.AsyncClient, claims: dict[str, object], reason: str):
