@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import FIXTURES, in_process, make_settings
+from token_emulator.control.admin import REMEMBERED_CLIENTS, LoginThrottle, client_key
 from token_emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.anyio
@@ -323,3 +324,26 @@ def test_logins_sent_together_are_counted_one_after_another(tmp_path: Path) -> N
         for sock in sockets:
             sock.close()
     assert sorted(statuses) == [401] * 5 + [429] * 15
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("127.0.0.1", "127.9.9.9", True),  # any loopback address is this machine
+        ("::1", "127.0.0.1", True),
+        ("2001:db8::1", "2001:db8::ffff:1", True),  # one /64: one host's to pick from
+        ("2001:db8::1", "2001:db8:0:1::1", False),
+        ("10.0.0.1", "10.0.0.2", False),
+    ],
+)
+def test_whose_failures_a_login_counts_against(first: str, second: str, same: bool) -> None:
+    assert (client_key(first) == client_key(second)) is same
+
+
+def test_a_flood_of_new_addresses_does_not_free_the_guesser() -> None:
+    throttle = LoginThrottle()
+    for _ in range(6):
+        throttle.failed("10.0.0.1")
+    for number in range(REMEMBERED_CLIENTS + 5):
+        throttle.failed(f"2001:db8:{number // 65536:x}:{number % 65536:x}::1")
+    assert throttle.wait_left("10.0.0.1") > 0

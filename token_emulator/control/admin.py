@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import ipaddress
 import math
 from urllib.parse import parse_qs
 
@@ -103,28 +104,64 @@ class AdminTokenMiddleware:
 
 
 class LoginThrottle:
-    """Failed logins per client address, in this process: after FREE_FAILURES, each
-    further try within its wait is refused 429 unread, so guessing runs at a few tries a
-    minute instead of hundreds a second. By the machine's clock, as sessions are."""
+    """Failed logins per client, in this process: after FREE_FAILURES, each further try
+    within its wait is refused 429, so guessing runs at a few tries a minute instead of
+    hundreds a second. By the machine's clock, as sessions are."""
 
     def __init__(self) -> None:
         self._failures: dict[str, tuple[int, float]] = {}  # client -> (count, last failure)
 
-    def wait_left(self, client: str) -> float:
-        count, last = self._failures.get(client, (0, 0.0))
+    def wait_left(self, address: str) -> float:
+        count, last = self._failures.get(client_key(address), (0, 0.0))
         if count < FREE_FAILURES:
             return 0.0
         wait = min(2.0 ** (count - FREE_FAILURES), LONGEST_WAIT_SECONDS)
         return max(0.0, last + wait - real_time())
 
-    def failed(self, client: str) -> None:
-        if len(self._failures) >= REMEMBERED_CLIENTS:
-            self._failures.clear()
-        count, _last = self._failures.get(client, (0, 0.0))
-        self._failures[client] = (count + 1, real_time())
+    def failed(self, address: str) -> None:
+        key = client_key(address)
+        if key not in self._failures and len(self._failures) >= REMEMBERED_CLIENTS:
+            self._forget_the_oldest()
+        count, _last = self._failures.get(key, (0, 0.0))
+        self._failures[key] = (count + 1, real_time())
 
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
+    def succeeded(self, address: str) -> None:
+        self._failures.pop(client_key(address), None)
+
+    def _forget_the_oldest(self) -> None:
+        """Room for a new client: first those whose last failure is a wait ago, then half of
+        the rest, never every client at once (a flood of new addresses would otherwise
+        free the one that is guessing)."""
+        now = real_time()
+        stale = [
+            key for key, (_n, last) in self._failures.items() if now - last > LONGEST_WAIT_SECONDS
+        ]
+        for key in stale:
+            del self._failures[key]
+        if len(self._failures) >= REMEMBERED_CLIENTS:
+            # Those still free to try go first, the oldest first; a client being slowed
+            # down stays.
+            def kept_longer(key: str) -> tuple[bool, float]:
+                count, last = self._failures[key]
+                return count >= FREE_FAILURES, last
+
+            for key in sorted(self._failures, key=kept_longer)[: len(self._failures) // 2]:
+                del self._failures[key]
+
+
+def client_key(address: str) -> str:
+    """Whose failures a login counts against: an IPv4 address, an IPv6 network of 64
+    bits (one host is given a whole /64 to pick addresses from), and this machine's
+    loopback addresses as one (any of 127.0.0.0/8 reaches a server on 127.0.0.1)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.is_loopback:
+        return "loopback"
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def throttle_of(request: Request) -> LoginThrottle:
@@ -160,7 +197,7 @@ async def _given_token(request: Request) -> object:
 async def login(request: Request) -> Response:
     """`POST /_emulator/login` with `token` (form or JSON): a session cookie, back to the page."""
     settings = settings_of(request)
-    client = request.client.host if request.client else "unknown"
+    client = request.client.host if request.client else "unknown"  # a client_key's address
     throttle = throttle_of(request)
     # After the body is read: from here to recording a failure nothing awaits, so logins
     # sent together are counted one after another, not all checked before any failed.
