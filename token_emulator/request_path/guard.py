@@ -25,7 +25,6 @@ Two refusals, both 403 with the reason in the journal:
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from token_emulator.core.errors import ErrorRenderer, clip, one_line
 from token_emulator.core.headers import REASON_HEADER
+from token_emulator.core.origins import Origin, OriginProblem, host_name, parse_origin
 from token_emulator.core.scope_keys import CONTROL_REFUSED_KEY, NOW_KEY, REASON_KEY
 
 FORBIDDEN = 403
@@ -41,15 +41,11 @@ CONTROL_PREFIX = "/_emulator"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FOREIGN_FETCH_SITES = frozenset({b"cross-site", b"same-site"})
 OWN_FETCH_SITES = frozenset({b"same-origin", b"none"})
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # Decisions on Host values are remembered (every vendor request asks); a client sending
 # endless distinct hosts only refills this many.
 REMEMBERED_HOSTS = 256
 
 RendererFor = Callable[[Scope], ErrorRenderer]
-# A host name's labels: letters, digits, hyphens (underscores too: compose service names
-# may have them), at most 253 characters in all.
-_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*")
 
 
 def split_host(value: str) -> tuple[str, int | None] | None:
@@ -63,10 +59,12 @@ def split_host(value: str) -> tuple[str, int | None] | None:
     name = parts.hostname
     if not name or parts.username is not None or parts.path or parts.query or parts.fragment:
         return None
-    name = name.rstrip(".")
-    if not (_NAME.fullmatch(name) or is_ip_literal(name)):
+    if is_ip_literal(name):
+        return name, port
+    try:
+        return host_name(name), port  # a DNS name, as an origin's host is read
+    except OriginProblem:
         return None
-    return name, port
 
 
 def is_ip_literal(name: str) -> bool:
@@ -112,15 +110,6 @@ class HostRule:
         return "localhost, IP addresses, single-label names" + (f", {extra}" if extra else "")
 
 
-def origin_of(scheme: str, host: str) -> tuple[str, str, int | None] | None:
-    """(scheme, host name, port) of an origin, default ports made explicit."""
-    parts = split_host(host)
-    if parts is None:
-        return None
-    name, port = parts
-    return scheme.lower(), name, port if port is not None else DEFAULT_PORTS.get(scheme.lower())
-
-
 class RequestGuard:
     """Inside the journaling layer (which names the vendor, and journals the refusal)."""
 
@@ -135,9 +124,7 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.hosts = HostRule(bound_host, allowed_hosts)
-        self.origins = {
-            found for found in (_parse_origin(origin) for origin in allowed_origins) if found
-        }
+        self.origins = {found for found in (_origin(origin) for origin in allowed_origins) if found}
         self.renderer_for = renderer_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,10 +174,10 @@ class RequestGuard:
             return None  # not sent by a browser page: curl, httpx, the plugin, the QA commands
         if origin.strip().lower() == "null":
             return "a page with an opaque origin (Origin: null) may not change the emulator's state"
-        given = _parse_origin(origin)
+        given = _origin(origin)
         own = None
         if host is not None:
-            own = origin_of(scope.get("scheme", "http"), host.decode("latin-1"))
+            own = _origin(f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}")
         if given is not None and (given == own or given in self.origins):
             return None
         return (
@@ -210,16 +197,6 @@ class RequestGuard:
         await response(scope, receive, send)
 
 
-def _parse_origin(text: str) -> tuple[str, str, int | None] | None:
-    try:
-        parts = urlsplit(text.strip())
-    except ValueError:
-        return None
-    if not parts.scheme or not parts.netloc:
-        return None
-    return origin_of(parts.scheme, parts.netloc)
-
-
 def option_problem(allowed_hosts: Iterable[str], allowed_origins: Iterable[str]) -> str | None:
     """Why a value of --allowed-host or --allowed-origin could never match, if one could
     not: a host given with a port or a scheme, an origin without its scheme."""
@@ -228,10 +205,19 @@ def option_problem(allowed_hosts: Iterable[str], allowed_origins: Iterable[str])
         if host is None or host[1] is not None or "://" in name:
             return f"--allowed-host takes a host name alone (qa.internal), not {name[:80]!r}"
     for origin in allowed_origins:
-        parts = urlsplit(origin.strip())
-        if _parse_origin(origin) is None or parts.path not in ("", "/") or parts.query:
+        try:
+            parse_origin(origin.strip())
+        except OriginProblem as problem:
             return (
                 "--allowed-origin takes a scheme, a host and a port if any "
-                f"(https://qa.example:8443), not {origin[:80]!r}"
+                f"(https://qa.example:8443): {problem}"
             )
     return None
+
+
+def _origin(text: str) -> Origin | None:
+    """The origin `text` names, None when it names none a browser would send."""
+    try:
+        return parse_origin(text.strip())
+    except OriginProblem:
+        return None

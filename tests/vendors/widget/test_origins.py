@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from token_emulator.core.origins import OriginProblem, parse_origin
 from token_emulator.vendors.widget.origins import (
     OriginHeaders,
-    OriginProblem,
     allowed,
     parse_allowlist,
     parse_entry,
-    parse_origin,
     request_origin,
 )
 
