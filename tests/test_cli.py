@@ -20,6 +20,7 @@ from tests.conftest import FIXTURES
 from tests.vendors.uneeq.conftest import TOKEN_PATH
 from token_emulator.adapters.uvicorn import STARTUP_FAILURE
 from token_emulator.app import database_refusal
+from token_emulator.core.storage.schema import SCHEMA_VERSION
 from token_emulator.testing import EmulatorProcess, free_port, uneeq_request_jwt
 from token_emulator.testing.server import ServerProcess, serve_command
 
@@ -261,4 +262,6 @@ def test_serve_without_a_database_runs_on_its_own_and_leaves_nothing(tmp_path: P
     log = (tmp_path / "alpha.log").read_text()
     first = next(line for line in log.splitlines() if "token_emulator" in line)
     assert f"serving the fixtures in {tmp_path / 'alpha'} from the database" in first
-    assert "(temporary: deleted when the server stops; new, schema version 3)" in first
+    assert (
+        f"(temporary: deleted when the server stops; new, schema version {SCHEMA_VERSION})" in first
+    )

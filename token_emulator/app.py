@@ -9,6 +9,7 @@ mounts (vendor_mount below); each route's fault gate and handler. The world
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -40,20 +41,23 @@ from token_emulator.core.storage import describe_database
 from token_emulator.core.storage.schema import SchemaTooNew
 from token_emulator.core.vendor import MountPoint, Vendor
 from token_emulator.core.world import World
+from token_emulator.core.worlds import Worlds
 from token_emulator.request_path.body_limit import BodyLimitMiddleware
 from token_emulator.request_path.cors import permissive_cors
 from token_emulator.request_path.dispatch import VendorDispatch
-from token_emulator.request_path.guard import RequestGuard
+from token_emulator.request_path.guard import GuardRules, RequestGuard
 from token_emulator.request_path.journaling import JournalMiddleware
 from token_emulator.request_path.mount_point import MountPointScope
 from token_emulator.request_path.vendor_route import VendorRoute
 from token_emulator.request_path.vendor_shell import VendorShell
+from token_emulator.request_path.worlds import WorldRouting
 from token_emulator.settings import Settings
 from token_emulator.vendors import all_vendors
 
 
 class LifespanState(TypedDict):
-    world: World
+    world: World  # the default world; a request under /worlds/{name}/ sees its own
+    worlds: Worlds
     settings: Settings
 
 
@@ -75,6 +79,8 @@ class StoreUnusable(Exception):
 
 
 log = logging.getLogger(__name__)
+# How often, at most, the worlds' last requests are written down and the stale removed.
+UPKEEP_SECONDS = 60.0
 
 
 def database_refusal(error: BaseException) -> tuple[str, str] | None:
@@ -139,6 +145,19 @@ def _log_opening(world: World) -> None:
             log.log(*report)
 
 
+async def _keep_up(worlds: Worlds) -> None:
+    """Now and then: when each world was last asked is written down, and the worlds
+    none asked within their time to live go."""
+    interval = min(UPKEEP_SECONDS, worlds.ttl_seconds / 4)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            for name in await worlds.upkeep():
+                log.info("world %s deleted: no request for %s s", name, worlds.ttl_seconds)
+        except Exception as error:  # the store refused; the next round tries again
+            log.warning("world upkeep failed: %s", one_line(str(error)))
+
+
 def _users_mistake(error: BaseException) -> str | None:
     """A StoreUnusable is reported by its message alone, without the traceback."""
     return str(error) if isinstance(error, StoreUnusable) else None
@@ -194,10 +213,18 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[LifespanState]:
         world = await _open_world(settings, chosen)
+        worlds = Worlds(world, ttl_seconds=settings.world_ttl_seconds)
+        upkeep = asyncio.get_running_loop().create_task(_keep_up(worlds))
         try:
-            yield {"world": world, "settings": settings}
+            yield {"world": world, "worlds": worlds, "settings": settings}
         finally:
-            await world.close()
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
+            try:
+                await worlds.close()
+            finally:
+                await world.close()
 
     control = list(CONTROL_ROUTES)
     for vendor in chosen:
@@ -211,18 +238,24 @@ def create_app(
         router = vendor_router(vendor)  # one for all its mount points
         vendor_mounts += [vendor_mount(vendor, point, router) for point in vendor.served_at]
     routes += vendor_mounts
+    rules = GuardRules(
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+    )
     app = EmulatorApp(
         routes=routes,
         middleware=[
+            # Outermost: every layer after it sees the world the path names.
+            Middleware(
+                WorldRouting,
+                first_segments={mount.path.split("/")[1] for mount in vendor_mounts},
+                rules=rules,
+                admin_token=settings.admin_token,
+            ),
             Middleware(JournalMiddleware),
             # Inside the journal, which journals its refusals in the vendor's shape.
-            Middleware(
-                RequestGuard,
-                bound_host=settings.host,
-                allowed_hosts=settings.allowed_hosts,
-                allowed_origins=settings.allowed_origins,
-                renderer_for=_renderer_for_scope,
-            ),
+            Middleware(RequestGuard, rules=rules, renderer_for=_renderer_for_scope),
             # Inside the journal, which names the vendor whose shape a 413 takes.
             Middleware(
                 BodyLimitMiddleware,

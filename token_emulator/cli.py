@@ -72,6 +72,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "EMULATOR_MAX_ADDED_ENTRIES)",
     )
     serve.add_argument(
+        "--world-ttl",
+        type=_world_ttl,
+        help="delete a world no request reached for this long, by the machine's clock "
+        "(a duration: 24h, 30m, 90s; default 24h, env EMULATOR_WORLD_TTL)",
+    )
+    serve.add_argument(
         "--admin-token",
         help="require this Bearer token on /_emulator/ except health (env "
         "EMULATOR_ADMIN_TOKEN); every local user sees a flag in the process list, so "
@@ -117,6 +123,18 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         else:
             commands.add_parser(name, help=qa_command.help)
     return parser
+
+
+def _world_ttl(text: str) -> float:
+    from token_emulator.core.durations import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be longer than zero")
+    return seconds
 
 
 def _byte_count(text: str) -> int:

@@ -64,6 +64,7 @@ def serve(args: argparse.Namespace) -> int:
             header_timeout=args.header_timeout,
             max_connections=args.max_connections,
             max_added_entries=args.max_added_entries,
+            world_ttl_seconds=args.world_ttl,
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from token_emulator.core.durations import parse_duration
 from token_emulator.core.package_files import PACKAGE_DIR, default_fixtures_dir
 
 __all__ = ["LOOPBACK_HOSTS", "PACKAGE_DIR", "Settings", "SettingsError", "default_fixtures_dir"]
@@ -35,6 +36,17 @@ def header_timeout_problem(value: float, name: str) -> str | None:
     if 0 < value <= LONGEST_HEADER_TIMEOUT:
         return None
     return f"{name} must be seconds above 0, at most {LONGEST_HEADER_TIMEOUT:g}"
+
+
+def _duration(env: Mapping[str, str], name: str) -> float:
+    """A duration as the command line takes it (`24h`, `90s`, `1h30m`), more than zero."""
+    try:
+        seconds = parse_duration(env[name])
+    except ValueError as error:
+        raise SettingsError(f"{name}={env[name][:40]!r}: {error}") from None
+    if seconds <= 0:
+        raise SettingsError(f"{name} must be longer than zero")
+    return seconds
 
 
 def _seconds(env: Mapping[str, str], name: str) -> float:
@@ -105,6 +117,9 @@ class Settings:
     # The base URL links the emulator builds start with (8x8's guest link), when clients
     # reach it through a proxy; None: the scheme and Host of the request.
     public_url: str | None = None
+    # A world with no request for this long (by the machine's clock) is deleted
+    # (core/worlds.py); the default world never is.
+    world_ttl_seconds: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -153,6 +168,8 @@ class Settings:
             from_env["allowed_origins"] = _names(env["EMULATOR_ALLOWED_ORIGINS"])
         if env.get("EMULATOR_PUBLIC_URL"):
             from_env["public_url"] = env["EMULATOR_PUBLIC_URL"]
+        if env.get("EMULATOR_WORLD_TTL"):
+            from_env["world_ttl_seconds"] = _duration(env, "EMULATOR_WORLD_TTL")
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **{**from_env, **given})
 
@@ -188,4 +205,5 @@ class Settings:
             environment["EMULATOR_ALLOWED_ORIGINS"] = ",".join(self.allowed_origins)
         if self.public_url is not None:
             environment["EMULATOR_PUBLIC_URL"] = self.public_url
+        environment["EMULATOR_WORLD_TTL"] = f"{self.world_ttl_seconds!r}s"
         return environment

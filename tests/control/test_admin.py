@@ -81,7 +81,7 @@ async def test_login_sets_a_cookie_for_the_dashboard(guarded: httpx.AsyncClient)
     right = await guarded.post("/_emulator/login", data={"token": TOKEN})
     assert right.status_code == 303 and right.headers["location"] == "/_emulator/"
     cookie = right.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/_emulator" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/;" in cookie
     assert "Max-Age=86400" in cookie and "Secure" not in cookie  # served over http here
     assert (await guarded.get("/_emulator/requests")).status_code == 200  # the cookie now
     by_json = await guarded.post("/_emulator/login", json={"token": TOKEN})

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.anyio
 # What version 2 added; version 1 had web1on1_seeded, which version 2 dropped.
 ADDED_IN_2 = {"emulator_schema", "emulator_applied_fixtures", "web1on1_settings"}
 ADDED_IN_3 = {"emulator_admin_sessions"}
-COLUMNS_ADDED_IN_2 = {"emulator_clock": {"fixture_version"}}
+ADDED_IN_4 = {"emulator_worlds"}
+COLUMNS_ADDED = {"emulator_clock": {"fixture_version", "retired"}}  # in versions 2 and 4
 FAR_FUTURE = 4_000_000_000.0
 TOKEN = "token-from-before-the-upgrade"
 API_PASSWORD = "changed-through-the-API"
@@ -40,13 +41,13 @@ CARLA = "5f47d86c51755a001dc41d01"
 
 
 def previous_schema() -> MetaData:
-    """Schema 1, the last without a recorded version: this schema without the tables
-    versions 2 and 3 added, with the table 2 dropped."""
+    """Schema 1, the last without a recorded version: this schema without the tables and
+    columns versions 2 to 4 added, with the table 2 dropped."""
     old = MetaData()
     for table in metadata.sorted_tables:
-        if table.name in ADDED_IN_2 | ADDED_IN_3:
+        if table.name in ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4:
             continue
-        added = COLUMNS_ADDED_IN_2.get(table.name, set())
+        added = COLUMNS_ADDED.get(table.name, set())
         kept = [
             Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
             for c in table.columns
@@ -73,7 +74,8 @@ async def build_previous(database: str) -> None:
             await conn.run_sync(metadata.drop_all)  # PostgreSQL's template has schema 2
             old = previous_schema()
             await conn.run_sync(old.create_all)
-            clock = {k: v for k, v in REAL_CLOCK_ROW.items() if k != "fixture_version"}
+            added = COLUMNS_ADDED["emulator_clock"]
+            clock = {k: v for k, v in REAL_CLOCK_ROW.items() if k not in added}
             await conn.execute(insert(old.tables["emulator_clock"]).values(clock))
             await conn.execute(insert(old.tables["web1on1_seeded"]).values(id=1))
             workspace = {"id": "demo", "secret": "old", "region": "us", "token_ttl_seconds": 300}
@@ -256,9 +258,9 @@ def test_the_previous_schema_differs_from_this_one_only_as_written_down() -> Non
     now = {table.name for table in metadata.sorted_tables}
     old = previous_schema()
     before = set(old.tables)
-    assert now - before == ADDED_IN_2 | ADDED_IN_3
+    assert now - before == ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4
     assert before - now == {"web1on1_seeded"}
-    for name, columns in COLUMNS_ADDED_IN_2.items():
+    for name, columns in COLUMNS_ADDED.items():
         assert columns <= set(metadata.tables[name].columns.keys())
         assert not columns & set(old.tables[name].columns.keys())
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4

@@ -33,6 +33,16 @@ def route_name_of(scope: Scope) -> str | None:
     return route.name if isinstance(route, Route) else None
 
 
+def route_path(scope: Scope) -> str:
+    """The path below the scope's root path (a world's prefix, request_path/worlds.py):
+    what Starlette's routes match, as its own `get_route_path` does."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
 def enter_route(scope: Scope, route: BaseRoute, child_scope: Scope) -> None:
     """What Starlette's Router does to the scope of a request it hands to `route`."""
     scope["route"] = route

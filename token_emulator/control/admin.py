@@ -28,10 +28,14 @@ from token_emulator.core.bodies import BodyProblem, parse_json_object
 from token_emulator.core.errors import ControlError, mark_refusal
 from token_emulator.core.instants import real_time
 from token_emulator.core.scope_keys import CONTROL_REFUSED_KEY
-from token_emulator.core.world import world_of
+from token_emulator.core.storage import Store
+from token_emulator.core.worlds import Worlds
 from token_emulator.settings import Settings
 
 COOKIE = "emulator_admin"
+# The whole site: the dashboard reads the server's control plane and each world's, at
+# /worlds/{name}/_emulator/ (vendor routes ignore it).
+COOKIE_PATH = "/"
 OPEN_PATHS = {
     "/_emulator/health",
     "/_emulator/login",
@@ -54,6 +58,13 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
+def server_store(request: Request) -> Store:
+    """The store of the server's own state (the default world's): dashboard sessions are
+    the server's, whichever world a request is in."""
+    worlds: Worlds = request.state.worlds
+    return worlds.server.store
+
+
 def _bearer_holds(request: Request, token: str) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
@@ -68,7 +79,7 @@ async def holds_token(request: Request, token: str) -> bool:
     session = request.cookies.get(COOKIE)
     if not session:
         return False
-    return await admin_sessions.is_open(world_of(request).store, session)
+    return await admin_sessions.is_open(server_store(request), session)
 
 
 async def may_see_details(request: Request) -> bool:
@@ -221,7 +232,7 @@ async def login(request: Request) -> Response:
         return mark_refusal(request, response, "control plane: wrong admin token at login")
     throttle.succeeded(client)
     session = await admin_sessions.open_session(
-        world_of(request).store, settings.admin_session_seconds
+        server_store(request), settings.admin_session_seconds
     )
     response = RedirectResponse("/_emulator/", status_code=303)
     response.set_cookie(
@@ -230,7 +241,7 @@ async def login(request: Request) -> Response:
         max_age=settings.admin_session_seconds,
         httponly=True,
         samesite="strict",
-        path="/_emulator",
+        path=COOKIE_PATH,
         secure=request.url.scheme == "https",
     )
     return response
@@ -240,7 +251,7 @@ async def logout(request: Request) -> Response:
     """`POST /_emulator/logout`: the session ends, the cookie goes, back to the page."""
     session = request.cookies.get(COOKIE)
     if session:
-        await admin_sessions.close_session(world_of(request).store, session)
+        await admin_sessions.close_session(server_store(request), session)
     response = RedirectResponse("/_emulator/", status_code=303)
-    response.delete_cookie(COOKIE, path="/_emulator", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response

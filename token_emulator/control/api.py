@@ -355,6 +355,80 @@ ADD_FIXTURES = guarded(
         },
     )
 )
+WORLD_ANSWER = obj(
+    {
+        "name": {"type": "string"},
+        "urls": {
+            "type": "object",
+            "description": "each vendor's base URL in the world",
+            "additionalProperties": {"type": "string"},
+        },
+        "control": {"type": "string", "description": "the world's control plane"},
+    },
+    ["name", "urls", "control"],
+)
+WORLD_NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}
+WORLDS = guarded(
+    Operation(
+        route="control:worlds",
+        method="GET",
+        path="/worlds",
+        summary="Every world on the database: name, created, last request",
+        responses=_ok("the worlds", obj({"worlds": {"type": "array"}}, ["worlds"])),
+    )
+)
+CREATE_WORLD = guarded(
+    Operation(
+        route="control:worlds",
+        method="POST",
+        path="/worlds",
+        summary="Create a world: seeded from the fixtures (with more of its own), a copy of "
+        "another, or an export imported",
+        request_body=json_body(
+            obj(
+                {
+                    "name": WORLD_NAME,
+                    "fixtures": {
+                        "type": "object",
+                        "description": "per vendor id, a document of its fixture file's "
+                        "schema, added to the server's for this world (kept across resets)",
+                    },
+                    "copy_of": {"type": "string", "description": "a world to copy"},
+                    "import": {"type": "object", "description": "an export document"},
+                },
+                [],
+            )
+        ),
+        responses={
+            **_ok("the world made", WORLD_ANSWER, "201"),
+            "404": control_error("no world to copy"),
+            "409": control_error("a world of that name exists"),
+        },
+    )
+)
+DELETE_WORLD = guarded(
+    Operation(
+        route="control:world",
+        method="DELETE",
+        path="/worlds/{name}",
+        summary="Delete a world and every row of it",
+        parameters=(parameter("path", "name", WORLD_NAME),),
+        responses={
+            **_ok("deleted", obj({"deleted": {"type": "string"}}, ["deleted"])),
+            "404": control_error("no such world"),
+        },
+    )
+)
+EXPORT = guarded(
+    Operation(
+        route="control:export",
+        method="GET",
+        path="/export",
+        summary="The world's whole state as one JSON document (format token-emulator/world, "
+        "version 1), for POST /_emulator/worlds {import}",
+        responses=_ok("the export document", {"type": "object"}),
+    )
+)
 
 CALLS = (
     HEALTH,
@@ -376,4 +450,8 @@ CALLS = (
     CREDENTIALS,
     ROUTES,
     ADD_FIXTURES,
+    WORLDS,
+    CREATE_WORLD,
+    DELETE_WORLD,
+    EXPORT,
 )

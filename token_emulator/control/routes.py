@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from token_emulator.control import admin, api, dashboard, faults, handlers
+from token_emulator.control import admin, api, dashboard, faults, handlers, worlds
 from token_emulator.core.endpoints import Endpoint
 
 ENDPOINTS = (
@@ -22,6 +22,9 @@ ENDPOINTS = (
     Endpoint(admin.login, api.LOGIN),
     Endpoint(admin.logout, api.LOGOUT),
     Endpoint(handlers.openapi, api.OPENAPI),
+    Endpoint(worlds.worlds_collection, api.WORLDS, api.CREATE_WORLD),
+    Endpoint(worlds.world_item, api.DELETE_WORLD),
+    Endpoint(worlds.export, api.EXPORT),
 )
 
 ROUTES: list[BaseRoute] = [

@@ -15,13 +15,14 @@ from sqlalchemy import Column, Float, String, Table, delete, insert, select
 
 from token_emulator.core.instants import real_time
 from token_emulator.core.randomness import random_token
-from token_emulator.core.storage import Store, metadata
+from token_emulator.core.storage import SERVER_ONLY, Store, metadata
 
 admin_sessions = Table(
     "emulator_admin_sessions",
     metadata,
     Column("id_sha256", String, primary_key=True),
     Column("ends_at", Float, nullable=False),
+    info=SERVER_ONLY,
 )
 
 

@@ -27,6 +27,9 @@ clock_table = Table(
     # Counts changes to the fixtures between resets (run-time additions, a restart that
     # applied edited files), so each process knows when fixture rows it remembers are stale.
     Column("fixture_version", Integer, nullable=False, server_default="0"),
+    # 1 once the world was deleted: a process that still has it open learns so from the
+    # row every request reads first (core/worlds.py).
+    Column("retired", Integer, nullable=False, server_default="0"),
 )
 
 _ROW = clock_table.c.id == 1
@@ -37,6 +40,7 @@ REAL_CLOCK_ROW = {
     "frozen_at": None,
     "generation": 0,
     "fixture_version": 0,
+    "retired": 0,
 }
 
 
@@ -141,6 +145,11 @@ class Clock:
         """Say, inside the caller's transaction, that the fixtures changed (core/world.py)."""
         version = clock_table.c.fixture_version + 1
         await conn.execute(update(clock_table).where(_ROW).values(fixture_version=version))
+
+    @staticmethod
+    async def retire(conn: Connection) -> None:
+        """Say, inside the caller's transaction, that the world was deleted."""
+        await conn.execute(update(clock_table).where(_ROW).values(retired=1))
 
     async def _update(self, **values: object) -> None:
         async with self._store.write() as conn:

@@ -65,6 +65,15 @@ def _merged(base: FixtureModel, documents: list[tuple[FixtureModel, set[str]]]) 
     return base.model_copy(update=update)
 
 
+def with_document(vendor: Vendor, in_file: FixtureModel, data: Any, source: str) -> FixtureModel:
+    """The file's fixtures with one more document's entries and settings, checked as a
+    whole (a world created with fixtures of its own: core/worlds.py); FixtureError."""
+    document = _parse(vendor, data, source)
+    merged = _merged(in_file, [(document, _given_settings(vendor.fixture_model, data))])
+    raise_problems(merged, source)
+    return merged
+
+
 async def yield_to_file(
     conn: Connection, vendor_id: str, fixtures: FixtureModel, *, settings: bool
 ) -> None:

@@ -39,6 +39,13 @@ from token_emulator.core.storage.schema import SchemaOutcome, bring_up_to_date
 from token_emulator.core.storage.temporary import TemporaryDatabase
 from token_emulator.core.vendor import Vendor
 
+# The world of the paths without a /worlds/{name} prefix.
+DEFAULT_WORLD = "default"
+
+
+class WorldRetired(Exception):
+    """The world was deleted (by any process on the database) since this process opened it."""
+
 
 def load_fixtures(fixtures_dir: Path, vendors: Sequence[Vendor]) -> dict[str, FixtureModel]:
     """Raises FixtureError naming every problem in the fixture directory."""
@@ -57,6 +64,7 @@ _REQUEST_READING = select(
     clock_table.c.frozen_at,
     clock_table.c.generation,
     clock_table.c.fixture_version,
+    clock_table.c.retired,
     select(func.count()).where(faults.c.times_left > 0).scalar_subquery().label("armed"),
 ).where(clock_table.c.id == 1)
 
@@ -86,6 +94,11 @@ class World:
     fixture_changes: dict[str, FixtureChanges] = field(default_factory=dict)
     # The documents added at run time, parsed, per vendor (core/runtime_fixtures.py).
     added_documents: dict[str, AddedDocuments] = field(default_factory=dict)
+    # Its name: "default" is the world of the paths without a /worlds/{name} prefix.
+    name: str = DEFAULT_WORLD
+    # Requests inside it now, and the machine's time of the last (core/worlds.py).
+    in_flight: int = 0
+    last_request: float = 0.0
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
@@ -128,17 +141,39 @@ class World:
             temporary=temporary,
         )
         try:
-            async with store.write(exclusive=True) as conn:
-                migrations = [vendor.migrations for vendor in world.vendors]
-                world.schema = await bring_up_to_date(conn, store, migrations)
-                await Clock.ensure_row(conn, store)
-                for vendor in world.vendors:
-                    world.fixture_changes[vendor.id] = await world._apply_fixtures(conn, vendor)
-            world._generation = (await world.clock.read()).generation
+            await world.bring_up()
         except BaseException:
             await world.close()
             raise
         return world
+
+    @classmethod
+    def beside(
+        cls, server: World, name: str, store: Store, fixtures: dict[str, FixtureModel]
+    ) -> World:
+        """Another world of the same server: its vendors and fixture directory, its own
+        store, fixtures (the server's, with what the world was created with) and journal."""
+        return cls(
+            fixtures_dir=server.fixtures_dir,
+            vendors=server.vendors,
+            fixtures=fixtures,
+            store=store,
+            clock=Clock(store),
+            journal=Journal(server.journal.size),
+            signing=SigningSecrets(store),
+            name=name,
+        )
+
+    async def bring_up(self) -> None:
+        """Make the database's schema current and apply the fixtures edited since it was
+        last opened (a new database: every table made and seeded)."""
+        async with self.store.write(exclusive=True) as conn:
+            migrations = [vendor.migrations for vendor in self.vendors]
+            self.schema = await bring_up_to_date(conn, self.store, migrations)
+            await Clock.ensure_row(conn, self.store)
+            for vendor in self.vendors:
+                self.fixture_changes[vendor.id] = await self._apply_fixtures(conn, vendor)
+        self._generation = (await self.clock.read()).generation
 
     async def _apply_fixtures(self, conn: Connection, vendor: Vendor) -> FixtureChanges:
         """Bring a kept database up to the fixture files: every entry added or edited in
@@ -197,6 +232,8 @@ class World:
         """The clock for a vendor request, and how many faults are armed; catches up
         with resets made elsewhere. "Now" is always computed afresh from the row."""
         row = await self.store.first_row(_REQUEST_READING, _fixtures_version)
+        if row.retired:
+            raise WorldRetired(self.name)
         reading = reading_of(row)
         self.observe(reading)
         return reading, row.armed
@@ -208,6 +245,26 @@ class World:
             self.journal.clear()
             self.limiter.clear()
             self.added_documents.clear()
+
+    def use_store(self, store: Store) -> None:
+        """Go on with another store on the same database (its earlier one was closed
+        while the world was idle: core/worlds.py)."""
+        self.store = store
+        self.clock = Clock(store)
+        self.signing = SigningSecrets(store)
+
+    def forget_cached(self) -> None:
+        """Its state was replaced whole (an import): nothing this process read of it holds."""
+        self.added_documents.clear()
+        self.limiter.clear()
+        self.signing = SigningSecrets(self.store)
+
+    async def retire(self) -> None:
+        """Mark the world deleted in its own store, where every process reading it looks
+        first (request_reading), before its rows go."""
+        async with self.store.write(exclusive=True) as conn:
+            await Clock.retire(conn)
+        self.store.changed()
 
     async def close(self) -> None:
         try:

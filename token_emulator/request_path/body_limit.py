@@ -20,6 +20,7 @@ from collections.abc import Callable
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from token_emulator.adapters.starlette import route_path
 from token_emulator.core.errors import ErrorRenderer, one_line
 from token_emulator.core.headers import REASON_HEADER
 from token_emulator.core.scope_keys import DROPPED_KEY, NOW_KEY, REASON_KEY
@@ -29,6 +30,10 @@ TOO_LARGE = 413
 TOO_LARGE_MESSAGE = "Content Too Large"
 
 RendererFor = Callable[[Scope], ErrorRenderer]
+# Where a world is created, and may be imported from an export document: a world's
+# whole state is larger than any request a vendor takes, so it has a limit of its own.
+IMPORT_PATH = "/_emulator/worlds"
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -73,10 +78,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if scope["method"] == "POST" and route_path(scope) == IMPORT_PATH:
+            limit = max(limit, MAX_IMPORT_BYTES)
         declared = declared_length(scope)
-        if declared is not None and declared > self.limit:
+        if declared is not None and declared > limit:
             reason = (
-                f"body of {declared} bytes (Content-Length) is over the {self.limit}-byte "
+                f"body of {declared} bytes (Content-Length) is over the {limit}-byte "
                 "limit; refused unread"
             )
             await self._refuse(scope, receive, send, reason)
@@ -98,7 +106,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLarge(received)
             return message
 
@@ -113,7 +121,7 @@ class BodyLimitMiddleware:
             if started:  # pragma: no cover - every endpoint reads its body before answering
                 raise
             reason = (
-                f"body passed the {self.limit}-byte limit at {error.received} bytes "
+                f"body passed the {limit}-byte limit at {error.received} bytes "
                 f"({_unbounded_framing(scope)}); the rest was not read"
             )
             await self._refuse(scope, receive, send, reason)

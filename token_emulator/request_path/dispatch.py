@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from token_emulator.adapters.starlette import enter_route
+from token_emulator.adapters.starlette import enter_route, route_path
 from token_emulator.core.scope_keys import VENDOR_KEY
 
 
@@ -25,7 +25,7 @@ class VendorDispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get(VENDOR_KEY):
-            segments = scope["path"].split("/", 3)
+            segments = route_path(scope).split("/", 3)
             mount = self.by_prefix.get("/".join(segments[:3])) or self.by_prefix.get(
                 "/".join(segments[:2])
             )

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from token_emulator.adapters.starlette import route_path
 from token_emulator.core.errors import ErrorRenderer, clip, one_line
 from token_emulator.core.headers import REASON_HEADER
 from token_emulator.core.origins import Origin, OriginProblem, host_name, parse_origin
@@ -110,46 +111,33 @@ class HostRule:
         return "localhost, IP addresses, single-label names" + (f", {extra}" if extra else "")
 
 
-class RequestGuard:
-    """Inside the journaling layer (which names the vendor, and journals the refusal)."""
+class GuardRules:
+    """What the guard refuses, asked by the guard itself and, before a world is made for
+    a request, by the world routing (request_path/worlds.py): a refused request makes none."""
 
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        bound_host: str,
-        allowed_hosts: Iterable[str],
-        allowed_origins: Iterable[str],
-        renderer_for: RendererFor,
+        self, *, bound_host: str, allowed_hosts: Iterable[str], allowed_origins: Iterable[str]
     ) -> None:
-        self.app = app
         self.hosts = HostRule(bound_host, allowed_hosts)
         self.origins = {found for found in (_origin(origin) for origin in allowed_origins) if found}
-        self.renderer_for = renderer_for
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def refusal(self, scope: Scope) -> str | None:
+        """Why the request is refused; None when it may go on."""
         host = None
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value
                 break
-        reason = None
         if host is not None and not self.hosts.allows(host):
             shown = clip(host.decode("latin-1"), 80)
-            reason = (
+            return (
                 f"Host {shown!r} is not a name this emulator answers to "
                 f"({self.hosts.describe()}; add one with --allowed-host): "
                 "a DNS-rebinding page names its own host"
             )
-        elif scope["method"] not in SAFE_METHODS and scope["path"].startswith(CONTROL_PREFIX):
-            reason = self._cross_site(scope, host)
-        if reason is None:
-            await self.app(scope, receive, send)
-            return
-        await self._refuse(scope, receive, send, reason)
+        if scope["method"] not in SAFE_METHODS and route_path(scope).startswith(CONTROL_PREFIX):
+            return self._cross_site(scope, host)
+        return None
 
     def _cross_site(self, scope: Scope, host: bytes | None) -> str | None:
         """Why this state-changing control call comes from another site's page, if it does."""
@@ -185,11 +173,31 @@ class RequestGuard:
             "state (allow one with --allowed-origin)"
         )
 
+
+class RequestGuard:
+    """Inside the journaling layer (which names the vendor, and journals the refusal)."""
+
+    def __init__(self, app: ASGIApp, *, rules: GuardRules, renderer_for: RendererFor) -> None:
+        self.app = app
+        self.rules = rules
+        self.renderer_for = renderer_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reason = self.rules.refusal(scope)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, receive, send, reason)
+
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         scope[REASON_KEY] = reason
         scope[CONTROL_REFUSED_KEY] = True  # journaled even on the control plane
         response: Response
-        if scope["path"].startswith(CONTROL_PREFIX) or scope["path"] == "/":
+        path = route_path(scope)
+        if path.startswith(CONTROL_PREFIX) or path == "/":
             response = JSONResponse({"error": reason}, status_code=FORBIDDEN)
         else:
             response = self.renderer_for(scope)(FORBIDDEN, "Forbidden", scope.get(NOW_KEY) or 0.0)

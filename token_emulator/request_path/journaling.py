@@ -14,7 +14,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from token_emulator.adapters.starlette import route_name_of
+from token_emulator.adapters.starlette import route_name_of, route_path
 from token_emulator.core.errors import clip, one_line
 from token_emulator.core.journal import JournalEntry
 from token_emulator.core.scope_keys import (
@@ -47,7 +47,8 @@ class JournalMiddleware:
             return
         world: World = scope["state"]["world"]
         path: str = scope["path"]
-        first = path.split("/", 2)[1] if path.count("/") else ""
+        below = route_path(scope)  # under a world's prefix (worlds.py), what routes see
+        first = below.split("/", 2)[1] if below.count("/") else ""
         control = first == "_emulator"
         vendor = first if world.vendor(first) is not None else None
         scope[VENDOR_KEY] = vendor

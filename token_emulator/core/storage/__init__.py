@@ -7,6 +7,7 @@ how each database is driven, and stay behind the door.
 from token_emulator.core.storage.connection import Connection
 from token_emulator.core.storage.opening import open_store
 from token_emulator.core.storage.store import (
+    SERVER_ONLY,
     AutoId,
     Store,
     database_url,
@@ -15,6 +16,7 @@ from token_emulator.core.storage.store import (
 )
 
 __all__ = [
+    "SERVER_ONLY",
     "AutoId",
     "Connection",
     "Store",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateSchema, DropSchema
 
 from token_emulator.core.storage import postgres
 from token_emulator.core.storage.connection import Connection
@@ -44,6 +45,36 @@ class AsyncEngineStore(Store):
         # them out of SQLite's sleeping busy handler (and, in memory, keeps two
         # tasks' transactions on the one connection from interleaving).
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._owns_engine = True
+
+    def in_schema(self, schema: str) -> AsyncEngineStore:
+        """A store on this one's engine whose tables are those of PostgreSQL schema
+        `schema` (a world's, core/storage/world_databases.py): the same statements,
+        each table name read in that schema."""
+        child = AsyncEngineStore.__new__(AsyncEngineStore)
+        Store.__init__(child, self.url)
+        child.engine = self.engine
+        child._in_memory = False
+        child._lock = None
+        child._owns_engine = False
+        child.schema_name = schema
+        return child
+
+    async def make_schema(self) -> None:
+        """Create this store's schema, if it has one of its own."""
+        if self.schema_name is not None:
+            async with self.engine.begin() as conn:
+                await conn.execute(CreateSchema(self.schema_name, if_not_exists=True))
+
+    async def drop_schema(self, schema: str) -> None:
+        """Drop a world's schema with every table in it."""
+        async with self.engine.begin() as conn:
+            await conn.execute(DropSchema(schema, cascade=True, if_exists=True))
+
+    async def _connection(self, conn: Any) -> Any:
+        if self.schema_name is None:
+            return conn
+        return await conn.execution_options(schema_translate_map={None: self.schema_name})
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
@@ -52,7 +83,7 @@ class AsyncEngineStore(Store):
                 yield conn
         else:
             async with self.engine.connect() as conn:
-                yield conn
+                yield await self._connection(conn)
 
     @contextlib.asynccontextmanager
     async def write(self, *, exclusive: bool = False) -> AsyncIterator[Connection]:
@@ -61,9 +92,11 @@ class AsyncEngineStore(Store):
                 yield conn
         else:
             async with self.engine.begin() as conn:
+                conn = await self._connection(conn)
                 if self.dialect == "postgresql":
-                    await postgres.write_lock(conn, exclusive)
+                    await postgres.write_lock(conn, exclusive, self.schema_name)
                 yield conn
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self._owns_engine:
+            await self.engine.dispose()

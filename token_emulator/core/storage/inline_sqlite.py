@@ -170,9 +170,10 @@ class InlineSqliteStore(Store):
         self._raw: sqlite3.Connection = self._writer.connection.dbapi_connection  # type: ignore[assignment]
         self._raw.execute("PRAGMA busy_timeout = 0")  # see _when_free
         # Who copies the WAL back into the database file (see _checkpoint); None in memory.
-        self._checkpointer: Any = None  # SQLAlchemy's pooled DBAPI connection
+        self._checkpointer: Any = None  # SQLAlchemy's pooled DBAPI connection, once needed
         self._checkpoint_thread: ThreadPoolExecutor | None = None
         self._wal_path: Path | None = None
+        self._in_memory = in_memory
         if in_memory:
             # One database per connection: the reader must be the writer.
             self._reader = self._writer
@@ -187,10 +188,6 @@ class InlineSqliteStore(Store):
             self._raw.execute("PRAGMA journal_size_limit = 0")
             database_file = self._raw.execute("PRAGMA database_list").fetchone()[2]
             self._wal_path = Path(database_file + "-wal")
-            # A pooled connection of the engine, held until close: SQLAlchemy opens
-            # file databases without check_same_thread, so the checkpoint thread may use it.
-            self._checkpointer = self._engine.raw_connection()
-            self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
         self._write_door = _Inline(self._writer)
         self._reading = _Handing(_Inline(self._reader))
         self._job_lock = asyncio.Lock()  # one writer's block at a time
@@ -299,8 +296,15 @@ class InlineSqliteStore(Store):
         first commit cuts the file).
         PASSIVE: it never waits for another process, whose commits a later
         checkpoint copies."""
-        if self._checkpointer is None or self._checkpoint_thread is None:
+        if self._wal_path is None:
             return
+        if self._checkpoint_thread is None:
+            # Made at the first checkpoint, not at opening: most worlds' stores never
+            # need one, and each open connection holds three descriptors.
+            # A pooled connection of the engine, held until close: SQLAlchemy opens
+            # file databases without check_same_thread, so the checkpoint thread may use it.
+            self._checkpointer = self._engine.raw_connection()
+            self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
         done = self._checkpoint_thread.submit(
             self._checkpointer.driver_connection.execute, "PRAGMA wal_checkpoint(PASSIVE)"
         )
@@ -309,6 +313,18 @@ class InlineSqliteStore(Store):
         except sqlite3.Error as error:
             # The WAL keeps what it has (nothing is lost) and the next one tries again.
             logging.getLogger("token_emulator").warning("WAL checkpoint failed: %s", error)
+
+    def image(self) -> bytes:
+        """The whole database as one image (SQLite's serialize): what a new world's
+        database starts from, written to its file or loaded into memory."""
+        return self._raw.serialize()
+
+    def load_image(self, image: bytes) -> None:
+        """Become the database `image` holds; only in memory, and before any use (a file
+        database is made by writing the image to its file instead)."""
+        assert self._in_memory and self._batch is None
+        self._raw.deserialize(image)
+        self.changed()
 
     async def close(self) -> None:
         if self._flusher is not None:

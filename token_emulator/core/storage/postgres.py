@@ -7,6 +7,7 @@ locks, identity sequences).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -61,20 +62,37 @@ def text_codecs(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.run_async(register)
 
 
-async def write_lock(conn: Connection, exclusive: bool) -> None:
+async def write_lock(conn: Connection, exclusive: bool, schema: str | None = None) -> None:
     """Writers share the lock; a reset waits for them and holds them off until it commits.
 
     Without it a reset deleting rows, table after table, deadlocks with a request
     writing rows that point at them (SQLite takes one writer at a time anyway).
+    Each world's schema has a lock of its own: a reset in one holds off no other.
     """
     lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
-    await conn.execute(select(lock(WRITE_LOCK)))
+    if schema is None:
+        await conn.execute(select(lock(WRITE_LOCK)))
+    else:
+        key = int.from_bytes(hashlib.blake2b(schema.encode(), digest_size=4).digest(), "big")
+        await conn.execute(select(lock(WRITE_LOCK, key - 2**31)))
 
 
-async def restart_identities(conn: Connection, table: Table) -> None:
+async def restart_identities(conn: Connection, table: Table, schema: str | None = None) -> None:
     """After a reset, ids count from 1 again, as SQLite's do in an emptied table (a fault's
     default seed is its id, so a script's faults draw the same after every reset)."""
     column = table.autoincrement_column
     if column is not None:
-        sequence = func.pg_get_serial_sequence(table.name, column.name)
+        name = table.name if schema is None else f'"{schema}".{table.name}'
+        sequence = func.pg_get_serial_sequence(name, column.name)
         await conn.execute(select(func.setval(sequence, 1, False)))
+
+
+async def continue_identities(conn: Connection, table: Table, schema: str | None = None) -> None:
+    """After rows were written with their own ids (a world imported), the next id counts
+    on from the largest."""
+    column = table.autoincrement_column
+    if column is not None:
+        name = table.name if schema is None else f'"{schema}".{table.name}'
+        sequence = func.pg_get_serial_sequence(name, column.name)
+        largest = select(func.coalesce(func.max(column), 0)).scalar_subquery()
+        await conn.execute(select(func.setval(sequence, largest + 1, False)))

@@ -16,14 +16,15 @@ from sqlalchemy import Column, Integer, String, Table, func, select, table, text
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from token_emulator import __version__
-from token_emulator.core.storage import Connection, Store, metadata
+from token_emulator.core.storage import SERVER_ONLY, Connection, Store, metadata
 
 # 0: unknown (an emulator_schema table without its row): re-seeded.
 # 1: every release before the version was recorded (no emulator_schema table).
 # 2: emulator_schema, emulator_applied_fixtures, emulator_clock.fixture_version, and
 #    web1on1's settings table instead of its seeded mark (vendors/web1on1/server.py).
 # 3: emulator_admin_sessions (core/admin_sessions.py).
-SCHEMA_VERSION = 3
+# 4: emulator_worlds and emulator_clock.retired (core/worlds.py).
+SCHEMA_VERSION = 4
 
 schema_table = Table(
     "emulator_schema",
@@ -31,6 +32,7 @@ schema_table = Table(
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
     Column("written_by", String, nullable=False),  # the release that last wrote the version
+    info=SERVER_ONLY,
 )
 
 
@@ -103,14 +105,25 @@ async def _nothing_to_fill(_conn: Connection, _store: Store) -> None:
     """Version 3 adds a table that starts empty: made with the others, nothing to move."""
 
 
+async def _mark_retired_worlds(conn: Connection, _store: Store) -> None:
+    # Version 4 marks a deleted world in its clock row (core/worlds.py); its registry
+    # table starts empty.
+    await conn.execute(
+        text("ALTER TABLE emulator_clock ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+    )
+
+
 # The core's own steps. An older version without a step here cannot be migrated: it
 # is re-seeded.
-CORE = Migrations({1: _count_fixture_changes, 2: _nothing_to_fill})
+CORE = Migrations({1: _count_fixture_changes, 2: _nothing_to_fill, 3: _mark_retired_worlds})
 
 
 async def table_names(conn: Connection, store: Store) -> set[str]:
     """The tables the database has now."""
-    if store.dialect == "postgresql":
+    if store.dialect == "postgresql" and store.schema_name is not None:
+        query = text("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = :schema")
+        query = query.bindparams(schema=store.schema_name)
+    elif store.dialect == "postgresql":
         query = text(
             "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
         )

@@ -36,6 +36,10 @@ from token_emulator.core.storage.remembered import RememberedRows, Version
 
 metadata = MetaData()
 
+# The `info` of a table of the server's own state rather than any world's (the schema
+# version, the dashboard's sessions, the list of worlds): no world's export holds it.
+SERVER_ONLY = {"server_only": True}
+
 # The type of a counting id that a request may name: 64-bit, as SQLite's integers
 # are (PostgreSQL's INTEGER is 32-bit); SQLite counts only on INTEGER PRIMARY KEY.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -113,6 +117,8 @@ class Store:
         self._statements: dict[tuple[str, str], Any] = {}
         self._local_changes = 0
         self._remembered = RememberedRows()
+        # PostgreSQL: the schema a world's tables are in (None: the connection's own).
+        self.schema_name: str | None = None
 
     def changed(self) -> None:
         """Say that this process changed what requests read and remember: the clock,
@@ -210,6 +216,13 @@ class Store:
         if rows:
             await conn.execute(self._insert_missing_statement(table), list(rows))
 
+    async def restart_counters(self, conn: Connection, tables: Iterable[Table]) -> None:
+        """After rows were written with their own ids (a world imported), new ids count on
+        from the largest (SQLite does so by itself)."""
+        if self.dialect == "postgresql":
+            for table in tables:
+                await postgres.continue_identities(conn, table, self.schema_name)
+
     async def clear(self, conn: Connection, tables: Iterable[Table]) -> None:
         """Delete every row, children before parents."""
         for table in reversed(list(tables)):
@@ -218,4 +231,4 @@ class Store:
                 self._statements[key] = delete(table)
             await conn.execute(self._statements[key])
             if self.dialect == "postgresql":
-                await postgres.restart_identities(conn, table)
+                await postgres.restart_identities(conn, table, self.schema_name)
