@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -133,10 +134,26 @@ def _parse_instant(text: str) -> datetime:
 
 
 class ControlPlane:
-    """What both clients share: the emulator's root URL and what they learnt of it."""
+    """What both clients share: where the emulator is and what they learnt of it."""
 
-    url: str
+    url: str  # the world's root: the server's own, or `/worlds/{name}` under it
+    server_url: str  # the server's root, where worlds are listed, created and deleted
+    world: str  # "default": the paths without a prefix
     _vendors: list[str] | None
+
+
+DEFAULT_WORLD = "default"
+_WORLD_PATH = re.compile(r"(.*)/worlds/([a-z0-9][a-z0-9-]{0,62})")
+
+
+def world_url(url: str, world: str | None = None) -> tuple[str, str, str]:
+    """(the world's root URL, the server's, the world's name) for an emulator `url`,
+    which may itself end in `/worlds/{name}`; `world` names another world there."""
+    url = url.rstrip("/")
+    found = _WORLD_PATH.fullmatch(url)
+    server, named = (found.group(1), found.group(2)) if found else (url, DEFAULT_WORLD)
+    name = world or named
+    return (server if name == DEFAULT_WORLD else f"{server}/worlds/{name}"), server, name
 
 
 # --- the calls, as steps over a ControlPlane ---------------------------------------------
@@ -149,15 +166,17 @@ def call(
     path_params: Mapping[str, str | int] | None = None,
     params: Mapping[str, str] | None = None,
     json: Any = None,
+    server: bool = False,
 ) -> Steps[Any]:
-    """Any call of control/api.py: its JSON answer, EmulatorRefused for a refusal."""
+    """Any call of control/api.py: its JSON answer, EmulatorRefused for a refusal. To the
+    client's world's control plane, or with `server` to the server's (the worlds)."""
     path = operation.path.format_map(
         {name: quote(str(value), safe="") for name, value in (path_params or {}).items()}
     )
     sent = Call(
         operation.route,
         operation.method,
-        api.PREFIX + path,
+        (plane.server_url if server else "") + api.PREFIX + path,
         params=params,
         json=json,
         expect=(),  # any status: a refusal is read here
@@ -370,6 +389,40 @@ def state(plane: ControlPlane, vendor: str) -> Steps[dict[str, Any]]:
     return found
 
 
+def worlds(plane: ControlPlane) -> Steps[list[dict[str, Any]]]:
+    """Every world on the server: name, created, last request."""
+    listed: list[dict[str, Any]] = (yield from call(plane, api.WORLDS, server=True))["worlds"]
+    return listed
+
+
+def create_world(
+    plane: ControlPlane,
+    name: str | None = None,
+    *,
+    fixtures: Mapping[str, Any] | None = None,
+    copy_of: str | None = None,
+    document: Mapping[str, Any] | None = None,
+) -> Steps[dict[str, Any]]:
+    """A new world, seeded from the server's fixtures (with `fixtures`, per vendor id, of
+    its own), a copy of world `copy_of`, or an export `document` imported; returns
+    `{"name", "urls": {vendor: base URL}, "control"}`. Unnamed, it gets a generated name."""
+    given = {"name": name, "fixtures": fixtures, "copy_of": copy_of, "import": document}
+    body = {key: value for key, value in given.items() if value is not None}
+    made: dict[str, Any] = yield from call(plane, api.CREATE_WORLD, json=body, server=True)
+    return made
+
+
+def delete_world(plane: ControlPlane, name: str) -> Steps[None]:
+    """Delete a world and every row of it."""
+    yield from call(plane, api.DELETE_WORLD, path_params={"name": name}, server=True)
+
+
+def export(plane: ControlPlane) -> Steps[dict[str, Any]]:
+    """The client's world, whole, as one JSON document (`create_world(document=...)`)."""
+    document: dict[str, Any] = yield from call(plane, api.EXPORT)
+    return document
+
+
 def answer(plane: ControlPlane, /, vendor: str, **options: Any) -> Steps[dict[str, Any]]:
     """The vendor's whole answer to its client flow, run against this emulator: the
     options are the vendor's own (`token-emulator token VENDOR --help` lists them),
@@ -426,15 +479,31 @@ def _http_options(url: str, admin_token: str | None, timeout: float) -> dict[str
 
 
 class TokenEmulator(ControlPlane):
-    """A running emulator's control plane, synchronously. Its `http` (an `httpx.Client`
-    based at the emulator's root) also serves vendor calls."""
+    """A running emulator's control plane, synchronously, in one world: the server's
+    default one, or `world` (a `url` ending in `/worlds/{name}` names it too). Its
+    `http` (an `httpx.Client` based at the world's root) also serves vendor calls."""
 
     def __init__(
-        self, url: str, *, admin_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        url: str,
+        *,
+        world: str | None = None,
+        admin_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.http = httpx.Client(**_http_options(url, admin_token, timeout))
+        self.url, self.server_url, self.world = world_url(url, world)
+        self.http = httpx.Client(**_http_options(self.url, admin_token, timeout))
         self._vendors = None
+        self._options = (admin_token, timeout)
+
+    def in_world(self, name: str) -> TokenEmulator:
+        """A handle on world `name` of the same server (made by its first request)."""
+        admin_token, timeout = self._options
+        return TokenEmulator(self.server_url, world=name, admin_token=admin_token, timeout=timeout)
+
+    def new_world(self, name: str | None = None, **given: Any) -> TokenEmulator:
+        """A new world (create_world's options), and a handle on it."""
+        return self.in_world(self.create_world(name, **given)["name"])
 
     def close(self) -> None:
         self.http.close()
@@ -473,17 +542,38 @@ class TokenEmulator(ControlPlane):
     state = _sync(state)
     answer = _sync(answer)
     token = _sync(token)
+    worlds = _sync(worlds)
+    create_world = _sync(create_world)
+    delete_world = _sync(delete_world)
+    export = _sync(export)
 
 
 class AsyncTokenEmulator(ControlPlane):
     """The same calls for async code: each returns an awaitable."""
 
     def __init__(
-        self, url: str, *, admin_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        url: str,
+        *,
+        world: str | None = None,
+        admin_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.http = httpx.AsyncClient(**_http_options(url, admin_token, timeout))
+        self.url, self.server_url, self.world = world_url(url, world)
+        self.http = httpx.AsyncClient(**_http_options(self.url, admin_token, timeout))
         self._vendors = None
+        self._options = (admin_token, timeout)
+
+    def in_world(self, name: str) -> AsyncTokenEmulator:
+        """A handle on world `name` of the same server (made by its first request)."""
+        admin_token, timeout = self._options
+        return AsyncTokenEmulator(
+            self.server_url, world=name, admin_token=admin_token, timeout=timeout
+        )
+
+    async def new_world(self, name: str | None = None, **given: Any) -> AsyncTokenEmulator:
+        """A new world (create_world's options), and a handle on it."""
+        return self.in_world((await self.create_world(name, **given))["name"])
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -522,3 +612,7 @@ class AsyncTokenEmulator(ControlPlane):
     state = _async(state)
     answer = _async(answer)
     token = _async(token)
+    worlds = _async(worlds)
+    create_world = _async(create_world)
+    delete_world = _async(delete_world)
+    export = _async(export)

@@ -68,11 +68,18 @@ def readme_example() -> str:
 
 
 def alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie. A shared server (one for all xdist workers) is
+    stopped by the last worker, often not the one that started it; when its parent has
+    exited it waits for the init process to reap it, which some containers' never do."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def port_open(port: int) -> bool:
@@ -104,15 +111,89 @@ def test_project_passes_with_the_installed_plugin(tmp_path: Path) -> None:
     assert_stopped(servers)
 
 
-def test_project_passes_under_xdist_with_an_emulator_per_worker(tmp_path: Path) -> None:
+def test_project_passes_under_xdist_with_one_emulator_for_every_worker(tmp_path: Path) -> None:
     result, servers = run_project(tmp_path, "-p", "xdist", "-n", "2")
     assert result.returncode == 0, summary(result)
     assert "12 passed" in result.stdout, summary(result)
     assert [server["worker"] for server in servers] == ["gw0", "gw1"]
-    assert len({server["port"] for server in servers}) == 2
-    assert len({server["pid"] for server in servers}) == 2
-    assert len({server["database"] for server in servers}) == 2
+    assert len({server["port"] for server in servers}) == 1
+    assert len({server["pid"] for server in servers}) == 1
+    assert len({server["database"] for server in servers}) == 1
     assert_stopped(servers)
+
+
+WORLDS_TEST = """
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from token_emulator.testing import uneeq_request_jwt
+
+SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, test-only
+
+
+@pytest.mark.parametrize("number", range(40))
+def test_a_world_of_its_own(token_emulator, number):
+    # Nothing another test left: no journal, fault, clock move or workspace.
+    assert token_emulator.requests() == []
+    assert token_emulator.faults() == []
+    assert token_emulator.clock()["offset_seconds"] == 0
+    assert [w["id"] for w in token_emulator.state("uneeq")["workspaces"]] == ["demo", "demo-eu"]
+    # What each test leaves, which every later test would see in a shared state.
+    secret = f"test-only-uneeq-secret-{number:02d}-0123456789abcdef"
+    workspace = {"id": f"w{number}", "secret": secret, "region": "us", "token_ttl_seconds": 60}
+    token_emulator.add_fixtures("uneeq", {"workspaces": [workspace]})
+    token_emulator.advance(3600 * (number + 1))
+    token_emulator.fault("uneeq", route="token", status=503, times=100)
+    answer = httpx.post(
+        f"{token_emulator.vendor_url('uneeq')}/api/v1/clients/access/tokens",
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+        content=uneeq_request_jwt(SECRET, "demo"),
+    )
+    assert answer.status_code == 503
+    assert [entry["status"] for entry in token_emulator.requests()] == [503]
+    assert token_emulator.clock()["offset_seconds"] == pytest.approx(3600 * (number + 1))
+    assert len(token_emulator.state("uneeq")["workspaces"]) == 3
+    worlds = Path(os.environ["TOKEN_EMULATOR_REPORT_DIR"]) / "worlds"
+    worlds.mkdir(exist_ok=True)
+    (worlds / f"{number}.json").write_text(json.dumps(token_emulator.world))
+"""
+
+
+def test_forty_tests_under_four_workers_share_one_server_and_no_state(tmp_path: Path) -> None:
+    extra = {"test_worlds.py": WORLDS_TEST}
+    result, servers = run_project(tmp_path, "-p", "xdist", "-n", "4", "test_worlds.py", extra=extra)
+    assert result.returncode == 0, summary(result)
+    assert "40 passed" in result.stdout, summary(result)
+    assert sorted(server["worker"] for server in servers) == ["gw0", "gw1", "gw2", "gw3"]
+    assert len({server["pid"] for server in servers}) == 1
+    worlds = [json.loads(path.read_text()) for path in (tmp_path / "reports" / "worlds").iterdir()]
+    assert len(set(worlds)) == 40
+    assert_stopped(servers)
+
+
+def test_the_url_option_uses_a_running_emulator_and_cleans_up_its_worlds(
+    tmp_path: Path,
+) -> None:
+    from token_emulator.client import TokenEmulator
+    from token_emulator.testing import EmulatorProcess
+
+    with EmulatorProcess(tmp_path / "running.sqlite3") as running:
+        by_option = ("--token-emulator-url", running.url)
+        by_environment = {"TOKEN_EMULATOR_URL": running.url}
+        for name, args, env in (("option", by_option, None), ("env", (), by_environment)):
+            result, servers = run_project(tmp_path / name, *args, "test_handle.py", env=env)
+            assert result.returncode == 0, summary(result)
+            assert "9 passed" in result.stdout, summary(result)
+            assert [server["url"] for server in servers] == [running.url]
+            with TokenEmulator(running.url) as emulator:
+                # Every test ran in a world of its own, deleted after it.
+                assert [world["name"] for world in emulator.worlds()] == ["default"]
+                assert emulator.requests() == []
+        assert running.process is not None and running.process.poll() is None
 
 
 def test_fixtures_option_chooses_the_directory(tmp_path: Path) -> None:

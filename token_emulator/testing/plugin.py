@@ -1,18 +1,23 @@
-"""pytest plugin: a token emulator for a test session, reset before each test.
+"""pytest plugin: one token emulator for a test run, and a world of its own for each test.
 
 Registered through the `pytest11` entry point `token_emulator`, so installing the
 package is enough. Nothing happens until a test asks for one of the fixtures:
 
 - `token_emulator_server` (session): a real `serve` process on a free port, with
-  a database in the session's temporary directory; one per pytest-xdist worker.
-- `token_emulator` (function): the server reset to its fixtures, as a
-  `TokenEmulator` handle over the control plane.
+  a database in the run's temporary directory. Under pytest-xdist every worker
+  shares one (shared_server.py). With `--token-emulator-url URL` (or the ini
+  option `token_emulator_url`, or TOKEN_EMULATOR_URL) the emulator already
+  running there instead: a compose service in CI.
+- `token_emulator` (function): a fresh world of that server, seeded from its
+  fixtures and deleted after the test, as a `TokenEmulator` handle on it: its
+  `vendor_url("uneeq")` is the world's, its reset, clock and faults are the
+  world's alone, so no test sees another's state or waits on its reset.
 - `token_emulator_app` (function, async): an `httpx.AsyncClient` bound to the
   ASGI app in-process, its lifespan running, on a fresh SQLite file.
 
 The fixture directory is the package's default fixtures unless
 `--token-emulator-fixtures DIR` or the ini option `token_emulator_fixtures` names
-another.
+another (an emulator given by URL serves its own).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
+import secrets
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,11 +40,15 @@ from token_emulator.client import EmulatorRefused, TokenEmulator
 
 if TYPE_CHECKING:
     from token_emulator.testing.server import EmulatorProcess
+    from token_emulator.testing.shared_server import RunningEmulator
 
 __all__ = ["EmulatorRefused", "TokenEmulator", "in_process_client", "start_server"]
 
 OPTION = "--token-emulator-fixtures"
 INI = "token_emulator_fixtures"
+URL_OPTION = "--token-emulator-url"
+URL_INI = "token_emulator_url"
+URL_ENV = "TOKEN_EMULATOR_URL"
 # The server inherits the environment; with an admin token set there, the
 # handle must present it too.
 ADMIN_TOKEN_ENV = "EMULATOR_ADMIN_TOKEN"
@@ -64,6 +75,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "fixture directory for the token emulator fixtures, relative to the ini file",
         default="",
     )
+    group.addoption(
+        URL_OPTION,
+        dest="token_emulator_url",
+        metavar="URL",
+        default=None,
+        help=f"use the token emulator running at URL instead of starting one; each test "
+        f"still gets a world of its own there (default: ini {URL_INI}, else env {URL_ENV})",
+    )
+    parser.addini(URL_INI, "URL of a running token emulator to use", default="")
+
+
+def given_url(config: pytest.Config) -> str | None:
+    """The running emulator the run is pointed at: the option, the ini, the environment."""
+    given = (
+        config.getoption("token_emulator_url")
+        or str(config.getini(URL_INI)).strip()
+        or os.environ.get(URL_ENV, "").strip()
+    )
+    return given.rstrip("/") or None
 
 
 def fixtures_dir(config: pytest.Config) -> Path:
@@ -144,28 +174,80 @@ def start_server(
     raise RuntimeError(f"token emulator did not start (log: {log_path}): {problem.strip()}")
 
 
+def _reached(url: str) -> RunningEmulator:
+    from token_emulator.client import EmulatorUnreachable
+    from token_emulator.testing.shared_server import RunningEmulator
+
+    try:
+        with TokenEmulator(url, admin_token=os.environ.get(ADMIN_TOKEN_ENV)) as handle:
+            handle.health()
+    except (EmulatorUnreachable, EmulatorRefused) as error:
+        pytest.fail(f"token emulator at {url} ({URL_OPTION}): {error}", pytrace=False)
+    return RunningEmulator(url=url, port=httpx.URL(url).port)
+
+
 @pytest.fixture(scope="session")
 def token_emulator_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EmulatorProcess]:
-    """A real emulator process for the session (one per xdist worker: each worker
-    has its own temporary directory and port); stopped at the end of the session.
-    Its `url`, `port`, `database` and `log_path` say where it is."""
+) -> Iterator[RunningEmulator]:
+    """The run's emulator: where it is (`url`, and for one this run started its `port`,
+    `database`, `log_path` and `pid`). Started on first use and stopped at the end of
+    the run; under pytest-xdist one for all workers, stopped after the last."""
+    from token_emulator.testing.shared_server import shared_server
+
+    if (url := given_url(request.config)) is not None:
+        yield _reached(url)
+        return
+    fixtures = fixtures_dir(request.config)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Every worker's base temporary directory is in the run's, which they share.
+        directory = tmp_path_factory.getbasetemp().parent / "token-emulator"
+        start = lambda where: _started_as(start_server(where, fixtures))  # noqa: E731
+        with shared_server(directory, start) as server:
+            yield server
+        return
     directory = tmp_path_factory.mktemp("token-emulator")
-    process = start_server(directory, fixtures_dir(request.config))
+    process = start_server(directory, fixtures)
     try:
-        yield process
+        yield _started_as(process)
     finally:
         process.stop()
 
 
+def _started_as(process: EmulatorProcess) -> RunningEmulator:
+    from token_emulator.testing.shared_server import RunningEmulator
+
+    assert process.process is not None
+    return RunningEmulator(
+        url=process.url,
+        port=process.port,
+        database=process.database,
+        log_path=process.log_path,
+        pid=process.process.pid,
+    )
+
+
+def world_name_for(node_name: str) -> str:
+    """A world name that says which test it is (`test-token-expires-3f9a1c2e`)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", node_name.lower()).strip("-")[:40].strip("-")
+    return f"{slug or 'test'}-{secrets.token_hex(4)}"
+
+
 @pytest.fixture
-def token_emulator(token_emulator_server: EmulatorProcess) -> Iterator[TokenEmulator]:
-    """The session's emulator reset to its fixtures, as a `TokenEmulator` handle."""
-    handle = TokenEmulator(token_emulator_server.url, admin_token=os.environ.get(ADMIN_TOKEN_ENV))
-    with handle:
-        handle.reset()
-        yield handle
+def token_emulator(
+    request: pytest.FixtureRequest, token_emulator_server: RunningEmulator
+) -> Iterator[TokenEmulator]:
+    """A fresh world of the run's emulator, seeded from its fixtures, as a `TokenEmulator`
+    handle on it; deleted after the test."""
+    admin_token = os.environ.get(ADMIN_TOKEN_ENV)
+    with TokenEmulator(token_emulator_server.url, admin_token=admin_token) as server:
+        name = server.create_world(world_name_for(request.node.name))["name"]
+        try:
+            with server.in_world(name) as handle:
+                yield handle
+        finally:
+            with contextlib.suppress(EmulatorRefused):
+                server.delete_world(name)
 
 
 # The app in-process.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from token_emulator.testing import EmulatorProcess
+from token_emulator.testing.shared_server import RunningEmulator
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def report_server(token_emulator_server: EmulatorProcess) -> EmulatorProcess:
+def report_server(token_emulator_server: RunningEmulator) -> RunningEmulator:
     """Tell the outer test which emulator this process (or xdist worker) used."""
     directory = os.environ.get("TOKEN_EMULATOR_REPORT_DIR")
     if directory:
@@ -28,7 +28,7 @@ def report_server(token_emulator_server: EmulatorProcess) -> EmulatorProcess:
             "worker": worker,
             "url": token_emulator_server.url,
             "port": token_emulator_server.port,
-            "pid": token_emulator_server.process.pid,
+            "pid": token_emulator_server.pid,
             "database": token_emulator_server.database,
         }
         (Path(directory) / f"{worker}.json").write_text(json.dumps(report))
