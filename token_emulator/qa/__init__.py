@@ -26,5 +26,6 @@ COMMANDS = {
     "reset": Command("control", "back to the fixtures: state, clock, faults, journal"),
     "state": Command("control", "what a vendor holds now (JSON)"),
     "requests": Command("journal", "the request journal: each vendor request, its status and why"),
+    "worlds": Command("worlds", "list, create, delete, export and import isolated worlds"),
     "wait": Command("wait", "wait until a running emulator answers healthy (for CI scripts)"),
 }

@@ -59,6 +59,11 @@ def remote_options(*, answer_timeout: bool = True) -> argparse.ArgumentParser:
         "--admin-token",
         help="sent as Bearer to /_emulator/ when the emulator has one (env EMULATOR_ADMIN_TOKEN)",
     )
+    parent.add_argument(
+        "--world",
+        help="the world to act in (default: the default world, or the one a --url ending in "
+        "/worlds/NAME names; env EMULATOR_WORLD)",
+    )
     if answer_timeout:
         parent.add_argument(
             "--timeout",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -18,6 +19,7 @@ from token_emulator.client import (
 )
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+WORLD_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,16 @@ class Target:
     url: str
     admin_token: str | None
     timeout: float
+    world: str | None = None  # None: the one the URL names, else the default world
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Target:
-        """Flags first, then EMULATOR_URL / EMULATOR_ADMIN_TOKEN, then the defaults."""
+        """Flags first, then EMULATOR_URL / EMULATOR_ADMIN_TOKEN / EMULATOR_WORLD, then the
+        defaults."""
         url = getattr(args, "url", None) or os.environ.get("EMULATOR_URL") or DEFAULT_URL
         token = getattr(args, "admin_token", None) or os.environ.get("EMULATOR_ADMIN_TOKEN")
         timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT
+        world = getattr(args, "world", None) or os.environ.get("EMULATOR_WORLD") or None
         url = url.rstrip("/")
         try:
             httpx.URL(url)
@@ -39,10 +44,17 @@ class Target:
             raise EmulatorUnreachable(
                 f"{url} is not a usable emulator URL: {failure_text(error)}"
             ) from None
-        return cls(url, token or None, timeout)
+        if world is not None and not WORLD_NAME.fullmatch(world):
+            raise EmulatorUnreachable(
+                f"{world[:70]!r} is not a world name: 1 to 63 characters of a-z, 0-9 and "
+                "'-', starting with a letter or digit"
+            )
+        return cls(url, token or None, timeout, world)
 
     def client(self) -> TokenEmulator:
-        return TokenEmulator(self.url, admin_token=self.admin_token, timeout=self.timeout)
+        return TokenEmulator(
+            self.url, world=self.world, admin_token=self.admin_token, timeout=self.timeout
+        )
 
 
 def refusal_message(refused: EmulatorRefused) -> str:

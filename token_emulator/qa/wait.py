@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 from token_emulator.client import EmulatorRefused, EmulatorUnreachable
 from token_emulator.control import api
@@ -43,7 +44,8 @@ def _wait(args: argparse.Namespace) -> int:
     started = time.monotonic()  # real time: how long a CI step waits, not the emulator's
     deadline = started + args.timeout
     last: Exception | None = None
-    with Target(target.url, target.admin_token, min(args.timeout, 5.0)).client() as emulator:
+    each = replace(target, timeout=min(args.timeout, 5.0))  # one poll's own wait
+    with each.client() as emulator:
         while True:
             try:
                 health = emulator.call(api.HEALTH)
