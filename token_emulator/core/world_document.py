@@ -19,6 +19,7 @@ and the list of worlds are the server's, not a world's, and are left out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,7 +85,7 @@ def check(document: Any) -> dict[str, Any]:
         raise DocumentProblem(f'not an export document: "format" is not "{FORMAT}"')
     if document.get("version") != VERSION:
         raise DocumentProblem(
-            f"export document version {str(document.get('version'))[:20]!r}: "
+            f"export document version {json.dumps(document.get('version'))[:20]}: "
             f"this release reads version {VERSION}"
         )
     fixtures = document.get("fixtures", {})
