@@ -55,14 +55,13 @@ class WorldRouting:
         if raw is not None and not raw.startswith(prefix.encode() + b"/"):
             await self.app(scope, receive, send)  # the name was written with escapes
             return
+        scope["root_path"] = scope.get("root_path", "") + prefix  # what the routes see
         worlds: Worlds = scope["state"]["worlds"]
         world = worlds.opened(name)
         if world is None and not await self._may_make(scope, rest):
             # Refused further in, as a request of the default world: none is made.
-            scope["root_path"] = scope.get("root_path", "") + prefix
             await self.app(scope, receive, send)
             return
-        scope["root_path"] = scope.get("root_path", "") + prefix
         state = scope["state"]
         for attempt in range(2):
             if world is None:
