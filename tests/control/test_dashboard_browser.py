@@ -130,6 +130,40 @@ def test_first_paint_shows_the_state(live_server: EmulatorProcess, live: httpx.C
     SAVED.append(shot)
 
 
+def test_the_world_selector_shows_the_chosen_worlds_state(
+    browser: Any, live_server: EmulatorProcess, live: httpx.Client
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    assert live.post("/_emulator/worlds", json={"name": "qa-world"}).status_code == 201
+    try:
+        live.post(
+            "/worlds/qa-world/_emulator/clock", json={"set": "2032-01-01T00:00:00Z", "freeze": True}
+        )
+        httpx.post(
+            f"{live_server.url}/worlds/qa-world{TOKEN_PATH}",
+            content=uneeq_request_jwt("not-the-demo-secret", "demo"),
+            headers={"workspace": "demo", "content-type": "application/jwt"},
+        )
+        open_dashboard(browser, live_server)
+        assert "qa-world" not in [row["path"] for row in journal_rows(browser)]
+        Select(by_id(browser, "world")).select_by_visible_text("qa-world")
+        wait_for(browser, lambda d: d.current_url.endswith("/worlds/qa-world/_emulator/"))
+        wait_for(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+        assert shown_clock(browser) == instant("2032-01-01T00:00:00Z")
+        [refused] = journal_rows(browser)
+        assert refused["path"] == f"/worlds/qa-world{TOKEN_PATH}" and refused["status"] == "401"
+        urls = [node.text for node in browser.find_elements("css selector", ".vendor-url")]
+        assert f"{live_server.url}/worlds/qa-world/uneeq" in urls
+        save_screenshot(browser, "dashboard-world.png")
+        Select(by_id(browser, "world")).select_by_visible_text("default")
+        wait_for(browser, lambda d: d.current_url == f"{live_server.url}/_emulator/")
+        wait_for(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+        assert shown_clock(browser) != instant("2032-01-01T00:00:00Z")
+    finally:
+        live.delete("/_emulator/worlds/qa-world")
+
+
 def test_fixtures_added_from_the_page_and_the_links(
     browser: Any, live_server: EmulatorProcess, live: httpx.Client
 ) -> None:

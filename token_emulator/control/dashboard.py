@@ -91,6 +91,7 @@ async def first_state(request: Request) -> dict[str, Any]:
         "faults": {"faults": await faults.active(world.store)},
         "credentials": credentials_answer(world),
         "routes": routes_answer(world),
+        "worlds": {"worlds": await request.state.worlds.listing()},
     }
 
 

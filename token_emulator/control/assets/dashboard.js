@@ -32,7 +32,20 @@
     }
   }
 
-  async function api(path, { method = "GET", body } = {}) {
+  // Where this page's world is: the server's root, or /worlds/{name}/ under it. The
+  // page at /worlds/{name}/_emulator/ is that world's dashboard: every call it makes
+  // is relative, so it reads and changes that world alone.
+  const worldRoot = new URL("../", document.baseURI);
+  const inWorld = worldRoot.pathname.match(/^(.*\/)worlds\/([a-z0-9][a-z0-9-]{0,62})\/$/);
+  const serverRoot = inWorld ? new URL(inWorld[1], worldRoot) : worldRoot;
+  const worldName = inWorld ? inWorld[2] : "default";
+
+  function dashboardOf(name) {
+    const path = name === "default" ? "_emulator/" : `worlds/${encodeURIComponent(name)}/_emulator/`;
+    return new URL(path, serverRoot).href;
+  }
+
+  async function api(path, { method = "GET", body, atServer = false } = {}) {
     const init = { method, headers: { accept: "application/json" }, cache: "no-store" };
     if (body !== undefined) {
       init.headers["content-type"] = "application/json";
@@ -41,7 +54,8 @@
     let response;
     try {
       // Same-origin fetch sends the emulator_admin cookie when there is one.
-      response = await fetch(new URL(path, document.baseURI), init);
+      const base = atServer ? new URL("_emulator/", serverRoot) : document.baseURI;
+      response = await fetch(new URL(path, base), init);
     } catch (error) {
       setStatus("emulator unreachable", true);
       throw new ApiError(0, `emulator unreachable (${error.message})`);
@@ -434,7 +448,7 @@
     card.querySelector(".vendor-title").textContent = vendor.title;
     card.querySelector(".vendor-id").textContent = vendor.id;
     const url = card.querySelector(".vendor-url");
-    url.textContent = location.origin + vendor.prefix;
+    url.textContent = worldRoot.href.replace(/\/$/, "") + vendor.prefix;
     const urlButton = card.querySelector(".vendor-url-copy");
     urlButton.addEventListener("click", () => copy(url.textContent, urlButton, url));
     const rows = card.querySelector(".credentials tbody");
@@ -527,6 +541,36 @@
     }
   }
 
+  // ---- worlds ----------------------------------------------------------------------------
+
+  function renderWorlds(listed) {
+    const names = listed.map((world) => world.name);
+    if (!names.includes(worldName)) names.push(worldName); // made by this page's request
+    if (!changed("worlds", names)) return;
+    const select = $("world");
+    select.replaceChildren(
+      ...names.map((name) => {
+        const option = el("option", null, name);
+        option.value = name;
+        option.selected = name === worldName;
+        return option;
+      }),
+    );
+  }
+
+  async function refreshWorlds() {
+    renderWorlds((await api("worlds", { atServer: true })).worlds);
+  }
+
+  async function newWorld() {
+    try {
+      const made = await api("worlds", { method: "POST", body: {}, atServer: true });
+      location.assign(dashboardOf(made.name));
+    } catch (error) {
+      setStatus(`new world: ${error.describe()}`, true);
+    }
+  }
+
   function renderAbout(health) {
     const where = health.database ? ` · ${health.database} · fixtures ${health.fixtures.directory}` : "";
     $("about").textContent = `v${health.version}${where}`;
@@ -580,6 +624,7 @@
       return true;
     }
     $("logout").hidden = !state.session;
+    renderWorlds(state.worlds.worlds);
     renderAbout(state.health);
     renderClock(state.clock);
     renderJournal(journalParams().toString(), state.requests);
@@ -612,6 +657,8 @@
   }
 
   function wire() {
+    $("world").addEventListener("change", (event) => location.assign(dashboardOf(event.target.value)));
+    $("world-new").addEventListener("click", newWorld);
     for (const button of document.querySelectorAll("[data-advance]")) {
       button.addEventListener("click", () =>
         moveClock({ advance: Number(button.dataset.advance) }),
@@ -667,7 +714,7 @@
       await Promise.all([refreshClock(), refreshJournal(false)]);
     });
     every(SLOW_MS, async () => {
-      await Promise.all([refreshFaults(), refreshStates()]);
+      await Promise.all([refreshFaults(), refreshStates(), refreshWorlds()]);
     });
     document.body.dataset.ready = "1";
   }
