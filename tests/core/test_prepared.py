@@ -81,9 +81,8 @@ async def store(tmp_path: Path) -> AsyncIterator[InlineSqliteStore]:
 
 
 def prepared_count(store: InlineSqliteStore) -> int:
-    doors = [store._write_door, store._reading._conn]  # type: ignore[attr-defined]
-    plans = [plan for door in doors for _statement, plan in door._plans.values()]
-    return sum(isinstance(plan, Prepared) for plan in plans)
+    """The statements prepared, by the store's connections alike (they share the plans)."""
+    return sum(isinstance(plan, Prepared) for _statement, plan in store.plans.plans.values())
 
 
 async def insert(store: Store, **values: Any) -> None:
@@ -125,7 +124,7 @@ async def test_rows_keys_and_types_match_sqlalchemy(store: InlineSqliteStore) ->
     async with store.read() as conn:
         row = (await conn.execute(BY_NAME, {"want_name": "a"})).one()
     assert row.open is True and row.weight == 2.5 and row._mapping["name"] == "a"
-    assert prepared_count(store) == 4  # INSERT on the writer; BY_NAME, OPEN_HEAVY, COUNTED
+    assert prepared_count(store) == 4  # INSERT; BY_NAME, OPEN_HEAVY, COUNTED
 
 
 async def test_updates_return_rows_and_rowcount(store: InlineSqliteStore) -> None:

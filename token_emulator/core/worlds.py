@@ -35,7 +35,6 @@ from token_emulator.core.fixtures import FixtureError, FixtureModel, FixtureProb
 from token_emulator.core.instants import real_time
 from token_emulator.core.runtime_fixtures import with_document
 from token_emulator.core.storage import SERVER_ONLY, Store, metadata
-from token_emulator.core.storage.inline_sqlite import InlineSqliteStore
 from token_emulator.core.storage.world_databases import WorldDatabases
 from token_emulator.core.world import DEFAULT_WORLD, World
 
@@ -299,13 +298,14 @@ class Worlds:
 
     async def _seeded_image(self, fixtures: dict[str, FixtureModel]) -> bytes:
         """A SQLite database with every table, seeded from `fixtures`, as one image."""
-        store = InlineSqliteStore("sqlite+pysqlite:///:memory:")
+        store = self._databases.image_store()
         seeded = World.beside(self.server, "image", store, fixtures)
         try:
             await seeded.bring_up()
-            return store.image()
-        finally:
+        except BaseException:
             await store.close()
+            raise
+        return await self._databases.image_of(store)
 
     async def _make(self, name: str, given: dict[str, Any], document: Any) -> World:
         try:

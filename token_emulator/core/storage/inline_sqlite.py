@@ -70,6 +70,25 @@ _NO_PARAMETERS: dict[str, Any] = {}
 _PlanKey = tuple[int, tuple[str, ...]]
 
 
+class Plans:
+    """The statements seen and prepared (prepared.py), shared by every connection of the
+    stores that share it: a plan is SQL and conversions, not bound to a connection, so
+    a world's new store (core/storage/world_databases.py) runs prepared from its first
+    request instead of compiling each statement again.
+
+    Keyed by the statement's id with a weak reference to it, not by the statement:
+    one built per call carries its bound values (a web1on1 record, up to the body
+    limit), and MAX_SIGHTINGS of them kept alive here held tens of megabytes
+    (bench/HISTORY.md, "Statement sightings"). A dead reference, or one to another
+    object now at that id, is simply not a match."""
+
+    __slots__ = ("plans", "sightings")
+
+    def __init__(self) -> None:
+        self.plans: dict[_PlanKey, tuple[weakref.ref[Any], Any]] = {}
+        self.sightings: dict[_PlanKey, tuple[weakref.ref[Any], tuple[str, ...] | None]] = {}
+
+
 class _Inline:
     """A synchronous connection behind the async interface; each call runs at once.
 
@@ -78,16 +97,11 @@ class _Inline:
 
     __slots__ = ("_plans", "_raw", "_sightings", "_sync")
 
-    def __init__(self, sync: SyncConnection) -> None:
+    def __init__(self, sync: SyncConnection, plans: Plans) -> None:
         self._sync = sync
         self._raw: sqlite3.Connection = sync.connection.dbapi_connection  # type: ignore[assignment]
-        # Keyed by the statement's id with a weak reference to it, not by the statement:
-        # one built per call carries its bound values (a web1on1 record, up to the body
-        # limit), and MAX_SIGHTINGS of them kept alive here held tens of megabytes
-        # (bench/HISTORY.md, "Statement sightings"). A dead reference, or one to
-        # another object now at that id, is simply not a match.
-        self._plans: dict[_PlanKey, tuple[weakref.ref[Any], Any]] = {}
-        self._sightings: dict[_PlanKey, tuple[weakref.ref[Any], tuple[str, ...] | None]] = {}
+        self._plans = plans.plans
+        self._sightings = plans.sightings
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
         if parameters is None:
@@ -157,8 +171,9 @@ class _Handing(contextlib.AbstractAsyncContextManager[Connection]):
 class InlineSqliteStore(Store):
     """SQLite on the loop's thread: one writer connection with group commit, one reader."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, plans: Plans | None = None) -> None:
         super().__init__(url)
+        self.plans = plans if plans is not None else Plans()
         in_memory = ":memory:" in url or "mode=memory" in url
         options: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {}
         self._engine = create_engine(url, **options)
@@ -188,8 +203,8 @@ class InlineSqliteStore(Store):
             self._raw.execute("PRAGMA journal_size_limit = 0")
             database_file = self._raw.execute("PRAGMA database_list").fetchone()[2]
             self._wal_path = Path(database_file + "-wal")
-        self._write_door = _Inline(self._writer)
-        self._reading = _Handing(_Inline(self._reader))
+        self._write_door = _Inline(self._writer, self.plans)
+        self._reading = _Handing(_Inline(self._reader, self.plans))
         self._job_lock = asyncio.Lock()  # one writer's block at a time
         # The open transaction: a future per writer in it, answered by its commit.
         self._batch: list[asyncio.Future[None]] | None = None

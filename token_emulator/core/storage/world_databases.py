@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from token_emulator.core.storage.engine import AsyncEngineStore
-from token_emulator.core.storage.inline_sqlite import InlineSqliteStore
+from token_emulator.core.storage.inline_sqlite import InlineSqliteStore, Plans
 from token_emulator.core.storage.opening import open_store
 from token_emulator.core.storage.store import Store
 
@@ -42,6 +42,8 @@ class WorldDatabases:
         self._driver = ""
         self.in_memory = False
         self.on_postgres = server.dialect == "postgresql"
+        # Every SQLite world runs the statements the server's store prepared (inline_sqlite.py).
+        self._plans = server.plans if isinstance(server, InlineSqliteStore) else Plans()
         if server.dialect == "sqlite":
             url = make_url(server.url)
             self._driver = url.drivername
@@ -61,6 +63,32 @@ class WorldDatabases:
         """A world's store may be closed while idle and opened again (not in memory)."""
         return not self.in_memory
 
+    def image_store(self) -> Store:
+        """A store to seed a new world's image in (image_of): in memory for worlds in
+        memory; a scratch file for worlds in files, so the image is a WAL database as
+        theirs are (turning a new file to WAL at its first opening costs a write)."""
+        if self._directory is None:
+            return InlineSqliteStore("sqlite+pysqlite:///:memory:", self._plans)
+        self._directory.mkdir(parents=True, exist_ok=True)
+        scratch = self._directory / f".image-{secrets.token_hex(4)}.sqlite3"
+        return InlineSqliteStore(f"sqlite+pysqlite:///{scratch}", self._plans)
+
+    async def image_of(self, store: Store) -> bytes:
+        """The seeded database of an image_store(), as bytes; the store is closed."""
+        assert isinstance(store, InlineSqliteStore)
+        if self._directory is None:
+            image = store.image()
+            await store.close()
+            return image
+        file = Path(make_url(store.url).database or "")
+        await store.close()  # the last connection out copies the WAL into the file
+        try:
+            return file.read_bytes()  # noqa: ASYNC240 - once a process; SQLite is on the loop too
+        finally:
+            for suffix in SQLITE_SUFFIXES:
+                with contextlib.suppress(FileNotFoundError):
+                    file.with_name(file.name + suffix).unlink()
+
     def new_name(self, world: str) -> str:
         """The name of a new incarnation's database: a file name, or a schema's."""
         if self.on_postgres:
@@ -79,7 +107,7 @@ class WorldDatabases:
             await schema.make_schema()
             return schema
         if self.in_memory:
-            store = InlineSqliteStore("sqlite+pysqlite:///:memory:")
+            store = InlineSqliteStore("sqlite+pysqlite:///:memory:", self._plans)
             if image is not None:
                 store.load_image(image)
             return store
@@ -98,7 +126,10 @@ class WorldDatabases:
             return self._server.in_schema(database)
         if self.in_memory:
             raise LookupError("a memory database cannot be opened again")
-        return open_store(f"{self._driver}:///{self._path(database)}")
+        url = f"{self._driver}:///{self._path(database)}"
+        if self._driver == "sqlite+pysqlite":
+            return InlineSqliteStore(url, self._plans)
+        return open_store(url)
 
     async def remove(self, database: str, store: Store) -> None:
         """Drop a deleted world's database; its store is closed already."""
