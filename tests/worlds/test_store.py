@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FIXTURES, in_process, make_settings
+from tests.conftest import FIXTURES, copy_of_fixtures, in_process, make_settings
 from tests.worlds.conftest import flow, in_world, use
 from token_emulator.core.instants import real_time
 from token_emulator.core.world import World
@@ -57,6 +57,26 @@ async def test_worlds_survive_a_restart_on_a_kept_database(tmp_path: Path, datab
         assert await workspaces(client) == ["demo", "demo-eu"]
 
 
+async def test_a_world_whose_fixtures_no_longer_fit_the_files_is_served_on_the_files(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fixtures = copy_of_fixtures(tmp_path)
+    settings = make_settings(tmp_path, fixtures_dir=fixtures)
+    async for client in in_process(settings):
+        body = {"name": "given", "fixtures": {"uneeq": {"workspaces": [WORKSPACE]}}}
+        assert (await client.post("/_emulator/worlds", json=body)).status_code == 201
+    # The files now hold a workspace of the same id: the world's own no longer fits.
+    with (fixtures / "uneeq.toml").open("a") as file:
+        file.write('\n[[workspaces]]\nid = "given"\nsecret = "' + "s" * 32 + '"\nregion = "eu"\n')
+    async for client in in_process(settings):
+        async with in_world(client, "given") as given:
+            assert await workspaces(given) == ["demo", "demo-eu", "given"]
+            await flow(given, "uneeq")
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("world given: the fixtures it was made with no longer fit")
+    assert "duplicate" in warning
+
+
 @pytest.fixture
 async def two_apps(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """Two emulators on one SQLite file in this process, as two servers would be."""
@@ -79,10 +99,14 @@ async def test_a_second_process_sees_a_world_and_lets_go_of_it_once_deleted(
         found = await flow(by_one, "uneeq")
         [token] = (await by_two.get("/_emulator/state/uneeq")).json()["tokens"]
         assert token["status"] == "active"
+        await by_one.post("/_emulator/clock", json={"advance": "1h"})
+        assert (await by_two.get("/_emulator/clock")).json()["offset_seconds"] >= 3600
         files = sorted((tmp_path / "emulator.sqlite3.worlds").iterdir())
         assert (await one.delete("/_emulator/worlds/shared")).status_code == 200
-        # The second process learns of it on its next request, which goes to the world
-        # made anew under the name: the token is unknown there.
+        # The second process learns of it on its next request, a control call or a
+        # vendor's, which goes to the world made anew under the name: its clock is
+        # the real one, the token is unknown there.
+        assert (await by_two.get("/_emulator/clock")).json()["offset_seconds"] == 0
         refused = await use(by_two, "uneeq", found)
         assert refused.status_code == 401, refused.text
         assert (await by_two.get("/_emulator/state/uneeq")).json()["tokens"] == []

@@ -238,6 +238,13 @@ class World:
         self.observe(reading)
         return reading, row.armed
 
+    async def check_alive(self) -> None:
+        """WorldRetired if another process deleted the world (what request_reading finds
+        for a vendor request; a control call asks here, from the same remembered row)."""
+        row = await self.store.first_row(_REQUEST_READING, _fixtures_version)
+        if row.retired:
+            raise WorldRetired(self.name)
+
     def observe(self, reading: ClockReading) -> None:
         """Catch up with a reset made by any process on this database."""
         if reading.generation != self._generation:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from sqlalchemy import Column, Float, String, Table, Text, delete, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from token_emulator.core import world_document
-from token_emulator.core.fixtures import FixtureError, FixtureModel, FixtureProblem
+from token_emulator.core.fixtures import FixtureError, FixtureModel
 from token_emulator.core.instants import real_time
 from token_emulator.core.runtime_fixtures import with_document
 from token_emulator.core.storage import SERVER_ONLY, Store, metadata
@@ -48,6 +49,7 @@ DEFAULT_TTL_SECONDS = 24 * 3600.0
 DEFAULT_MAX_OPEN = 64
 # How long a deletion waits for the requests still inside the world to end.
 DELETE_WAIT_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 worlds_table = Table(
     "emulator_worlds",
@@ -166,7 +168,11 @@ class Worlds:
             source = await self.find(copy_of, create=False) if is_name(copy_of) else None
             if source is None:
                 raise NoSuchWorld(copy_of)
-            document = await self.export(source)
+            source.in_flight += 1  # read now: its store is not to be closed meanwhile
+            try:
+                document = await self.export(source)
+            finally:
+                source.in_flight -= 1
         given: Mapping[str, Any] = fixtures or {}
         if document is not None:
             try:
@@ -361,11 +367,16 @@ class Worlds:
         try:
             fixtures = self._fixtures_of(row.name, given)
         except (FixtureError, WorldRefused) as error:
-            # The fixture files changed since it was made: it is served on the files alone.
-            detail = error.problems if isinstance(error, FixtureError) else [str(error)]
-            raise FixtureError(
-                [FixtureProblem(f"world {row.name}", "", "", str(p)) for p in detail or []]
-            ) from None
+            # The fixture files changed since the world was made with fixtures of its own,
+            # and these no longer fit them: it is served on the files alone.
+            problems = error.problems if isinstance(error, FixtureError) else [str(error)]
+            log.warning(
+                "world %s: the fixtures it was made with no longer fit the files, so it "
+                "is served on the files alone: %s",
+                row.name,
+                "; ".join(str(problem) for problem in problems or []),
+            )
+            fixtures = dict(self.server.fixtures)
         store = self._databases.open(row.database)
         world = World.beside(self.server, row.name, store, fixtures)
         try:

@@ -15,7 +15,13 @@ from __future__ import annotations
 from token_emulator.core.durations import parse_duration
 
 # The options that may come first, and whether each is followed by a value.
-LEADING_OPTIONS = {"--url": True, "--admin-token": True, "--timeout": True, "--json": False}
+LEADING_OPTIONS = {
+    "--url": True,
+    "--admin-token": True,
+    "--world": True,
+    "--timeout": True,
+    "--json": False,
+}
 
 
 def arrange(argv: list[str]) -> list[str]:

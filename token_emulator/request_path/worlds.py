@@ -72,6 +72,8 @@ class WorldRouting:
             entered.in_flight += 1
             entered.last_request = real_time()
             try:
+                if rest.startswith(CONTROL):
+                    await entered.check_alive()  # a vendor request learns it from the clock
                 await self.app(scope, receive, send)
                 return
             except WorldRetired:
