@@ -234,9 +234,13 @@ def create_app(
     admin = Middleware(AdminTokenMiddleware, token=settings.admin_token)
     routes: list[BaseRoute] = [Mount("/_emulator", routes=control, middleware=[admin])]
     vendor_mounts: list[Mount] = []
+    # The same routes as plain mounts, which a world's routing follows to know whether a
+    # path is served before it makes the world (request_path/worlds.py).
+    served: list[BaseRoute] = [routes[0]]
     for vendor in chosen:
         router = vendor_router(vendor)  # one for all its mount points
         vendor_mounts += [vendor_mount(vendor, point, router) for point in vendor.served_at]
+        served += [Mount(point.path, routes=router.routes) for point in vendor.served_at]
     routes += vendor_mounts
     rules = GuardRules(
         bound_host=settings.host,
@@ -250,6 +254,7 @@ def create_app(
             Middleware(
                 WorldRouting,
                 first_segments={mount.path.split("/")[1] for mount in vendor_mounts},
+                routes=served,
                 rules=rules,
                 admin_token=settings.admin_token,
             ),

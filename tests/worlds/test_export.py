@@ -118,6 +118,19 @@ async def test_an_import_document_that_does_not_fit_makes_no_world(
     rows = json.loads(json.dumps(document))
     rows["vendors"]["uneeq"]["uneeq_workspaces"][0]["nonsense"] = 1
     spoiled.append((rows, "no column 'nonsense'"))
+    for path, value, words in [
+        (("clock", "frozen_at"), -1e20, "the clock stays between"),
+        (("clock", "offset_seconds"), 1e300, "the clock stays between"),
+        (("vendors", "uneeq", "uneeq_workspaces", 0, "token_ttl_seconds"), 10**30, "out of range"),
+        (("vendors", "uneeq", "uneeq_workspaces", 0, "secret"), 12, "must be a string"),
+        (("vendors", "uneeq", "uneeq_workspaces", 0, "id"), None, "may not be null"),
+    ]:
+        changed = json.loads(json.dumps(document))
+        place = changed
+        for step in path[:-1]:
+            place = place[step]
+        place[path[-1]] = value
+        spoiled.append((changed, words))
     twice = json.loads(json.dumps(document))
     workspaces = twice["vendors"]["uneeq"]["uneeq_workspaces"]
     workspaces.append(workspaces[0])

@@ -22,6 +22,7 @@ async def names(client: httpx.AsyncClient, token: str | None = None) -> list[str
     return [world["name"] for world in listed]
 
 
+UNKNOWN_CONTROL_CALL = "/worlds/abc/_emulator/no-such-call"
 HOSTILE_PATHS = [
     "/worlds/" + "a" * 64 + "/_emulator/clock",  # over 63 characters
     "/worlds/%2e%2e/_emulator/clock",  # "..", escaped past the client's own clean-up
@@ -33,6 +34,8 @@ HOSTILE_PATHS = [
     "/worlds/abc",
     "/worlds/abc/",
     "/worlds/abc/nothing-served-here",
+    "/worlds/abc/uneeq/no-such-route",  # a vendor's prefix, but no route of it
+    UNKNOWN_CONTROL_CALL,
 ]
 
 
@@ -43,8 +46,12 @@ async def test_a_hostile_world_path_is_refused_and_makes_nothing(
     answer = await client.get(path)
     assert answer.status_code == 404, answer.text
     assert await names(client) == ["default"]
-    [entry] = (await client.get("/_emulator/requests")).json()["requests"]
-    assert entry["status"] == 404 and entry["reason"]
+    journal = (await client.get("/_emulator/requests")).json()["requests"]
+    if path == UNKNOWN_CONTROL_CALL:
+        assert journal == []  # a control call is logged, not journaled
+    else:
+        [entry] = journal
+        assert entry["status"] == 404 and entry["reason"]
 
 
 @pytest.mark.parametrize("name", ["A", "a" * 64, "..", "-a", "a_b", "wörld", "", " a"])

@@ -4,6 +4,7 @@ asked for within its time to live goes."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -162,5 +163,49 @@ async def test_idle_worlds_close_their_stores_and_reopen_on_use(server_world: Wo
         reopened = await worlds.find("first", create=False)
         assert reopened is first
         assert (await first.clock.read()).offset_seconds == 42
+    finally:
+        await worlds.close()
+
+
+async def test_a_world_closed_here_and_deleted_elsewhere_is_made_anew(
+    server_world: World, tmp_path: Path
+) -> None:
+    other_process = await World.open(
+        all_vendors(), fixtures_dir=FIXTURES, database=str(tmp_path / "e.db")
+    )
+    here, there = Worlds(server_world, max_open=1), Worlds(other_process)
+    try:
+        first = await here.create("first")
+        await first.clock.advance(3600)
+        await here.create("second")  # "first" is closed here now, the least recently used
+        assert here.opened("first") is None
+        await there.delete("first")
+        again = await here.find("first", create=True)
+        assert again is not None and again is not first
+        assert (await again.clock.read()).offset_seconds == pytest.approx(0, abs=1)
+    finally:
+        await here.close()
+        await there.close()
+        await other_process.close()
+
+
+async def test_a_world_deleted_while_a_request_is_inside_closes_after_it(
+    server_world: World, tmp_path: Path
+) -> None:
+    worlds = Worlds(server_world)
+    try:
+        busy = await worlds.create("busy")
+        busy.enter()  # a request inside it
+        await worlds.delete("busy")  # answers at once
+        assert [world["name"] for world in await worlds.listing()] == ["default"]
+        assert (await busy.clock.read()).offset_seconds == 0  # its store still serves it
+        files = list((tmp_path / "e.db.worlds").iterdir())
+        assert any(path.name.startswith("busy-") for path in files)
+        busy.leave()
+        for _ in range(100):
+            await asyncio.sleep(0)
+            if not any(p.name.startswith("busy-") for p in (tmp_path / "e.db.worlds").iterdir()):
+                break
+        assert not any(p.name.startswith("busy-") for p in (tmp_path / "e.db.worlds").iterdir())
     finally:
         await worlds.close()

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Scope, Send
 
 # The releases this module was checked against: >= the first, < the second.
@@ -41,6 +41,21 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root):
         return path[len(root) :]
     return path
+
+
+def served(routes: Sequence[BaseRoute], scope: Scope) -> bool:
+    """Whether a route among `routes` (mounts followed into their own routes) takes the
+    request's path, whatever its method: what the router would not answer 404."""
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            if served(route.routes, {**scope, **child}):
+                return True
+            continue
+        return True
+    return False
 
 
 def enter_route(scope: Scope, route: BaseRoute, child_scope: Scope) -> None:

@@ -7,6 +7,7 @@ directory); the settings those come from are the app factory's business.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,12 +97,29 @@ class World:
     added_documents: dict[str, AddedDocuments] = field(default_factory=dict)
     # Its name: "default" is the world of the paths without a /worlds/{name} prefix.
     name: str = DEFAULT_WORLD
-    # Requests inside it now, and the machine's time of the last (core/worlds.py).
+    # Requests inside it now (enter, leave), and the machine's time of the last
+    # (core/worlds.py: a store is closed only once none is inside).
     in_flight: int = 0
     last_request: float = 0.0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._by_id = {vendor.id: vendor for vendor in self.vendors}
+        self._idle.set()
+
+    def enter(self) -> None:
+        """A request (or a control-plane reading) is inside the world."""
+        self.in_flight += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        if not self.in_flight:
+            self._idle.set()
+
+    async def until_idle(self) -> None:
+        """Once no request is inside the world."""
+        await self._idle.wait()
 
     @classmethod
     async def open(

@@ -20,13 +20,15 @@ and the list of worlds are the server's, not a world's, and are left out.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Column, Table, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from token_emulator.core.clock import Clock, clock_table, isoformat
+from token_emulator.core.clock import Clock, check_range, clock_table, isoformat, real_time
+from token_emulator.core.instants import LATEST
 from token_emulator.core.storage import Connection, metadata
 from token_emulator.core.world import World
 
@@ -94,19 +96,48 @@ def check(document: Any) -> dict[str, Any]:
     return fixtures
 
 
+# What a stored number may be: an instant, a lifetime, an offset or a count fits.
+LARGEST_NUMBER = LATEST
+LARGEST_INTEGER = 2**63 - 1
+
+
+def _value_problem(column: Column[Any], value: Any) -> str | None:
+    """Why `value` cannot go in `column` as the API would have written it, if it cannot."""
+    if value is None:
+        return None if column.nullable else "may not be null"
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        kind = object
+    if kind is bool:
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        return None if abs(value) <= LARGEST_INTEGER else "is out of range"
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        fits = math.isfinite(value) and abs(value) <= LARGEST_NUMBER
+        return None if fits else "is out of range"
+    if kind is str:
+        return None if isinstance(value, str) else "must be a string"
+    return None
+
+
 def _checked_rows(table: Table, rows: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise DocumentProblem(f"{where}: rows must be a list")
-    columns = set(table.columns.keys())
+    columns = table.columns
     for number, row in enumerate(rows):
         if not isinstance(row, dict):
             raise DocumentProblem(f"{where}[{number}]: a row must be an object")
-        unknown = sorted(set(row) - columns)
+        unknown = sorted(set(row) - set(columns.keys()))
         if unknown:
             raise DocumentProblem(f"{where}[{number}]: no column {unknown[0][:40]!r}")
         for name, value in row.items():
-            if value is not None and not isinstance(value, (str, int, float, bool)):
-                raise DocumentProblem(f"{where}[{number}].{name}: not a plain value")
+            if (problem := _value_problem(columns[name], value)) is not None:
+                raise DocumentProblem(f"{where}[{number}].{name} {problem}")
     return rows
 
 
@@ -142,12 +173,7 @@ async def load(world: World, document: dict[str, Any]) -> None:
         if vendor.id in vendors:
             where = f"vendors.{vendor.id}"
             filling += _tables_of(vendors[vendor.id], vendor.tables, where)
-    clock = document.get("clock", {})
-    if not isinstance(clock, dict) or not all(
-        isinstance(clock.get(key), (int, float)) or (key == "frozen_at" and clock.get(key) is None)
-        for key in CLOCK_KEYS
-    ):
-        raise DocumentProblem('"clock" must hold offset_seconds and frozen_at (or null)')
+    clock = _checked_clock(document.get("clock", {}))
     try:
         async with world.store.write(exclusive=True) as conn:
             emptied = _core_tables(world) + [t for v in world.vendors for t in v.tables]
@@ -167,6 +193,25 @@ async def load(world: World, document: dict[str, Any]) -> None:
         raise DocumentProblem(f"the rows do not fit the tables: {cause}") from None
     world.store.changed()
     world.forget_cached()
+
+
+def _checked_clock(clock: Any) -> dict[str, Any]:
+    """The clock as exported: an offset from real time, and the frozen instant or null,
+    each putting now where the clock endpoint allows it."""
+    shape = '"clock" must hold offset_seconds (a number) and frozen_at (an instant or null)'
+    if not isinstance(clock, dict):
+        raise DocumentProblem(shape)
+    offset, frozen = clock.get("offset_seconds"), clock.get("frozen_at")
+    numbers = [offset] + ([] if frozen is None else [frozen])
+    if any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers):
+        raise DocumentProblem(shape)
+    try:
+        check_range(real_time() + offset if frozen is None else frozen)
+    except (ValueError, OverflowError) as error:
+        raise DocumentProblem(f'"clock": {error}') from None
+    if not math.isfinite(offset) or abs(offset) > LARGEST_NUMBER:
+        raise DocumentProblem('"clock": offset_seconds is out of range')
+    return {"offset_seconds": offset, "frozen_at": frozen}
 
 
 def _parents_first(tables: list[Table]) -> list[Table]:

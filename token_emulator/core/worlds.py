@@ -47,8 +47,6 @@ DEFAULT_TTL_SECONDS = 24 * 3600.0
 # closed beyond it (each open SQLite store holds descriptors) and opened again on its
 # next request. Its journal and rate-limit windows stay in memory meanwhile.
 DEFAULT_MAX_OPEN = 64
-# How long a deletion waits for the requests still inside the world to end.
-DELETE_WAIT_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 worlds_table = Table(
@@ -112,6 +110,7 @@ class Worlds:
         self._image: bytes | None = None  # a new world's database, seeded from the files
         self._lock = asyncio.Lock()  # creating, opening and deleting, in this process
         self._started = real_time()
+        self._closing: set[asyncio.Task[None]] = set()  # stores closing once idle
 
     # --- finding a world: the request path's way in ------------------------------------
 
@@ -129,11 +128,16 @@ class Worlds:
             return world
         async with self._lock:
             held = self._open.get(name)
-            if held is not None:
-                if held.parked:
+            row = await self._row(name) if held is None or held.parked else None
+            if held is not None and held.parked:
+                if row is not None and row.database == held.database:
                     self._wake(held)
+                    return held.world
+                # Deleted (and perhaps made anew) by another process while closed here.
+                del self._open[name]
+                held = None
+            if held is not None:
                 return held.world
-            row = await self._row(name)
             if row is not None:
                 return await self._attach(row)
             if not create:
@@ -141,11 +145,27 @@ class Worlds:
             return await self._make(name, {}, None)
 
     def forget(self, world: World) -> None:
-        """Another process deleted the world: let go of it here (its store closes soon)."""
+        """Another process deleted the world: let go of it here (its store closes once no
+        request is inside it)."""
         held = self._open.get(world.name)
         if held is not None and held.world is world:
             del self._open[world.name]
-            asyncio.get_running_loop().create_task(world.close())
+            if not held.parked:
+                self._close_when_idle(world)
+
+    def _close_when_idle(self, world: World, then: Any = None) -> None:
+        """Close the world's store once the requests inside it have ended (then await
+        `then()`, the removal of its database), in a task this registry keeps."""
+
+        async def closing() -> None:
+            await world.until_idle()
+            await world.close()
+            if then is not None:
+                await then()
+
+        task = asyncio.get_running_loop().create_task(closing())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     # --- the control plane's calls -------------------------------------------------------
 
@@ -168,11 +188,11 @@ class Worlds:
             source = await self.find(copy_of, create=False) if is_name(copy_of) else None
             if source is None:
                 raise NoSuchWorld(copy_of)
-            source.in_flight += 1  # read now: its store is not to be closed meanwhile
+            source.enter()  # read now: its store is not to be closed meanwhile
             try:
                 document = await self.export(source)
             finally:
-                source.in_flight -= 1
+                source.leave()
         given: Mapping[str, Any] = fixtures or {}
         if document is not None:
             try:
@@ -230,7 +250,7 @@ class Worlds:
         process asked within the time to live (by the machine's clock `now`); their names."""
         now = real_time() if now is None else now
         async with self.server.store.write() as conn:
-            for name, held in self._open.items():
+            for name, held in list(self._open.items()):  # awaits below: others may add
                 last = held.world.last_request
                 if last:
                     await conn.execute(
@@ -256,10 +276,12 @@ class Worlds:
         return removed
 
     async def close(self) -> None:
-        for held in list(self._open.values()):
+        opened, self._open = list(self._open.values()), {}
+        for held in opened:
             if not held.parked:
                 await held.world.close()
-        self._open.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
     # --- inside ---------------------------------------------------------------------------
 
@@ -394,17 +416,22 @@ class Worlds:
         return held.world
 
     async def _remove(self, held: _Open) -> None:
+        """Out of the list, marked deleted for every process, and its store closed and its
+        database dropped once the requests inside it here have ended (at once, mostly)."""
         world = held.world
         async with self.server.store.write() as conn:
             await conn.execute(delete(worlds_table).where(worlds_table.c.name == world.name))
         await world.retire()
-        waited = 0.0
-        while world.in_flight and waited < DELETE_WAIT_SECONDS:
-            await asyncio.sleep(0.01)
-            waited += 0.01
         store: Store = world.store
-        await world.close()
-        await self._databases.remove(held.database, store)
+
+        async def drop() -> None:
+            await self._databases.remove(held.database, store)
+
+        if world.in_flight:
+            self._close_when_idle(world, drop)
+        else:
+            await world.close()
+            await drop()
 
     def _wake(self, held: _Open) -> None:
         held.world.use_store(self._databases.open(held.database))

@@ -13,11 +13,13 @@ router answers it 404, or whose guard refuses it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from starlette.requests import Request
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from token_emulator.adapters.starlette import served
 from token_emulator.control.admin import holds_token
 from token_emulator.core.instants import real_time
 from token_emulator.core.world import WorldRetired
@@ -34,11 +36,15 @@ class WorldRouting:
         app: ASGIApp,
         *,
         first_segments: Iterable[str],
+        routes: Sequence[BaseRoute],
         rules: GuardRules,
         admin_token: str | None,
     ) -> None:
         self.app = app
         self.served = frozenset(first_segments) | {CONTROL}
+        # Every route a world serves (the vendors' and the control plane's), followed into
+        # each mount: a path none takes makes no world.
+        self.routes = routes
         self.rules = rules
         self.admin_token = admin_token
 
@@ -69,7 +75,7 @@ class WorldRouting:
                 assert world is not None
             entered = world
             scope["state"] = {**state, "world": entered}
-            entered.in_flight += 1
+            entered.enter()
             entered.last_request = real_time()
             try:
                 if rest.startswith(CONTROL):
@@ -84,11 +90,11 @@ class WorldRouting:
                 worlds.forget(entered)
                 world = None
             finally:
-                entered.in_flight -= 1
+                entered.leave()
 
     async def _may_make(self, scope: Scope, rest: str) -> bool:
         """Whether this request may make (or open) the world its path names."""
-        if self.rules.refusal(scope) is not None:
+        if self.rules.refusal(scope) is not None or not served(self.routes, scope):
             return False
         if rest.startswith(CONTROL) and self.admin_token is not None:
             return await holds_token(Request(scope), self.admin_token)
