@@ -1,9 +1,21 @@
 # The token emulator as a container: `docker build -t token-emulator .`, then
 # `docker run -p 8080:8080 token-emulator`. compose.yaml runs it with the
 # checkout's fixtures mounted read-only and a volume for the database.
-# tests/docker/test_image.py reads this file: it runs the CMD and the
-# HEALTHCHECK below as plain processes with the ENV below.
-FROM python:3.12-slim-bookworm
+# tests/container/ builds it and runs the image; tests/docker/test_image.py also
+# reads this file and runs the CMD and the HEALTHCHECK as plain processes.
+#
+# The base image is an argument so that a machine without a registry can build on
+# a stand-in (tests/container/ makes one from Debian's python3 with debootstrap);
+# everyone else gets the official image. The image works on Python 3.11 and 3.12.
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+FROM ${PYTHON_IMAGE}
+
+# tests/container/test_image.py holds the version to the package's.
+LABEL org.opencontainers.image.title="token-emulator" \
+      org.opencontainers.image.description="Local emulator of UneeQ, Unifize, 8x8 Video Interaction, web1on1 and Widget token servers, for integration tests" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/token-emulator/token-emulator"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -12,16 +24,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Only what the wheel is built from (.dockerignore keeps the rest out of the
 # context); the wheel packs fixtures/ as token_emulator/default_fixtures.
-COPY pyproject.toml README.md LICENSE /tmp/src/
+COPY pyproject.toml README.md LICENSE image-constraints.txt /tmp/src/
 COPY token_emulator /tmp/src/token_emulator
 COPY fixtures /tmp/src/fixtures
 
 # Install from the checkout as a user would, with the `postgres` extra (asyncpg,
-# for EMULATOR_DATABASE=postgresql+asyncpg://...), drop the sources (and leave /,
+# for EMULATOR_DATABASE=postgresql+asyncpg://...), every dependency at the version
+# image-constraints.txt pins (those the tests ran against), drop the sources (and leave /,
 # so that `import token_emulator` finds the installed package, not a source tree), copy
 # the packaged default fixtures to /fixtures, where a mount of your own replaces
 # them, and make the non-root user that owns the data directory.
-RUN pip install --no-cache-dir "/tmp/src[postgres]" \
+RUN pip install --no-cache-dir -c /tmp/src/image-constraints.txt "/tmp/src[postgres]" \
     && rm -rf /tmp/src \
     && cd / \
     && python -c "import shutil, token_emulator.settings as s; shutil.copytree(s.PACKAGE_DIR / 'default_fixtures', '/fixtures')" \

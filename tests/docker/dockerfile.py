@@ -62,8 +62,25 @@ class Dockerfile:
 
     @property
     def base_image(self) -> str:
+        """The final stage's FROM, with the build arguments declared before the first
+        FROM at their defaults (`ARG PYTHON_IMAGE=python:3.12-slim-bookworm`)."""
         words = [w for w in self.stage[0].arguments.split() if not w.startswith("--")]
-        return words[0]
+        image = words[0]
+        for name, default in self.global_args.items():
+            image = image.replace("${" + name + "}", default).replace("$" + name, default)
+        return image
+
+    @property
+    def global_args(self) -> dict[str, str]:
+        """The ARGs before the first FROM, by name, with their defaults ("" for none)."""
+        found: dict[str, str] = {}
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                break
+            if ins.keyword == "ARG":
+                name, _, default = ins.arguments.strip().partition("=")
+                found[name] = default
+        return found
 
     @property
     def env(self) -> dict[str, str]:
