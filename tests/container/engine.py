@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,3 +151,77 @@ def run_args(
     for volume in volumes:
         arguments += ["-v", volume]
     return arguments
+
+
+# What podman's API service (for a Compose implementation) needs, as the `podman` calls
+# above get on their command line: runc, and ulimits under the machine's hard limits.
+PODMAN_SERVICE_CONF = """[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+"""
+
+
+@dataclass
+class Compose:
+    """A Compose implementation: Docker's own (`docker compose`), or Debian's
+    docker-compose 1.29 against podman's Docker-compatible API socket."""
+
+    command: tuple[str, ...]
+    env: dict[str, str]
+    service: subprocess.Popen[bytes] | None = None
+
+    def __call__(
+        self, project: Path, *args: str, timeout: float = 180, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*self.command, *args],
+            cwd=project,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise EngineFailed(f"compose {' '.join(args[:3])}: {done.stderr[-3000:]}")
+        return done
+
+    def popen(self, project: Path, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*self.command, *args],
+            cwd=project,
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def close(self) -> None:
+        if self.service is not None:
+            self.service.terminate()
+            self.service.wait(timeout=30)
+
+
+def find_compose(engine: Engine, directory: Path) -> Compose | str:
+    """The Compose implementation to use with `engine`, or why there is none."""
+    if engine.name == "docker":
+        if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode:
+            return "docker compose (v2) is not installed"
+        return Compose(("docker", "compose"), {})
+    if shutil.which("docker-compose") is None:
+        return "docker-compose (Debian's, to drive podman's API socket) is not installed"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "containers.conf").write_text(PODMAN_SERVICE_CONF)
+    socket = directory / "podman.sock"
+    env = {"CONTAINERS_CONF": str(directory / "containers.conf")}
+    service = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{socket}"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if socket.exists():
+            break
+        time.sleep(0.05)
+    return Compose(("docker-compose",), {"DOCKER_HOST": f"unix://{socket}"}, service)

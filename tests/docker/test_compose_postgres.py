@@ -92,7 +92,8 @@ def test_the_replicas_wait_for_it_and_publish_ports_of_their_own(
         )
         published.append(replica["ports"])
     exposed = next(iter(image.exposed))
-    assert published == [[f"8081:{exposed}"], [f"8082:{exposed}"]]
+    loopback = "${EMULATOR_BIND:-127.0.0.1}"
+    assert published == [[f"{loopback}:8081:{exposed}"], [f"{loopback}:8082:{exposed}"]]
 
 
 def run_replica(

@@ -271,7 +271,11 @@ def test_compose_runs_the_image_with_its_healthcheck(image: dockerfile.Dockerfil
     assert dockerfile.duration_seconds(check["timeout"]) > TIMEOUT_SECONDS
     assert isinstance(check["retries"], int) and check["retries"] > 0
     assert service["restart"] in {"always", "unless-stopped", "on-failure"}
-    assert service["ports"] == [f"8080:{next(iter(image.exposed))}"]
+    # Published on loopback unless asked otherwise: its control plane is open.
+    exposed = next(iter(image.exposed))
+    assert service["ports"] == [
+        f"${{EMULATOR_BIND:-127.0.0.1}}:${{EMULATOR_HOST_PORT:-8080}}:{exposed}"
+    ]
 
 
 def test_compose_mounts_fixtures_read_only_and_a_volume_for_the_database(

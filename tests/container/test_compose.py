@@ -1,0 +1,122 @@
+"""compose.yaml brought up for real: the emulator becomes healthy, a consumer that waits
+for that (`depends_on: condition: service_healthy`) starts only then and completes a
+UneeQ flow and a web1on1 login against http://emulator:8080, and `down -v` leaves
+nothing behind.
+
+With podman, Debian's docker-compose 1.29 drives podman's Docker-compatible API
+socket (podman-compose 1.6 ignores `service_healthy` on podman 4.3). What
+differs from Docker Compose v2 on Docker: without systemd, podman runs no
+healthcheck on its interval, so the test runs the emulator's every second, as
+Docker's timer would; until it does, the emulator stays `starting` and the
+consumer is not created.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.container.conftest import REPO
+from tests.container.engine import Compose, Engine, find_compose
+from token_emulator.testing import free_port
+
+CONSUMER = """
+services:
+  consumer:
+    image: token-emulator:local
+    depends_on:
+      emulator:
+        condition: service_healthy
+    command:
+      - sh
+      - -c
+      - token-emulator token uneeq --url http://emulator:8080 &&
+        token-emulator token web1on1 --url http://emulator:8080
+"""
+WAIT_SECONDS = 3.0
+
+
+@pytest.fixture(scope="module")
+def compose(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compose]:
+    found = find_compose(engine, tmp_path_factory.mktemp("compose-service"))
+    if isinstance(found, str):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no Compose implementation: {found} (.ci/run installs docker-compose)")
+        pytest.skip(f"no Compose implementation: {found}")
+    yield found
+    found.close()
+
+
+def containers(engine: Engine, project: str, service: str | None = None) -> list[str]:
+    filters = ["--filter", f"label=com.docker.compose.project={project}"]
+    if service is not None:
+        filters += ["--filter", f"label=com.docker.compose.service={service}"]
+    return engine("ps", "-a", "--format", "{{.Names}}", *filters).stdout.split()
+
+
+def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all(
+    engine: Engine, image: str, compose: Compose, tmp_path: Path
+) -> None:
+    project = f"tecompose{secrets.token_hex(3)}"
+    directory = tmp_path / project
+    directory.mkdir()
+    shutil.copy(REPO / "compose.yaml", directory / "compose.yaml")
+    shutil.copytree(REPO / "fixtures", directory / "fixtures")
+    (directory / "fixtures").chmod(0o755)
+    (directory / "consumer.yaml").write_text(CONSUMER)
+    engine("tag", image, "token-emulator:local")
+    port = free_port()
+    files = ("-p", project, "-f", "compose.yaml", "-f", "consumer.yaml")
+    compose.env["EMULATOR_HOST_PORT"] = str(port)
+    up = compose.popen(directory, *files, "up", "-d", "--no-build", "emulator", "consumer")
+    ticking = threading.Event()
+    try:
+        deadline = time.monotonic() + 60
+        while not containers(engine, project, "emulator") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [emulator] = containers(engine, project, "emulator")
+        if engine.name == "podman":
+            # The emulator answers, but no healthcheck has run yet: the consumer waits.
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            time.sleep(WAIT_SECONDS)
+            assert containers(engine, project, "consumer") == []
+            assert engine.inspect(emulator, "{{.State.Health.Status}}") == "starting"
+
+            def tick() -> None:  # what Docker's healthcheck timer does
+                while not ticking.is_set():
+                    engine("healthcheck", "run", emulator, check=False)
+                    ticking.wait(1.0)
+
+            threading.Thread(target=tick, daemon=True).start()
+        output, _ = up.communicate(timeout=180)
+        assert up.returncode == 0, output
+        [consumer] = containers(engine, project, "consumer")
+        assert engine("wait", consumer, timeout=120).stdout.strip() == "0"
+        printed = engine("logs", consumer).stdout.split()
+        assert len(printed) == 2 and printed[1].count(".") == 2, printed  # a token, a JWT
+        assert engine.inspect(emulator, "{{.State.Health.Status}}") == "healthy"
+        answered = httpx.get(f"http://127.0.0.1:{port}/_emulator/requests").json()["requests"]
+        assert {entry["route"] for entry in answered} >= {"uneeq:token", "web1on1:token"}
+    finally:
+        ticking.set()
+        if up.poll() is None:
+            up.kill()
+        compose(directory, *files, "down", "-v", timeout=180, check=False)
+    assert containers(engine, project) == []
+    volumes = engine("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert [name for name in volumes if name.startswith(project)] == []
+    networks = engine("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert [name for name in networks if name.startswith(project)] == []
