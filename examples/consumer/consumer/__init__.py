@@ -1,0 +1,1 @@
+"""An example service calling two vendors at base URLs from its environment."""
