@@ -169,7 +169,7 @@ class Compose:
 
     command: tuple[str, ...]
     env: dict[str, str]
-    service: subprocess.Popen[bytes] | None = None
+    socket: ApiSocket | None = None
 
     def __call__(
         self, project: Path, *args: str, timeout: float = 180, check: bool = True
@@ -197,19 +197,27 @@ class Compose:
         )
 
     def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+
+@dataclass
+class ApiSocket:
+    """A Docker-compatible API for clients of Docker's (docker-compose, testcontainers):
+    Docker's own, or podman's `system service` on a socket of the tests' own."""
+
+    env: dict[str, str]
+    service: subprocess.Popen[bytes] | None = None
+
+    def close(self) -> None:
         if self.service is not None:
             self.service.terminate()
             self.service.wait(timeout=30)
 
 
-def find_compose(engine: Engine, directory: Path) -> Compose | str:
-    """The Compose implementation to use with `engine`, or why there is none."""
+def api_socket(engine: Engine, directory: Path) -> ApiSocket:
     if engine.name == "docker":
-        if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode:
-            return "docker compose (v2) is not installed"
-        return Compose(("docker", "compose"), {})
-    if shutil.which("docker-compose") is None:
-        return "docker-compose (Debian's, to drive podman's API socket) is not installed"
+        return ApiSocket({})
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "containers.conf").write_text(PODMAN_SERVICE_CONF)
     socket = directory / "podman.sock"
@@ -224,4 +232,16 @@ def find_compose(engine: Engine, directory: Path) -> Compose | str:
         if socket.exists():
             break
         time.sleep(0.05)
-    return Compose(("docker-compose",), {"DOCKER_HOST": f"unix://{socket}"}, service)
+    return ApiSocket({"DOCKER_HOST": f"unix://{socket}"}, service)
+
+
+def find_compose(engine: Engine, directory: Path) -> Compose | str:
+    """The Compose implementation to use with `engine`, or why there is none."""
+    if engine.name == "docker":
+        if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode:
+            return "docker compose (v2) is not installed"
+        return Compose(("docker", "compose"), {})
+    if shutil.which("docker-compose") is None:
+        return "docker-compose (Debian's, to drive podman's API socket) is not installed"
+    socket = api_socket(engine, directory)
+    return Compose(("docker-compose",), dict(socket.env), socket)

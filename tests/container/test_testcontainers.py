@@ -1,0 +1,81 @@
+"""token_emulator.testcontainers: the image under testcontainers-python, through the
+engine's Docker-compatible API (podman's socket here, with testcontainers' reaper off:
+its image is in no registry these machines reach)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.container.engine import ApiSocket, Engine, api_socket
+
+testcontainers = pytest.importorskip("testcontainers", reason="the [testcontainers] extra")
+
+
+@pytest.fixture(scope="module")
+def docker_api(
+    engine: Engine, image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiSocket]:
+    socket = api_socket(engine, tmp_path_factory.mktemp("testcontainers"))
+    settings = {
+        **socket.env,
+        "TESTCONTAINERS_RYUK_DISABLED": "true",
+        # This machine has /.dockerenv, which makes testcontainers reach containers by
+        # a gateway that podman's API does not describe: the socket's host instead.
+        "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+    }
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        yield socket
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        socket.close()
+
+
+def test_the_container_starts_healthy_and_gives_urls_and_a_client(
+    docker_api: ApiSocket, image: str
+) -> None:
+    from token_emulator.testcontainers import TokenEmulatorContainer
+
+    secret = "testcontainers-admin-token-0123"
+    with TokenEmulatorContainer(image, admin_token=secret) as emulator:
+        assert emulator.vendor_url("uneeq") == f"{emulator.url}/uneeq"
+        with emulator.client() as control:
+            assert control.health()["status"] == "ready"
+            control.advance("1h")
+            with control.new_world("tc-world") as world:
+                assert world.clock()["offset_seconds"] == 0  # a world's own clock
+                assert world.vendor_url("uneeq") == f"{emulator.url}/worlds/tc-world/uneeq"
+            assert control.clock()["offset_seconds"] >= 3600
+        # Without the token the control plane is closed.
+        assert httpx.get(f"{emulator.url}/_emulator/clock").status_code == 401
+
+
+def test_the_readmes_testcontainers_example_runs(
+    docker_api: ApiSocket, engine: Engine, image: str, tmp_path: Path
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [example] = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "TokenEmulatorContainer" in block
+    ]
+    engine("tag", image, "token-emulator:local")
+    (tmp_path / "test_example.py").write_text(example)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    command += ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "test_example.py"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "1 passed" in done.stdout

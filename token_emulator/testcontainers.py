@@ -1,0 +1,89 @@
+"""The emulator's image under testcontainers-python: `pip install 'token-emulator[testcontainers]'`.
+
+    from token_emulator.testcontainers import TokenEmulatorContainer
+
+    with TokenEmulatorContainer("token-emulator:local") as emulator:
+        uneeq = emulator.vendor_url("uneeq")        # http://localhost:<port>/uneeq
+        with emulator.client() as control:        # a TokenEmulator on its control plane
+            control.advance(301)
+
+`start()` (or entering the block) returns once `GET /_emulator/health` answers
+200. A test that shares one container with others takes a world of its own:
+`emulator.client(world="my-test")`, or `client().new_world()`.
+
+With podman instead of Docker (DOCKER_HOST on podman's API socket),
+testcontainers' reaper needs an image from a registry: set
+TESTCONTAINERS_RYUK_DISABLED=true where none is reachable.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+from testcontainers.core.container import DockerContainer
+
+from token_emulator.client import TokenEmulator
+
+PORT = 8080
+START_TIMEOUT_SECONDS = 60.0
+
+
+class TokenEmulatorContainer(DockerContainer):  # type: ignore[misc]
+    """The image (built from the token-emulator repository's Dockerfile) on a free port.
+    `admin_token` closes its control plane (the client sends it); `fixtures` is a
+    directory of your own, mounted read-only at /fixtures."""
+
+    def __init__(
+        self,
+        image: str = "token-emulator:latest",
+        *,
+        admin_token: str | None = None,
+        fixtures: str | Path | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(image, **kwargs)
+        self.admin_token = admin_token
+        self.with_exposed_ports(PORT)
+        if admin_token is not None:
+            self.with_env("EMULATOR_ADMIN_TOKEN", admin_token)
+        if fixtures is not None:
+            self.with_volume_mapping(str(Path(fixtures).resolve()), "/fixtures", "ro")
+
+    def start(self) -> Self:
+        super().start()
+        self._wait_until_healthy()
+        return self
+
+    @property
+    def url(self) -> str:
+        """The emulator's root, as the host reaches it."""
+        return f"http://{self.get_container_host_ip()}:{self.get_exposed_port(PORT)}"
+
+    def vendor_url(self, vendor: str) -> str:
+        """A vendor's base URL in the default world (`/uneeq`, `/8x8`...)."""
+        return f"{self.url}/{vendor}"
+
+    def client(self, world: str | None = None) -> TokenEmulator:
+        """The control-plane client, in the default world or `world`."""
+        return TokenEmulator(self.url, world=world, admin_token=self.admin_token)
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        problem = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"{self.url}/_emulator/health", timeout=2)
+                if answer.status_code == 200:
+                    return
+                problem = f"health answered {answer.status_code}"
+            except httpx.HTTPError as error:
+                problem = str(error) or type(error).__name__
+            time.sleep(0.1)
+        logs = b"".join(part for part in self.get_logs() if part).decode(errors="replace")
+        raise TimeoutError(
+            f"the emulator's container was not healthy within {START_TIMEOUT_SECONDS:g} s "
+            f"({problem}); its log ends:\n{logs[-2000:]}"
+        )
