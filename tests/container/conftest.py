@@ -18,6 +18,7 @@ from token_emulator.testing import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = "localhost/token-emulator:test"
+POSTGRES = "postgres:16-bookworm"
 # The Dockerfile's HEALTHCHECK --start-period: health must answer within it.
 START_PERIOD_SECONDS = 15.0
 
@@ -43,6 +44,16 @@ def image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
             build_args["PYTHON_IMAGE"] = STAND_IN
         engine.build(REPO, IMAGE, build_args)
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def postgres_image(engine: Engine, image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """compose.yaml's `postgres:16-bookworm`: with podman, a stand-in built from Debian's
+    PostgreSQL (tests/container/postgres/) under that name; with Docker, the real one."""
+    if engine.name == "podman":
+        with locked(tmp_path_factory.getbasetemp().parent / "container-image.lock"):
+            engine.build(REPO / "tests" / "container" / "postgres", POSTGRES, {"BASE": STAND_IN})
+    return POSTGRES
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.container.conftest import REPO
+from tests.container.conftest import REPO, wait_for_health
 from tests.container.engine import Compose, Engine, find_compose
-from token_emulator.testing import free_port
+from token_emulator.testing import free_port, uneeq_request_jwt
+
+SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, test-only
 
 CONSUMER = """
 services:
@@ -55,6 +57,50 @@ def compose(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     found.close()
 
 
+class HealthTicker:
+    """What Docker's healthcheck timers do, for podman without systemd: every second,
+    each container of the project runs its healthcheck once."""
+
+    def __init__(self, engine: Engine, project: str) -> None:
+        self.engine, self.project = engine, project
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+
+    def start(self) -> None:
+        if self.engine.name == "podman":
+            self.thread.start()
+
+    def _tick(self) -> None:
+        while not self.stopped.is_set():
+            for name in containers(self.engine, self.project):
+                self.engine("healthcheck", "run", name, check=False)
+            self.stopped.wait(1.0)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def project_directory(tmp_path: Path, extra: str = "") -> tuple[str, Path]:
+    """A copy of compose.yaml with this checkout's fixtures, in a directory of its own."""
+    project = f"tecompose{secrets.token_hex(3)}"
+    directory = tmp_path / project
+    directory.mkdir()
+    shutil.copy(REPO / "compose.yaml", directory / "compose.yaml")
+    shutil.copytree(REPO / "fixtures", directory / "fixtures")
+    (directory / "fixtures").chmod(0o755)
+    if extra:
+        (directory / "extra.yaml").write_text(extra)
+    return project, directory
+
+
+def assert_nothing_left(engine: Engine, project: str) -> None:
+    assert containers(engine, project) == []
+    volumes = engine("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert [name for name in volumes if name.startswith(project)] == []
+    networks = engine("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert [name for name in networks if name.startswith(project)] == []
+
+
 def containers(engine: Engine, project: str, service: str | None = None) -> list[str]:
     filters = ["--filter", f"label=com.docker.compose.project={project}"]
     if service is not None:
@@ -65,16 +111,10 @@ def containers(engine: Engine, project: str, service: str | None = None) -> list
 def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all(
     engine: Engine, image: str, compose: Compose, tmp_path: Path
 ) -> None:
-    project = f"tecompose{secrets.token_hex(3)}"
-    directory = tmp_path / project
-    directory.mkdir()
-    shutil.copy(REPO / "compose.yaml", directory / "compose.yaml")
-    shutil.copytree(REPO / "fixtures", directory / "fixtures")
-    (directory / "fixtures").chmod(0o755)
-    (directory / "consumer.yaml").write_text(CONSUMER)
+    project, directory = project_directory(tmp_path, CONSUMER)
     engine("tag", image, "token-emulator:local")
     port = free_port()
-    files = ("-p", project, "-f", "compose.yaml", "-f", "consumer.yaml")
+    files = ("-p", project, "-f", "compose.yaml", "-f", "extra.yaml")
     compose.env["EMULATOR_HOST_PORT"] = str(port)
     up = compose.popen(directory, *files, "up", "-d", "--no-build", "emulator", "consumer")
     ticking = threading.Event()
@@ -115,8 +155,38 @@ def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all
         if up.poll() is None:
             up.kill()
         compose(directory, *files, "down", "-v", timeout=180, check=False)
-    assert containers(engine, project) == []
-    volumes = engine("volume", "ls", "--format", "{{.Name}}").stdout.split()
-    assert [name for name in volumes if name.startswith(project)] == []
-    networks = engine("network", "ls", "--format", "{{.Name}}").stdout.split()
-    assert [name for name in networks if name.startswith(project)] == []
+    assert_nothing_left(engine, project)
+
+
+def test_the_postgres_profile_two_replicas_behave_as_one_emulator(
+    engine: Engine, image: str, postgres_image: str, compose: Compose, tmp_path: Path
+) -> None:
+    project, directory = project_directory(tmp_path)
+    engine("tag", image, "token-emulator:local")
+    files = ("-p", project, "-f", "compose.yaml", "--profile", "postgres")
+    ticker = HealthTicker(engine, project)
+    ticker.start()
+    try:
+        compose(directory, *files, "up", "-d", "--no-build", "emulator-1", "emulator-2")
+        one, two = "http://127.0.0.1:8081", "http://127.0.0.1:8082"
+        for url in (one, two):
+            wait_for_health(url, 60)
+        issued = httpx.post(
+            f"{one}/uneeq/api/v1/clients/access/tokens",
+            headers={"workspace": "demo", "content-type": "application/jwt"},
+            content=uneeq_request_jwt(SECRET, "demo"),
+        )
+        assert issued.status_code == 200, issued.text
+        body = {"workspaceName": "demo", "sessionType": 0, "tokenId": issued.json()["token"]}
+        start = "/uneeq/api/v2/clients/start-session"
+        assert httpx.post(f"{two}{start}", json=body).status_code == 200
+        assert httpx.post(f"{one}{start}", json=body).status_code == 401  # single use
+        httpx.post(f"{two}/_emulator/clock", json={"advance": "1h"}).raise_for_status()
+        assert httpx.get(f"{one}/_emulator/clock").json()["offset_seconds"] >= 3600
+        assert httpx.post(f"{one}/_emulator/worlds", json={"name": "both"}).status_code == 201
+        listed = httpx.get(f"{two}/_emulator/worlds").json()["worlds"]
+        assert "both" in [world["name"] for world in listed]
+    finally:
+        ticker.stop()
+        compose(directory, *files, "down", "-v", timeout=180, check=False)
+    assert_nothing_left(engine, project)
