@@ -321,7 +321,7 @@ def test_readme_shows_the_compose_consumer() -> None:
     section = readme[readme.index("\n## Docker\n") :]
     section = section[: section.index("\n## ", 1)]
     (block,) = [
-        b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if "service_healthy" in b
+        b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("  my-service:")
     ]
     assert yaml.safe_load("services:\n" + block)["services"] == consumer_example()
 
