@@ -7,6 +7,7 @@ client then alternates between the two servers: its world is the same in both)."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -84,11 +85,11 @@ def started(processes: Sequence[EmulatorProcess]) -> None:
             done.result()
 
 
-@pytest.fixture
-def two_on_sqlite(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
-    database = tmp_path / "shared.sqlite3"
+@contextlib.contextmanager
+def two_servers(database: str | Path, logs: Path) -> Iterator[list[EmulatorProcess]]:
+    """Two `serve` processes on one database, started at the same moment."""
     pair = [
-        EmulatorProcess(database, fixtures=FIXTURES, log_path=tmp_path / f"{name}.log")
+        EmulatorProcess(database, fixtures=FIXTURES, log_path=logs / f"{name}.log")
         for name in ("a", "b")
     ]
     try:
@@ -100,18 +101,15 @@ def two_on_sqlite(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
 
 
 @pytest.fixture
+def two_on_sqlite(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
+    with two_servers(tmp_path / "shared.sqlite3", tmp_path) as pair:
+        yield pair
+
+
+@pytest.fixture
 def two_on_postgres(postgres: PostgresServer, tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
-    with postgres.database() as url:
-        pair = [
-            EmulatorProcess(url, fixtures=FIXTURES, log_path=tmp_path / f"{name}.log")
-            for name in ("a", "b")
-        ]
-        try:
-            started(pair)
-            yield pair
-        finally:
-            for process in pair:
-                process.stop()
+    with postgres.database() as url, two_servers(url, tmp_path) as pair:
+        yield pair
 
 
 async def on(processes: Sequence[EmulatorProcess], flows: int) -> None:
