@@ -31,7 +31,7 @@ PORT = 8080
 START_TIMEOUT_SECONDS = 60.0
 
 
-class TokenEmulatorContainer(DockerContainer):  # type: ignore[misc]
+class TokenEmulatorContainer(DockerContainer):
     """The image (built from the token-emulator repository's Dockerfile) on a free port.
     `admin_token` closes its control plane (the client sends it); `fixtures` is a
     directory of your own, mounted read-only at /fixtures."""

@@ -195,6 +195,10 @@ async def load(world: World, document: dict[str, Any]) -> None:
     world.forget_cached()
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _checked_clock(clock: Any) -> dict[str, Any]:
     """The clock as exported: an offset from real time, and the frozen instant or null,
     each putting now where the clock endpoint allows it."""
@@ -202,9 +206,9 @@ def _checked_clock(clock: Any) -> dict[str, Any]:
     if not isinstance(clock, dict):
         raise DocumentProblem(shape)
     offset, frozen = clock.get("offset_seconds"), clock.get("frozen_at")
-    numbers = [offset] + ([] if frozen is None else [frozen])
-    if any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers):
+    if not _number(offset) or not (frozen is None or _number(frozen)):
         raise DocumentProblem(shape)
+    assert isinstance(offset, (int, float))
     try:
         check_range(real_time() + offset if frozen is None else frozen)
     except (ValueError, OverflowError) as error:

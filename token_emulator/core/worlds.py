@@ -236,7 +236,8 @@ class Worlds:
         for row in rows:
             held = self._open.get(row.name)
             last = max(row.last_request, held.world.last_request if held else 0.0)
-            listed.append(self._described(row.name, row.created, held and held.world, last))
+            world = held.world if held is not None else None
+            listed.append(self._described(row.name, row.created, world, last))
         return listed
 
     def given_fixtures(self, world: World) -> dict[str, Any]:
@@ -264,8 +265,8 @@ class Worlds:
             stale = list(await conn.scalars(query))
         removed = []
         for name in stale:
-            held = self._open.get(name)
-            if held is not None and (held.world.in_flight or held.world.last_request >= horizon):
+            here = self._open.get(name)
+            if here is not None and (here.world.in_flight or here.world.last_request >= horizon):
                 continue
             try:
                 await self.delete(name)
