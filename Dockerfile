@@ -5,8 +5,10 @@
 # reads this file and runs the CMD and the HEALTHCHECK as plain processes.
 #
 # The base image is an argument so that a machine without a registry can build on
-# a stand-in (tests/container/ makes one from Debian's python3 with debootstrap);
-# everyone else gets the official image. The image works on Python 3.11 and 3.12.
+# a stand-in (tests/container/ makes one from Debian's python3 3.11 with
+# debootstrap, and the tests build and run the image on it); everyone else gets
+# the official image, whose Python 3.12 the package supports but these machines
+# cannot build on (no registry).
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 FROM ${PYTHON_IMAGE}
 

@@ -53,8 +53,14 @@ class TokenEmulatorContainer(DockerContainer):
             self.with_volume_mapping(str(Path(fixtures).resolve()), "/fixtures", "ro")
 
     def start(self) -> Self:
+        """Start the container and return once it answers healthy; on a failure it is
+        stopped and removed before the error is raised (the reaper may be off)."""
         super().start()
-        self._wait_until_healthy()
+        try:
+            self._wait_until_healthy()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     @property
@@ -74,6 +80,11 @@ class TokenEmulatorContainer(DockerContainer):
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         problem = "no answer"
         while time.monotonic() < deadline:
+            container = self.get_wrapped_container()
+            container.reload()
+            if container.status in ("exited", "dead"):
+                problem = f"the container {container.status}"
+                break
             try:
                 answer = httpx.get(f"{self.url}/_emulator/health", timeout=2)
                 if answer.status_code == 200:
@@ -83,7 +94,7 @@ class TokenEmulatorContainer(DockerContainer):
                 problem = str(error) or type(error).__name__
             time.sleep(0.1)
         logs = b"".join(part for part in self.get_logs() if part).decode(errors="replace")
-        raise TimeoutError(
-            f"the emulator's container was not healthy within {START_TIMEOUT_SECONDS:g} s "
-            f"({problem}); its log ends:\n{logs[-2000:]}"
+        raise RuntimeError(
+            f"the emulator's container did not answer healthy within "
+            f"{START_TIMEOUT_SECONDS:g} s ({problem}); its log ends:\n{logs[-2000:]}"
         )

@@ -17,7 +17,9 @@ from tests.container.engine import STAND_IN, Engine, find_engine, locked, make_s
 from token_emulator.testing import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/token-emulator:test"
+# Tagged per test session, so that one checkout's build never replaces the image another
+# session's tests run (nor a developer's own `token-emulator:local`); removed at its end.
+IMAGE = f"localhost/token-emulator:test-{secrets.token_hex(4)}"
 POSTGRES = "postgres:16-bookworm"
 # The Dockerfile's HEALTHCHECK --start-period: health must answer within it.
 START_PERIOD_SECONDS = 15.0
@@ -34,7 +36,7 @@ def engine() -> Engine:
 
 
 @pytest.fixture(scope="session")
-def image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
+def image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The repository's Dockerfile built (on the stand-in base where podman runs)."""
     with locked(tmp_path_factory.getbasetemp().parent / "container-image.lock"):
         build_args = {}
@@ -43,7 +45,8 @@ def image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
                 make_stand_in(engine)
             build_args["PYTHON_IMAGE"] = STAND_IN
         engine.build(REPO, IMAGE, build_args)
-    return IMAGE
+    yield IMAGE
+    engine("rmi", IMAGE, check=False)  # its layers stay cached for the next build
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +107,8 @@ def start(engine: Engine, image: str) -> Iterator[Start]:
         return running
 
     yield started
-    for name in names:
-        engine("rm", "-f", "-t", "0", name, check=False)
+    for name in names:  # -v: the image's anonymous /data volume too
+        engine("rm", "-f", "-v", "-t", "0", name, check=False)
 
 
 @pytest.fixture

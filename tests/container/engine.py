@@ -67,6 +67,19 @@ class Engine:
     def inspect(self, name: str, template: str) -> str:
         return self("inspect", "--format", template, name).stdout.strip()
 
+    def healthy(self, name: str, timeout: float) -> str:
+        """The container's health state once its HEALTHCHECK passed (or `timeout` ends):
+        Docker runs it on its interval; podman without systemd runs none by itself, so
+        here it runs once on request, as the interval's timer would."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.name == "podman":
+                self("healthcheck", "run", name, check=False)
+            state = self.inspect(name, "{{.State.Health.Status}}")
+            if state == "healthy" or time.monotonic() >= deadline:
+                return state
+            time.sleep(0.5)
+
 
 def find_engine() -> Engine | str:
     """The engine to use, or why there is none."""
@@ -77,6 +90,9 @@ def find_engine() -> Engine | str:
         return Engine("docker", ("docker",))
     if shutil.which("podman") is None:
         return "neither a Docker engine that answers nor podman is here"
+    if os.geteuid() != 0:
+        # Rootless podman needs uidmap and subordinate ids, and debootstrap needs root.
+        return "podman is driven as root here (rootless needs uidmap, subuids and subgids)"
     if shutil.which("runc") is None:
         return "podman is here but runc is not (podman's crun refuses hybrid cgroups)"
     engine = Engine("podman", ("podman", "--runtime", "runc"))
@@ -101,13 +117,14 @@ def locked(path: Path) -> Iterator[None]:
 def make_stand_in(engine: Engine) -> None:
     """Debian bookworm with python3, pip and venv, as the official image has them: pip
     may install into the system Python, and `python` is on the PATH."""
-    if shutil.which("debootstrap") is None:
+    debootstrap = shutil.which("debootstrap", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    if debootstrap is None:
         raise EngineFailed("debootstrap is not installed: the stand-in base image needs it")
     with tempfile.TemporaryDirectory(prefix="stand-in-") as scratch:
         root = Path(scratch) / "rootfs"
         done = subprocess.run(
             [
-                "debootstrap",
+                debootstrap,
                 "--variant=minbase",
                 "--include=python3,python3-venv,python3-pip",
                 "bookworm",

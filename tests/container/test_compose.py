@@ -32,8 +32,10 @@ SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, 
 
 CONSUMER = """
 services:
+  emulator:
+    image: {image}
   consumer:
-    image: token-emulator:local
+    image: {image}
     depends_on:
       emulator:
         condition: service_healthy
@@ -44,6 +46,7 @@ services:
         token-emulator token web1on1 --url http://emulator:8080
 """
 WAIT_SECONDS = 3.0
+REPLICAS = ("emulator-1", "emulator-2")
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +75,14 @@ class HealthTicker:
 
     def _tick(self) -> None:
         while not self.stopped.is_set():
-            for name in containers(self.engine, self.project):
+            for name in containers(self.engine, self.project, check=False):
                 self.engine("healthcheck", "run", name, check=False)
             self.stopped.wait(1.0)
 
     def stop(self) -> None:
         self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=60)
 
 
 def project_directory(tmp_path: Path, extra: str = "") -> tuple[str, Path]:
@@ -101,23 +106,24 @@ def assert_nothing_left(engine: Engine, project: str) -> None:
     assert [name for name in networks if name.startswith(project)] == []
 
 
-def containers(engine: Engine, project: str, service: str | None = None) -> list[str]:
+def containers(
+    engine: Engine, project: str, service: str | None = None, *, check: bool = True
+) -> list[str]:
     filters = ["--filter", f"label=com.docker.compose.project={project}"]
     if service is not None:
         filters += ["--filter", f"label=com.docker.compose.service={service}"]
-    return engine("ps", "-a", "--format", "{{.Names}}", *filters).stdout.split()
+    return engine("ps", "-a", "--format", "{{.Names}}", *filters, check=check).stdout.split()
 
 
 def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all(
     engine: Engine, image: str, compose: Compose, tmp_path: Path
 ) -> None:
-    project, directory = project_directory(tmp_path, CONSUMER)
-    engine("tag", image, "token-emulator:local")
+    project, directory = project_directory(tmp_path, CONSUMER.format(image=image))
     port = free_port()
     files = ("-p", project, "-f", "compose.yaml", "-f", "extra.yaml")
     compose.env["EMULATOR_HOST_PORT"] = str(port)
     up = compose.popen(directory, *files, "up", "-d", "--no-build", "emulator", "consumer")
-    ticking = threading.Event()
+    ticker = HealthTicker(engine, project)
     try:
         deadline = time.monotonic() + 60
         while not containers(engine, project, "emulator") and time.monotonic() < deadline:
@@ -125,22 +131,12 @@ def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all
         [emulator] = containers(engine, project, "emulator")
         if engine.name == "podman":
             # The emulator answers, but no healthcheck has run yet: the consumer waits.
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_for_health(f"http://127.0.0.1:{port}", 60)
             time.sleep(WAIT_SECONDS)
             assert containers(engine, project, "consumer") == []
             assert engine.inspect(emulator, "{{.State.Health.Status}}") == "starting"
 
-            def tick() -> None:  # what Docker's healthcheck timer does
-                while not ticking.is_set():
-                    engine("healthcheck", "run", emulator, check=False)
-                    ticking.wait(1.0)
-
-            threading.Thread(target=tick, daemon=True).start()
+            ticker.start()
         output, _ = up.communicate(timeout=180)
         assert up.returncode == 0, output
         [consumer] = containers(engine, project, "consumer")
@@ -151,7 +147,7 @@ def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all
         answered = httpx.get(f"http://127.0.0.1:{port}/_emulator/requests").json()["requests"]
         assert {entry["route"] for entry in answered} >= {"uneeq:token", "web1on1:token"}
     finally:
-        ticking.set()
+        ticker.stop()
         if up.poll() is None:
             up.kill()
         compose(directory, *files, "down", "-v", timeout=180, check=False)
@@ -161,14 +157,16 @@ def test_compose_up_waits_for_health_then_the_consumer_runs_and_down_removes_all
 def test_the_postgres_profile_two_replicas_behave_as_one_emulator(
     engine: Engine, image: str, postgres_image: str, compose: Compose, tmp_path: Path
 ) -> None:
-    project, directory = project_directory(tmp_path)
-    engine("tag", image, "token-emulator:local")
-    files = ("-p", project, "-f", "compose.yaml", "--profile", "postgres")
+    replicas = "services:\n" + "".join(f"  {name}:\n    image: {image}\n" for name in REPLICAS)
+    project, directory = project_directory(tmp_path, replicas)
+    ports = [free_port(), free_port()]
+    compose.env.update({"EMULATOR_1_PORT": str(ports[0]), "EMULATOR_2_PORT": str(ports[1])})
+    files = ("-p", project, "-f", "compose.yaml", "-f", "extra.yaml", "--profile", "postgres")
     ticker = HealthTicker(engine, project)
     ticker.start()
     try:
         compose(directory, *files, "up", "-d", "--no-build", "emulator-1", "emulator-2")
-        one, two = "http://127.0.0.1:8081", "http://127.0.0.1:8082"
+        one, two = (f"http://127.0.0.1:{port}" for port in ports)
         for url in (one, two):
             wait_for_health(url, 60)
         issued = httpx.post(

@@ -34,8 +34,7 @@ def test_healthy_within_the_start_period_as_a_user_not_root(start: Start) -> Non
     took = wait_for_health(running.url, START_PERIOD_SECONDS)
     assert took < START_PERIOD_SECONDS
     # The HEALTHCHECK's own command, as the engine runs it, and the state it records.
-    assert running.engine("healthcheck", "run", running.name, check=False).returncode == 0
-    assert running.engine.inspect(running.name, "{{.State.Health.Status}}") == "healthy"
+    assert running.engine.healthy(running.name, timeout=30) == "healthy"
     assert running.engine("exec", running.name, "id", "-u").stdout.strip() == "10001"
     assert running.engine("exec", running.name, "id", "-g").stdout.strip() == "10001"
 
@@ -66,7 +65,7 @@ def test_the_database_in_a_volume_outlives_the_container(start: Start, volume: s
     httpx.post(f"{first.url}/_emulator/clock", json={"advance": "1h"}).raise_for_status()
     assert httpx.post(f"{first.url}/_emulator/worlds", json={"name": "kept"}).status_code == 201
     assert token(f"{first.url}/worlds/kept").status_code == 200
-    first.engine("rm", "-f", first.name)
+    first.engine("rm", "-f", "-v", first.name)  # the named volume stays: it is not anonymous
     second = start(volumes=[f"{volume}:/data"])
     assert httpx.get(f"{second.url}/_emulator/clock").json()["offset_seconds"] >= 3600
     state = httpx.get(f"{second.url}/worlds/kept/_emulator/state/uneeq").json()
@@ -82,7 +81,7 @@ def test_the_admin_token_closes_the_control_plane_and_leaves_health_open(start: 
     assert health.status_code == 200 and set(health.json()) == {"status", "version"}
     bearer = {"authorization": f"Bearer {secret}"}
     assert httpx.get(f"{running.url}/_emulator/clock", headers=bearer).status_code == 200
-    assert running.engine("healthcheck", "run", running.name, check=False).returncode == 0
+    assert running.engine.healthy(running.name, timeout=30) == "healthy"
 
 
 def test_worlds_through_the_containers_port(start: Start) -> None:

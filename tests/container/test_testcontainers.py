@@ -33,6 +33,13 @@ def docker_api(
     }
     saved = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
+    # testcontainers reads the last two when its config module is first imported, which
+    # may have been before this: its config object is set as well.
+    from testcontainers.core.config import ConnectionMode, testcontainers_config
+
+    config = vars(testcontainers_config).copy()
+    testcontainers_config.ryuk_disabled = True
+    testcontainers_config.connection_mode_override = ConnectionMode.docker_host
     try:
         yield socket
     finally:
@@ -41,6 +48,7 @@ def docker_api(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        vars(testcontainers_config).update(config)
         socket.close()
 
 
@@ -72,10 +80,24 @@ def test_the_readmes_testcontainers_example_runs(
         for block in re.findall(r"```python\n(.*?)```", readme, re.S)
         if "TokenEmulatorContainer" in block
     ]
-    engine("tag", image, "token-emulator:local")
-    (tmp_path / "test_example.py").write_text(example)
+    # The example names the image as built by hand; here, this session's build.
+    (tmp_path / "test_example.py").write_text(example.replace("token-emulator:local", image))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
     command += ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "test_example.py"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "1 passed" in done.stdout
+
+
+def test_a_container_that_never_becomes_healthy_is_removed_and_says_why(
+    docker_api: ApiSocket, engine: Engine, image: str
+) -> None:
+    from token_emulator.testcontainers import TokenEmulatorContainer
+
+    broken = TokenEmulatorContainer(image).with_env("EMULATOR_PORT", "not-a-port")
+    with pytest.raises(RuntimeError, match="did not answer healthy") as failed:
+        broken.start()
+    assert "the container exited" in str(failed.value)
+    assert "EMULATOR_PORT" in str(failed.value)  # the server's own message, from its log
+    left = engine("ps", "-a", "--filter", f"ancestor={image}", "--format", "{{.Names}}").stdout
+    assert left.split() == []

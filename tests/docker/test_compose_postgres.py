@@ -93,7 +93,9 @@ def test_the_replicas_wait_for_it_and_publish_ports_of_their_own(
         published.append(replica["ports"])
     exposed = next(iter(image.exposed))
     loopback = "${EMULATOR_BIND:-127.0.0.1}"
-    assert published == [[f"{loopback}:8081:{exposed}"], [f"{loopback}:8082:{exposed}"]]
+    assert published == [
+        [f"{loopback}:${{EMULATOR_{number}_PORT:-808{number}}}:{exposed}"] for number in (1, 2)
+    ]
 
 
 def run_replica(
