@@ -112,6 +112,8 @@ async def _open_world(settings: Settings, vendors: Sequence[Vendor]) -> World:
             database=settings.database,
             database_is_temporary=settings.database_is_temporary,
             journal_size=settings.journal_size,
+            journal_body_limit=settings.journal_body_limit,
+            journal_max_bytes=settings.journal_max_bytes,
         )
     except SchemaTooNew as error:
         raise StoreUnusable(f"cannot start on the database {one_line(shown)}: {error}") from None

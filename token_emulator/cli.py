@@ -72,6 +72,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "EMULATOR_MAX_ADDED_ENTRIES)",
     )
     serve.add_argument(
+        "--journal-body-limit",
+        type=_byte_count,
+        help="bytes of each request's and answer's body the journal keeps (default 65536, "
+        "env EMULATOR_JOURNAL_BODY_LIMIT); it holds 64 MiB of them in all "
+        "(EMULATOR_JOURNAL_BYTES), dropping the oldest entries",
+    )
+    serve.add_argument(
         "--world-ttl",
         type=_world_ttl,
         help="delete a world no request reached for this long, by the machine's clock "

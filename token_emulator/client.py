@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
@@ -32,6 +33,7 @@ import httpx
 from token_emulator.control import api
 from token_emulator.core import instants
 from token_emulator.core.calls import Call, Steps, log, run
+from token_emulator.core.journal import MISSING, field_at, shown_as_text, status_matches
 from token_emulator.core.openapi import Operation
 from token_emulator.vendors import client_of
 
@@ -309,21 +311,162 @@ def real_time(plane: ControlPlane) -> Steps[datetime]:
     return (yield from _move(plane, {"real": True}))
 
 
+def _journal_params(
+    vendor: str | None,
+    route: str | None,
+    status: int | str | None,
+    method: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    filters = {"vendor": vendor, "route": route, "status": status, "method": method}
+    params = {key: str(value) for key, value in filters.items() if value is not None}
+    for name, instant in (("since", since), ("until", until)):
+        if instant is not None:
+            params[name] = instant if isinstance(instant, str) else _iso(instant)
+    for path, value in (body or {}).items():
+        params[f"body.{path}"] = shown_as_text(value)
+    return params
+
+
+def _iso(instant: datetime) -> str:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _with_json(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry, its request's and answer's bodies also parsed (`json`) where they are JSON."""
+    for side in ("request", "answer"):
+        part = entry.get(side)
+        if isinstance(part, dict) and isinstance(part.get("body"), str):
+            with contextlib.suppress(ValueError):
+                part["json"] = json.loads(part["body"])
+    return entry
+
+
 def requests(
     plane: ControlPlane,
     vendor: str | None = None,
     route: str | None = None,
     status: int | str | None = None,
     limit: int | None = None,
+    *,
+    method: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    body: Mapping[str, Any] | None = None,
+    bodies: bool = False,
+    reveal: bool = False,
 ) -> Steps[list[dict[str, Any]]]:
     """Journal entries, newest first; `route` is `token` or `uneeq:token`, `status`
-    a code (401) or a class ("4xx")."""
-    filters = {"vendor": vendor, "route": route, "status": status, "limit": limit}
-    params = {key: str(value) for key, value in filters.items() if value is not None}
+    a code (401) or a class ("4xx"), `body` fields of the request's JSON body by dotted
+    path (`{"sid": "my-session"}`). With `bodies`, each entry's request and answer
+    (headers, body, and `json` where the body is JSON), secrets masked unless `reveal`."""
+    params = _journal_params(vendor, route, status, method, since, until, body)
+    if limit is not None:
+        params["limit"] = str(limit)
+    if bodies:
+        params["bodies"] = "true"
+    if reveal:
+        params["reveal"] = "true"
     entries: list[dict[str, Any]] = (yield from call(plane, api.REQUESTS, params=params))[
         "requests"
     ]
-    return entries
+    return [_with_json(entry) for entry in entries] if bodies else entries
+
+
+def request(plane: ControlPlane, number: int, *, reveal: bool = False) -> Steps[dict[str, Any]]:
+    """One journal entry whole (its request and answer), by its id."""
+    params = {"reveal": "true"} if reveal else None
+    found: dict[str, Any] = yield from call(
+        plane, api.REQUEST_ENTRY, path_params={"id": number}, params=params
+    )
+    return _with_json(found)
+
+
+def count(
+    plane: ControlPlane,
+    vendor: str | None = None,
+    route: str | None = None,
+    status: int | str | None = None,
+    *,
+    method: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> Steps[int]:
+    """How many journal entries match (the filters of `requests`)."""
+    params = _journal_params(vendor, route, status, method, since, until, body)
+    answer = yield from call(plane, api.COUNT_REQUESTS, params=params)
+    return int(answer["count"])
+
+
+def har(plane: ControlPlane, *, reveal: bool = False) -> Steps[dict[str, Any]]:
+    """The journal as a HAR 1.2 document (oldest first)."""
+    params = {"reveal": "true"} if reveal else None
+    document: dict[str, Any] = yield from call(plane, api.HAR, params=params)
+    return document
+
+
+NEAREST_SHOWN = 5
+
+
+def assert_requested(
+    plane: ControlPlane,
+    vendor: str,
+    route: str,
+    times: int | None = None,
+    status: int | str | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> Steps[list[dict[str, Any]]]:
+    """The journal holds `times` requests (at least one when None) to the vendor's route
+    with that status and those fields of the request's JSON body; the matching entries.
+    AssertionError otherwise, listing the vendor's requests that came nearest, each
+    with the reason it was refused."""
+    seen = yield from requests(plane, vendor=vendor, bodies=True)
+    wanted_route = route if ":" in route else f"{vendor}:{route}"
+    wanted_body = {path: shown_as_text(value) for path, value in (body or {}).items()}
+
+    def agrees(entry: dict[str, Any]) -> list[bool]:
+        document = entry.get("request", {}).get("json")
+        return [
+            entry["route"] == wanted_route,
+            status is None or status_matches(entry["status"], str(status)),
+            *(_field_text(document, path) == value for path, value in wanted_body.items()),
+        ]
+
+    matching = [entry for entry in seen if all(agrees(entry))]
+    if (len(matching) >= 1) if times is None else (len(matching) == times):
+        return matching
+    expected = "at least one request" if times is None else f"{times} request(s)"
+    asked = [wanted_route] + ([f"status {status}"] if status is not None else [])
+    asked += [f"body.{path}={value}" for path, value in wanted_body.items()]
+    nearest = sorted(
+        (entry for entry in seen if entry not in matching),
+        key=lambda entry: (-sum(agrees(entry)), -entry["id"]),
+    )[:NEAREST_SHOWN]
+    lines = [f"expected {expected} to {', '.join(asked)}; found {len(matching)}"]
+    if nearest:
+        lines.append(f"nearest of the {len(seen)} {vendor} request(s) in the journal:")
+        for entry in nearest:
+            document = entry.get("request", {}).get("json")
+            fields = ", ".join(f"body.{path}={_field_text(document, path)}" for path in wanted_body)
+            why = f" ({entry['reason']})" if entry.get("reason") else ""
+            lines.append(
+                f"  #{entry['id']} {entry['route'] or entry['path']} -> {entry['status']}{why}"
+                + (f"; {fields}" if fields else "")
+            )
+    else:
+        lines.append(f"the journal holds no {vendor} request")
+    raise AssertionError("\n".join(lines))
+
+
+def _field_text(document: Any, path: str) -> str | None:
+    """The field at a dotted path as the journal's filter compares it; None if absent."""
+    value = field_at(document, path)
+    return None if value is MISSING else shown_as_text(value)
 
 
 def clear_requests(plane: ControlPlane) -> Steps[None]:
@@ -534,6 +677,10 @@ class TokenEmulator(ControlPlane):
     freeze = _sync(freeze)
     real_time = _sync(real_time)
     requests = _sync(requests)
+    request = _sync(request)
+    count = _sync(count)
+    har = _sync(har)
+    assert_requested = _sync(assert_requested)
     clear_requests = _sync(clear_requests)
     fault = _sync(fault)
     faults = _sync(faults)
@@ -604,6 +751,10 @@ class AsyncTokenEmulator(ControlPlane):
     freeze = _async(freeze)
     real_time = _async(real_time)
     requests = _async(requests)
+    request = _async(request)
+    count = _async(count)
+    har = _async(har)
+    assert_requested = _async(assert_requested)
     clear_requests = _async(clear_requests)
     fault = _async(fault)
     faults = _async(faults)

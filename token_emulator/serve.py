@@ -65,6 +65,7 @@ def serve(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
             max_added_entries=args.max_added_entries,
             world_ttl_seconds=args.world_ttl,
+            journal_body_limit=args.journal_body_limit,
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)

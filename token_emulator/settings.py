@@ -92,6 +92,10 @@ class Settings:
     # worker holds it while it runs, and the last process out deletes it.
     database_is_temporary: bool = False
     journal_size: int = 1000
+    # The journal keeps each request's and answer's first journal_body_limit bytes of
+    # body, and at most journal_max_bytes of bodies and headers in all (core/journal.py).
+    journal_body_limit: int = 64 * 1024
+    journal_max_bytes: int = 64 * 1024 * 1024
     # Longer request bodies are answered 413 unread (token_emulator/request_path/body_limit.py).
     max_body_bytes: int = 64 * 1024
     log_level: str = "info"
@@ -138,6 +142,10 @@ class Settings:
             from_env["database_is_temporary"] = env.get("EMULATOR_DATABASE_IS_TEMPORARY") == "1"
         if "EMULATOR_JOURNAL_SIZE" in env:
             from_env["journal_size"] = _whole_number(env, "EMULATOR_JOURNAL_SIZE")
+        if "EMULATOR_JOURNAL_BODY_LIMIT" in env:
+            from_env["journal_body_limit"] = _whole_number(env, "EMULATOR_JOURNAL_BODY_LIMIT")
+        if "EMULATOR_JOURNAL_BYTES" in env:
+            from_env["journal_max_bytes"] = _whole_number(env, "EMULATOR_JOURNAL_BYTES")
         if "EMULATOR_MAX_BODY_BYTES" in env:
             from_env["max_body_bytes"] = _whole_number(env, "EMULATOR_MAX_BODY_BYTES")
         if "EMULATOR_LOG_LEVEL" in env:
@@ -184,6 +192,8 @@ class Settings:
             "EMULATOR_PORT": str(self.port),
             "EMULATOR_FIXTURES": str(self.fixtures_dir),
             "EMULATOR_JOURNAL_SIZE": str(self.journal_size),
+            "EMULATOR_JOURNAL_BODY_LIMIT": str(self.journal_body_limit),
+            "EMULATOR_JOURNAL_BYTES": str(self.journal_max_bytes),
             "EMULATOR_LOG_LEVEL": self.log_level,
             "EMULATOR_WORKERS": str(self.workers),
             "EMULATOR_MAX_BODY_BYTES": str(self.max_body_bytes),

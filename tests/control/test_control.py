@@ -148,7 +148,11 @@ async def test_control_requests_are_not_journaled(client: httpx.AsyncClient) -> 
         ({"status": "oops"}, "status must be a code (401) or a class (4xx)"),
         ({"status": "\u00b9xx"}, "status must be a code (401) or a class (4xx)"),
         ({"status": "6xx"}, "status must be a code (401) or a class (4xx)"),
-        ({"colour": "red"}, "unknown filter colour; use vendor, route, status, limit"),
+        (
+            {"colour": "red"},
+            "unknown filter colour; use vendor, route, status, method, since, until, limit, "
+            "bodies, reveal, body.<field>=<value>",
+        ),
     ],
 )
 async def test_journal_filter_refusals(

@@ -177,6 +177,20 @@ MOVE_CLOCK = guarded(
         responses={"200": CLOCK_ANSWER, "400": BAD_REQUEST},
     )
 )
+# The journal's filters besides vendor, route, status (and body.<path>=<value>: a field
+# of the request's JSON body, by dotted path, which OpenAPI cannot name).
+JOURNAL_FILTERS = (
+    parameter("query", "method", {"type": "string"}),
+    parameter("query", "since", INSTANT, "answered at or after, by the emulator clock"),
+    parameter("query", "until", INSTANT, "answered at or before, by the emulator clock"),
+)
+REVEAL = parameter(
+    "query",
+    "reveal",
+    {"type": "boolean"},
+    "secrets whole (masked by default: Authorization, "
+    "passwords, API and secret keys, client assertions)",
+)
 REQUESTS = guarded(
     Operation(
         route="control:requests",
@@ -193,6 +207,11 @@ REQUESTS = guarded(
                 "a status (`401`) or a class (`4xx`)",
             ),
             parameter("query", "limit", {"type": "integer", "minimum": 1}),
+            *JOURNAL_FILTERS,
+            parameter(
+                "query", "bodies", {"type": "boolean"}, "each entry with its request and answer"
+            ),
+            REVEAL,
         ),
         responses={
             **_ok(
@@ -204,6 +223,45 @@ REQUESTS = guarded(
             ),
             "400": BAD_REQUEST,
         },
+    )
+)
+COUNT_REQUESTS = guarded(
+    Operation(
+        route="control:requests-count",
+        method="GET",
+        path="/requests/count",
+        summary="How many journal entries match the filters (those of GET /requests)",
+        parameters=(
+            parameter("query", "vendor", {"type": "string"}),
+            parameter("query", "route", {"type": "string"}),
+            parameter("query", "status", {"type": "string"}),
+            *JOURNAL_FILTERS,
+        ),
+        responses={**_ok("the count", obj({"count": COUNT}, ["count"])), "400": BAD_REQUEST},
+    )
+)
+REQUEST_ENTRY = guarded(
+    Operation(
+        route="control:request",
+        method="GET",
+        path="/requests/{id}",
+        summary="One journal entry whole: its request's headers and body, its answer's",
+        parameters=(parameter("path", "id", {"type": "integer"}), REVEAL),
+        responses={
+            **_ok("the entry", ref("ControlJournalEntry")),
+            "404": control_error("no such entry (never, or no longer, in the journal)"),
+        },
+    )
+)
+HAR = guarded(
+    Operation(
+        route="control:requests-har",
+        method="GET",
+        path="/requests.har",
+        summary="The journal as HAR 1.2, oldest first: for browser developer tools and "
+        "HTTP debuggers",
+        parameters=(REVEAL,),
+        responses=_ok("a HAR 1.2 document", {"type": "object"}),
     )
 )
 CLEAR_REQUESTS = guarded(
@@ -441,6 +499,9 @@ CALLS = (
     MOVE_CLOCK,
     REQUESTS,
     CLEAR_REQUESTS,
+    COUNT_REQUESTS,
+    REQUEST_ENTRY,
+    HAR,
     STATE,
     OPENAPI,
     ADD_FAULT,

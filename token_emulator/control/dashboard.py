@@ -19,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from token_emulator.control.admin import COOKIE, may_see_details, settings_of
 from token_emulator.control.faults import routes_answer
-from token_emulator.control.handlers import health_answer, journal_answer
+from token_emulator.control.handlers import health_answer
+from token_emulator.control.journal import journal_answer
 from token_emulator.core import faults
 from token_emulator.core.world import World, world_of
 

@@ -17,7 +17,6 @@ from token_emulator.core.clock import ClockReading
 from token_emulator.core.durations import parse_duration
 from token_emulator.core.errors import ControlError
 from token_emulator.core.instants import isoformat, parse_instant
-from token_emulator.core.journal import is_status_filter
 from token_emulator.core.world import World, world_of
 
 CLOCK_ACTIONS = ("advance", "set", "freeze", "real")
@@ -127,47 +126,6 @@ async def _move_clock(world: World, action: str, value: Any, *, freeze: bool) ->
     if action == "freeze":
         return await world.clock.freeze()
     return await world.clock.real()
-
-
-async def requests(request: Request) -> Response:
-    world = world_of(request)
-    if request.method == "DELETE":
-        world.observe(await world.clock.read())
-        world.journal.clear()
-        return JSONResponse({"requests": []})
-    query = request.query_params
-    unknown = sorted(set(query) - {"vendor", "route", "status", "limit"})
-    if unknown:
-        raise ControlError(f"unknown filter {', '.join(unknown)}; use vendor, route, status, limit")
-    limit = None
-    if "limit" in query:
-        try:
-            limit = int(query["limit"])
-        except ValueError:
-            raise ControlError("limit must be a whole number") from None
-        if limit < 1:
-            raise ControlError("limit must be at least 1")
-    status = query.get("status")
-    if status is not None and not is_status_filter(status):
-        raise ControlError("status must be a code (401) or a class (4xx)")
-    return JSONResponse(
-        await journal_answer(
-            world, vendor=query.get("vendor"), route=query.get("route"), status=status, limit=limit
-        )
-    )
-
-
-async def journal_answer(
-    world: World,
-    *,
-    vendor: str | None = None,
-    route: str | None = None,
-    status: str | None = None,
-    limit: int | None = None,
-) -> dict[str, Any]:
-    world.observe(await world.clock.read())  # a reset by another process empties ours too
-    entries = world.journal.entries(vendor=vendor, route=route, status=status, limit=limit)
-    return {"requests": [entry.as_json() for entry in entries]}
 
 
 async def vendor_state(request: Request) -> Response:

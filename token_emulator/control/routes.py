@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from token_emulator.control import admin, api, dashboard, faults, handlers, worlds
+from token_emulator.control import admin, api, dashboard, faults, handlers, journal, worlds
 from token_emulator.core.endpoints import Endpoint
 
 ENDPOINTS = (
@@ -13,7 +13,10 @@ ENDPOINTS = (
     Endpoint(handlers.health, api.HEALTH),
     Endpoint(handlers.reset, api.RESET),
     Endpoint(handlers.clock, api.READ_CLOCK, api.MOVE_CLOCK),
-    Endpoint(handlers.requests, api.REQUESTS, api.CLEAR_REQUESTS),
+    Endpoint(journal.requests, api.REQUESTS, api.CLEAR_REQUESTS),
+    Endpoint(journal.count, api.COUNT_REQUESTS),  # before /requests/{id}, which it would match
+    Endpoint(journal.entry, api.REQUEST_ENTRY),
+    Endpoint(journal.har, api.HAR),
     Endpoint(handlers.vendor_state, api.STATE),
     Endpoint(faults.faults_collection, api.FAULTS, api.ADD_FAULT, api.CLEAR_FAULTS),
     Endpoint(faults.fault_item, api.CLEAR_FAULT),

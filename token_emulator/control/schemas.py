@@ -123,6 +123,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "the id of the injected fault that answered it",
             },
             "forced": {"type": "boolean", "description": "answered by an injected fault"},
+            "request": {
+                "type": "object",
+                "description": "with bodies=true (and GET /requests/{id}): headers, query, "
+                "body (masked unless reveal=true), body_size, body_truncated",
+            },
+            "answer": {
+                "type": "object",
+                "description": "with bodies=true: status, headers, body, body_size, body_truncated",
+            },
+            "duration_ms": {"type": "number"},
         },
         ["id", "time", "real_time", "vendor", "route", "method", "path", "status", "reason"],
     ),

@@ -23,7 +23,7 @@ from token_emulator.core.clock import Clock, ClockReading, clock_table, reading_
 from token_emulator.core.errors import one_line
 from token_emulator.core.faults import faults
 from token_emulator.core.fixtures import FixtureConflict, FixtureModel, load_directory
-from token_emulator.core.journal import Journal
+from token_emulator.core.journal import DEFAULT_BODY_LIMIT, DEFAULT_MAX_BYTES, Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
 from token_emulator.core.runtime_fixtures import AddedDocuments, added_fixtures
@@ -130,6 +130,8 @@ class World:
         database: str | None,
         database_is_temporary: bool = False,
         journal_size: int = 1000,
+        journal_body_limit: int = DEFAULT_BODY_LIMIT,
+        journal_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> World:
         """`database`: a path, `:memory:` or a URL; None: a temporary SQLite file of this
         run, deleted by close(). `database_is_temporary`: `database` is such a file made
@@ -154,7 +156,9 @@ class World:
             fixtures=fixtures,
             store=store,
             clock=Clock(store),
-            journal=Journal(journal_size),
+            journal=Journal(
+                journal_size, body_limit=journal_body_limit, max_bytes=journal_max_bytes
+            ),
             signing=SigningSecrets(store),
             temporary=temporary,
         )
@@ -177,7 +181,11 @@ class World:
             fixtures=fixtures,
             store=store,
             clock=Clock(store),
-            journal=Journal(server.journal.size),
+            journal=Journal(
+                server.journal.size,
+                body_limit=server.journal.body_limit,
+                max_bytes=server.journal.max_bytes,
+            ),
             signing=SigningSecrets(store),
             name=name,
         )

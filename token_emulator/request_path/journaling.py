@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from token_emulator.adapters.starlette import route_name_of, route_path
 from token_emulator.core.errors import clip, one_line
+from token_emulator.core.exchange import Exchange
+from token_emulator.core.instants import real_time
 from token_emulator.core.journal import JournalEntry
 from token_emulator.core.scope_keys import (
     ARMED_KEY,
@@ -63,19 +65,49 @@ class JournalMiddleware:
             real = now - reading.offset_seconds  # the machine's clock, read with it
         scope[NOW_KEY] = now
         status = 500
+        # What was sent and answered, kept raw (core/exchange.py); vendor requests only.
+        exchange = None
+        limit = world.journal.body_limit
+        if not control:
+            exchange = Exchange(
+                scope.get("scheme", "http"), scope["query_string"], scope["headers"]
+            )
+
+            async def receive_kept() -> Message:
+                message = await receive()
+                if message["type"] == "http.request" and (chunk := message.get("body")):
+                    exchange.request_size += len(chunk)
+                    if (room := limit - len(exchange.request_body)) > 0:
+                        exchange.request_body += chunk[:room]
+                return message
+
+            inner_receive: Receive = receive_kept
+        else:
+            inner_receive = receive
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
+                if exchange is not None:
+                    exchange.answer_headers = message.get("headers") or ()
+            elif exchange is not None and kind == "http.response.body" and message.get("body"):
+                chunk = message["body"]
+                exchange.answer_size += len(chunk)
+                if (room := limit - len(exchange.answer_body)) > 0:
+                    exchange.answer_body += chunk[:room]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, inner_receive, send_with_status)
         except Exception as error:
             scope.setdefault(REASON_KEY, clip(f"internal error: {type(error).__name__}: {error}"))
             raise
         finally:
+            if exchange is not None:
+                exchange.status = 0 if scope.get(DROPPED_KEY) else status
+                exchange.duration = real_time() - real
             entry = JournalEntry(
                 time=now if now is not None else 0.0,
                 vendor=vendor,
@@ -87,6 +119,7 @@ class JournalMiddleware:
                 fault=scope.get(FORCED_KEY),
                 real_time=real,
                 id=arrival,
+                exchange=exchange,
             )
             if control and not scope.get(CONTROL_REFUSED_KEY):
                 # Logged, not journaled: polling the journal would fill it.

@@ -1,0 +1,198 @@
+"""What a vendor request sent and what it was answered, as the journal keeps it.
+
+Kept raw (the header lists as the server gave them, the bodies' first bytes up
+to the journal's body limit), so recording costs a request little; read, it
+is decoded and its secrets masked: an `Authorization` value, passwords, API
+and secret keys, client assertions show their scheme, first four characters
+and length, because journals end up in CI logs. `reveal` shows them whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+Headers = Sequence[tuple[bytes, bytes]]
+
+# Header names whose values are credentials, lower case.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-token"}
+)
+# Body field names (JSON or form) that hold credentials: compared lower case, without
+# "_" and "-" (api_key, apiKey and api-key alike).
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "secret",
+        "apikey",
+        "secretkey",
+        "clientsecret",
+        "assertion",
+        "clientassertion",
+    }
+)
+# A body of this media type is a credential whole (UneeQ's request JWT).
+SECRET_MEDIA_TYPES = frozenset({"application/jwt"})
+SHOWN = 4
+# `"password": "value"` in text that does not parse as JSON whole.
+_SECRET_STRING = re.compile(
+    r'("(?:'
+    + "|".join(
+        f"(?i:{name})"
+        for name in (
+            "password",
+            "secret",
+            "api_?key",
+            "secret_?key",
+            "client_?secret",
+            "(?:client_)?assertion",
+        )
+    )
+    + r')"\s*:\s*)"([^"\\]*)(?:"|$)'  # a value cut at the body limit has no end
+)
+
+
+def masked(value: str) -> str:
+    """The first four characters and the length: enough to tell two apart."""
+    return f"{value[:SHOWN]}... ({len(value)} characters)"
+
+
+def masked_header(name: str, value: str) -> str:
+    if name == "authorization" or name == "proxy-authorization":
+        scheme, space, credential = value.partition(" ")
+        if space:
+            return f"{scheme} {masked(credential)}"
+    return masked(value)
+
+
+class Exchange:
+    """One request's headers and body, and its answer's status, headers and body."""
+
+    __slots__ = (
+        "answer_body",
+        "answer_headers",
+        "answer_size",
+        "duration",
+        "query",
+        "request_body",
+        "request_headers",
+        "request_size",
+        "scheme",
+        "status",
+    )
+
+    def __init__(self, scheme: str, query: bytes, request_headers: Headers) -> None:
+        self.scheme = scheme
+        self.query = query
+        self.request_headers = request_headers
+        self.request_body = b""
+        self.request_size = 0  # the whole body's length; request_body may be its start
+        self.status = 0
+        self.answer_headers: Headers = ()
+        self.answer_body = b""
+        self.answer_size = 0
+        self.duration = 0.0  # seconds, by the machine's clock
+
+    def bytes_held(self) -> int:
+        """What the journal's byte bound counts: the bodies and headers kept."""
+        headers = sum(len(n) + len(v) for n, v in (*self.request_headers, *self.answer_headers))
+        return len(self.request_body) + len(self.answer_body) + headers
+
+    def media_type(self, answer: bool = False) -> str:
+        headers = self.answer_headers if answer else self.request_headers
+        for name, value in headers:
+            if name.lower() == b"content-type":
+                return value.decode("latin-1").split(";", 1)[0].strip().lower()
+        return ""
+
+    def as_json(self, *, reveal: bool = False) -> dict[str, Any]:
+        return {
+            "request": {
+                "headers": _headers(self.request_headers, reveal),
+                "query": _query(self.query, reveal),
+                **_body(self.request_body, self.request_size, self.media_type(), reveal),
+            },
+            "answer": {
+                "status": self.status,
+                "headers": _headers(self.answer_headers, reveal),
+                **_body(self.answer_body, self.answer_size, self.media_type(True), True),
+            },
+            "duration_ms": round(self.duration * 1000, 3),
+        }
+
+    def request_json(self) -> Any:
+        """The request's body parsed as JSON (unmasked: for matching), or None."""
+        return _parsed(self.request_body)
+
+
+def _headers(headers: Headers, reveal: bool) -> list[list[str]]:
+    shown = []
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1")
+        value = raw_value.decode("latin-1")
+        if not reveal and name.lower() in SECRET_HEADERS:
+            value = masked_header(name.lower(), value)
+        shown.append([name, value])
+    return shown
+
+
+def _query(query: bytes, reveal: bool) -> str:
+    text = query.decode("latin-1")
+    if reveal or not text:
+        return text
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return "&".join(
+        f"{quote(key)}={shown if shown != value else quote(value)}"
+        for key, value in pairs
+        for shown in (_field(key, value),)
+    )
+
+
+def _field(key: str, value: Any) -> Any:
+    if isinstance(value, str) and key.replace("_", "").replace("-", "").lower() in SECRET_FIELDS:
+        return masked(value)
+    return value
+
+
+def _masked_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked_json(_field(key, item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_json(item) for item in value]
+    return value
+
+
+def _parsed(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _body(body: bytes, size: int, media_type: str, reveal: bool) -> dict[str, Any]:
+    """The body as text (UTF-8), or base64 where it is not text; masked unless `reveal`."""
+    shown: dict[str, Any] = {"body_size": size, "body_truncated": size > len(body)}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        shown.update(body=base64.b64encode(body).decode("ascii"), encoding="base64")
+        return shown
+    if not reveal and text:
+        if media_type in SECRET_MEDIA_TYPES:
+            text = masked(text)
+        elif media_type == "application/x-www-form-urlencoded":
+            text = _query(body, reveal=False)
+        elif (parsed := _parsed(body)) is not None:
+            masked_json = _masked_json(parsed)
+            if masked_json != parsed:
+                text = json.dumps(masked_json, separators=(",", ":"), ensure_ascii=False)
+        else:  # not whole JSON (cut at the limit, or malformed): its fields by pattern
+            text = _SECRET_STRING.sub(lambda m: m.group(1) + json.dumps(masked(m.group(2))), text)
+    shown["body"] = text
+    return shown
