@@ -340,7 +340,7 @@ def _with_json(entry: dict[str, Any]) -> dict[str, Any]:
     """The entry, its request's and answer's bodies also parsed (`json`) where they are JSON."""
     for side in ("request", "answer"):
         part = entry.get(side)
-        if isinstance(part, dict) and isinstance(part.get("body"), str):
+        if isinstance(part, dict) and isinstance(part.get("body"), str) and "json" not in part:
             with contextlib.suppress(ValueError):
                 part["json"] = json.loads(part["body"])
     return entry

@@ -73,6 +73,10 @@ async def test_bodies_that_are_credentials_are_masked(client: httpx.AsyncClient)
     login, token = await entries(client)
     assert token["request"]["body"] == f"{jwt[:4]}... ({len(jwt)} characters)"
     assert json.loads(login["request"]["body"])["password"] == f"{PASSWORD[:4]}... (9 characters)"
+    # Masked, it still says what it asked: the request JWT's claims, by which it is found.
+    assert token["request"]["json"] == {"sid": "masked", "fm-workspace": "demo"}
+    counted = await client.get("/_emulator/requests/count", params={"body.sid": "masked"})
+    assert counted.json() == {"count": 1}
     whole = await entries(client, reveal="true")
     assert whole[1]["request"]["body"] == jwt
     assert json.loads(whole[0]["request"]["body"])["password"] == PASSWORD
@@ -167,8 +171,9 @@ def test_assert_requested_passes_and_lists_the_near_misses(
                 headers={"workspace": "demo", "content-type": "application/jwt"},
                 content=uneeq_request_jwt(secret, "demo", sid=sid),
             )
-        [found] = emulator.assert_requested("uneeq", "token", status=200)
+        [found] = emulator.assert_requested("uneeq", "token", status=200, body={"sid": "mine"})
         assert found["answer"]["json"]["token"]
+        assert found["request"]["json"]["sid"] == "mine"  # the request JWT's claims
         emulator.assert_requested("uneeq", "uneeq:token", times=2)
         with pytest.raises(AssertionError) as missed:
             emulator.assert_requested("uneeq", "start-session", times=1)

@@ -115,6 +115,7 @@ class Exchange:
                 "headers": _headers(self.request_headers, reveal),
                 "query": _query(self.query, reveal),
                 **_body(self.request_body, self.request_size, self.media_type(), reveal),
+                **self._document(reveal),
             },
             "answer": {
                 "status": self.status,
@@ -125,8 +126,24 @@ class Exchange:
         }
 
     def request_json(self) -> Any:
-        """The request's body parsed as JSON (unmasked: for matching), or None."""
+        """What the request's body says, unmasked (for matching): its JSON, or a JWT's
+        claims, read without checking its signature (UneeQ's request JWT: its `sid`);
+        None for anything else."""
+        if self.media_type() in SECRET_MEDIA_TYPES:
+            from token_emulator.core.tokens import TokenProblem, read_unverified
+
+            try:
+                return read_unverified(self.request_body.decode("ascii")).claims
+            except (TokenProblem, UnicodeDecodeError):
+                return None
         return _parsed(self.request_body)
+
+    def _document(self, reveal: bool) -> dict[str, Any]:
+        """`json`: what the body says, where it is JSON or a JWT (masked unless `reveal`)."""
+        document = self.request_json()
+        if document is None:
+            return {}
+        return {"json": document if reveal else _masked_json(document)}
 
 
 def _headers(headers: Headers, reveal: bool) -> list[list[str]]:
