@@ -164,6 +164,22 @@ def test_the_world_selector_shows_the_chosen_worlds_state(
         live.delete("/_emulator/worlds/qa-world")
 
 
+def test_a_click_on_an_entry_shows_its_request_and_answer(
+    browser: Any, live_server: EmulatorProcess, live: httpx.Client
+) -> None:
+    live.post("/8x8/api/v1/tokens", headers={"Authorization": "Bearer demo-8x8-api-key-TEST-ONLY"})
+    open_dashboard(browser, live_server)
+    wait_for(browser, lambda d: journal_rows(d))
+    browser.find_element("css selector", "#journal-rows tr").click()
+    wait_for(browser, lambda d: by_id(d, "entry-answer").text)
+    sent = by_id(browser, "entry-request").text
+    assert sent.startswith("POST /8x8/api/v1/tokens")
+    assert "authorization: Bearer demo... (26 characters)" in sent  # masked
+    assert "demo-8x8-api-key-TEST-ONLY" not in sent
+    answered = by_id(browser, "entry-answer").text
+    assert answered.startswith("200") and "auth_token" in answered
+
+
 def test_fixtures_added_from_the_page_and_the_links(
     browser: Any, live_server: EmulatorProcess, live: httpx.Client
 ) -> None:

@@ -242,7 +242,35 @@
     status.append(el("span", `status s${String(entry.status)[0]}`, entry.status));
     const reason = cell(row, entry.reason || "", "reason");
     if (entry.forced) reason.append(el("span", "badge forced", "forced by a fault"));
+    row.dataset.entry = String(entry.id);
+    row.title = "show what was sent and answered";
+    row.addEventListener("click", () => showEntry(entry.id));
     return row;
+  }
+
+  // The whole request and answer of one entry (GET requests/{id}), secrets masked.
+  async function showEntry(id) {
+    const panel = $("entry");
+    showError("entry-error", "");
+    let entry;
+    try {
+      entry = await api(`requests/${encodeURIComponent(id)}`);
+    } catch (error) {
+      showError("entry-error", `entry ${id}: ${error.describe()}`);
+      panel.hidden = false;
+      return;
+    }
+    $("entry-title").textContent = `#${entry.id} ${entry.method} ${entry.path} \u2192 ${entry.status}`;
+    const side = (part, first) => {
+      const lines = [first, ...part.headers.map(([name, value]) => `${name}: ${value}`), ""];
+      if (part.body) lines.push(part.body);
+      if (part.body_truncated) lines.push(`(\u2026 ${part.body_size} bytes in all)`);
+      return lines.join("\n");
+    };
+    const query = entry.request.query ? `?${entry.request.query}` : "";
+    $("entry-request").textContent = side(entry.request, `${entry.method} ${entry.path}${query}`);
+    $("entry-answer").textContent = side(entry.answer, `${entry.answer.status}`);
+    panel.hidden = false;
   }
 
   async function refreshJournal(force) {
