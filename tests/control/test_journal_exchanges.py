@@ -146,7 +146,7 @@ async def test_the_journal_as_har(client: httpx.AsyncClient) -> None:
 async def test_bodies_are_cut_at_the_limit_and_the_journal_bounded_in_bytes(
     tmp_path: Path,
 ) -> None:
-    settings = make_settings(tmp_path, journal_body_limit=100, journal_max_bytes=20_000)
+    settings = make_settings(tmp_path, journal_body_limit=100, journal_max_bytes=60_000)
     async for client in in_process(settings):
         big = {"email": "x@example.org", "password": "p" * 5000}
         await client.post("/web1on1/v2/auth/token", json=big)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -38,6 +38,8 @@ SECRET_FIELDS = frozenset(
 # A body of this media type is a credential whole (UneeQ's request JWT).
 SECRET_MEDIA_TYPES = frozenset({"application/jwt"})
 SHOWN = 4
+# What the journal's byte bound counts for an entry's headers.
+HEADERS_ALLOWANCE = 2048
 # `"password": "value"` in text that does not parse as JSON whole.
 _SECRET_STRING = re.compile(
     r'("(?:'
@@ -70,13 +72,18 @@ def masked_header(name: str, value: str) -> str:
 
 
 class Exchange:
-    """One request's headers and body, and its answer's status, headers and body."""
+    """One request's headers and body, and its answer's status, headers and body: kept as
+    they pass, by `receive` and `send`, which the journaling layer hands the app in
+    place of the server's (request_path/journaling.py)."""
 
     __slots__ = (
+        "_receive",
+        "_send",
         "answer_body",
         "answer_headers",
         "answer_size",
         "duration",
+        "limit",
         "query",
         "request_body",
         "request_headers",
@@ -85,22 +92,56 @@ class Exchange:
         "status",
     )
 
-    def __init__(self, scheme: str, query: bytes, request_headers: Headers) -> None:
-        self.scheme = scheme
-        self.query = query
-        self.request_headers = request_headers
+    def __init__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        limit: int,
+    ) -> None:
+        self.scheme: str = scope.get("scheme", "http")
+        self.query: bytes = scope["query_string"]
+        self.request_headers: Headers = scope["headers"]
+        self._receive = receive
+        self._send = send
+        self.limit = limit  # the bytes of each body kept
         self.request_body = b""
         self.request_size = 0  # the whole body's length; request_body may be its start
-        self.status = 0
+        self.status = 500  # until an answer starts
         self.answer_headers: Headers = ()
         self.answer_body = b""
         self.answer_size = 0
         self.duration = 0.0  # seconds, by the machine's clock
 
+    async def receive(self) -> dict[str, Any]:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                kept = self.request_size
+                self.request_size += len(chunk)
+                if kept < self.limit:
+                    self.request_body = _kept(self.request_body, chunk, self.limit)
+        return message
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+            self.answer_headers = message.get("headers") or ()
+        elif kind == "http.response.body":
+            chunk = message.get("body", b"")
+            if chunk:
+                kept = self.answer_size
+                self.answer_size += len(chunk)
+                if kept < self.limit:
+                    self.answer_body = _kept(self.answer_body, chunk, self.limit)
+        await self._send(message)
+
     def bytes_held(self) -> int:
-        """What the journal's byte bound counts: the bodies and headers kept."""
-        headers = sum(len(n) + len(v) for n, v in (*self.request_headers, *self.answer_headers))
-        return len(self.request_body) + len(self.answer_body) + headers
+        """What the journal's byte bound counts: the bodies kept, and an allowance for
+        the headers (counting them each time would cost every request more)."""
+        return len(self.request_body) + len(self.answer_body) + HEADERS_ALLOWANCE
 
     def media_type(self, answer: bool = False) -> str:
         headers = self.answer_headers if answer else self.request_headers
@@ -144,6 +185,14 @@ class Exchange:
         if document is None:
             return {}
         return {"json": document if reveal else _masked_json(document)}
+
+
+def _kept(body: bytes, chunk: bytes, limit: int) -> bytes:
+    """The body so far with the chunk's part that fits under the limit (the chunk itself,
+    uncopied, when it is the first and fits)."""
+    if not body and len(chunk) <= limit:
+        return chunk
+    return (body + chunk)[:limit]
 
 
 def _headers(headers: Headers, reveal: bool) -> list[list[str]]:

@@ -65,48 +65,32 @@ class JournalMiddleware:
             real = now - reading.offset_seconds  # the machine's clock, read with it
         scope[NOW_KEY] = now
         status = 500
-        # What was sent and answered, kept raw (core/exchange.py); vendor requests only.
+        # What was sent and answered, kept as it passes (core/exchange.py): vendor
+        # requests only; a control call's status is all its log line needs.
         exchange = None
-        limit = world.journal.body_limit
         if not control:
-            exchange = Exchange(
-                scope.get("scheme", "http"), scope["query_string"], scope["headers"]
-            )
-
-            async def receive_kept() -> Message:
-                message = await receive()
-                if message["type"] == "http.request" and (chunk := message.get("body")):
-                    exchange.request_size += len(chunk)
-                    if (room := limit - len(exchange.request_body)) > 0:
-                        exchange.request_body += chunk[:room]
-                return message
-
-            inner_receive: Receive = receive_kept
+            exchange = Exchange(scope, receive, send, world.journal.body_limit)
+            inner_receive: Receive = exchange.receive
+            inner_send: Send = exchange.send
         else:
             inner_receive = receive
 
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            kind = message["type"]
-            if kind == "http.response.start":
-                status = message["status"]
-                if exchange is not None:
-                    exchange.answer_headers = message.get("headers") or ()
-            elif exchange is not None and kind == "http.response.body" and message.get("body"):
-                chunk = message["body"]
-                exchange.answer_size += len(chunk)
-                if (room := limit - len(exchange.answer_body)) > 0:
-                    exchange.answer_body += chunk[:room]
-            await send(message)
+            async def inner_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
 
         try:
-            await self.app(scope, inner_receive, send_with_status)
+            await self.app(scope, inner_receive, inner_send)
         except Exception as error:
             scope.setdefault(REASON_KEY, clip(f"internal error: {type(error).__name__}: {error}"))
             raise
         finally:
             if exchange is not None:
-                exchange.status = 0 if scope.get(DROPPED_KEY) else status
+                status = exchange.status
+                if scope.get(DROPPED_KEY):
+                    exchange.status = 0
                 exchange.duration = real_time() - real
             entry = JournalEntry(
                 time=now if now is not None else 0.0,
