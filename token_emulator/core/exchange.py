@@ -13,7 +13,7 @@ import base64
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
 Headers = Sequence[tuple[bytes, bytes]]
@@ -82,7 +82,6 @@ class Exchange:
         "answer_body",
         "answer_headers",
         "answer_size",
-        "duration",
         "limit",
         "query",
         "request_body",
@@ -111,7 +110,6 @@ class Exchange:
         self.answer_headers: Headers = ()
         self.answer_body = b""
         self.answer_size = 0
-        self.duration = 0.0  # seconds, by the machine's clock
 
     async def receive(self) -> dict[str, Any]:
         message = await self._receive()
@@ -137,6 +135,38 @@ class Exchange:
                 if kept < self.limit:
                     self.answer_body = _kept(self.answer_body, chunk, self.limit)
         await self._send(message)
+
+    def recorded(self, dropped: bool, duration: float) -> Recorded:
+        """What the journal keeps: plain values and tuples, which the garbage collector
+        stops tracking, instead of this object and the server's header lists (a
+        thousand entries of those made every collection longer)."""
+        return Recorded(
+            self.scheme,
+            self.query,
+            tuple(self.request_headers),
+            self.request_body,
+            self.request_size,
+            0 if dropped else self.status,
+            tuple(self.answer_headers),
+            self.answer_body,
+            self.answer_size,
+            duration,
+        )
+
+
+class Recorded(NamedTuple):
+    """One request and its answer as the journal holds them; read decoded and masked."""
+
+    scheme: str
+    query: bytes
+    request_headers: tuple[tuple[bytes, bytes], ...]
+    request_body: bytes
+    request_size: int  # the whole body's length; request_body may be its start
+    status: int  # 0: the connection was dropped
+    answer_headers: tuple[tuple[bytes, bytes], ...]
+    answer_body: bytes
+    answer_size: int
+    duration: float  # seconds, by the machine's clock
 
     def bytes_held(self) -> int:
         """What the journal's byte bound counts: the bodies kept, and an allowance for

@@ -14,7 +14,7 @@ from collections import deque
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from token_emulator.core.exchange import Exchange
+from token_emulator.core.exchange import Recorded
 from token_emulator.core.instants import isoformat
 
 
@@ -32,7 +32,7 @@ class JournalEntry(NamedTuple):
     real_time: float = 0.0  # by the machine's clock: when it arrived
     id: int = 0  # the order of arrival in this process (Journal.next_id)
     # What was sent and answered (a vendor request's; None for a refused control call).
-    exchange: Exchange | None = None
+    exchange: Recorded | None = None
 
     def as_json(self, *, bodies: bool = False, reveal: bool = False) -> dict[str, Any]:
         """The entry; with `bodies`, its request's headers and body and its answer's,

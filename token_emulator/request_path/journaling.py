@@ -87,11 +87,10 @@ class JournalMiddleware:
             scope.setdefault(REASON_KEY, clip(f"internal error: {type(error).__name__}: {error}"))
             raise
         finally:
+            recorded = None
             if exchange is not None:
                 status = exchange.status
-                if scope.get(DROPPED_KEY):
-                    exchange.status = 0
-                exchange.duration = real_time() - real
+                recorded = exchange.recorded(bool(scope.get(DROPPED_KEY)), real_time() - real)
             entry = JournalEntry(
                 time=now if now is not None else 0.0,
                 vendor=vendor,
@@ -103,7 +102,7 @@ class JournalMiddleware:
                 fault=scope.get(FORCED_KEY),
                 real_time=real,
                 id=arrival,
-                exchange=exchange,
+                exchange=recorded,
             )
             if control and not scope.get(CONTROL_REFUSED_KEY):
                 # Logged, not journaled: polling the journal would fill it.
