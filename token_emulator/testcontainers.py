@@ -53,11 +53,18 @@ class TokenEmulatorContainer(DockerContainer):
             self.with_volume_mapping(str(Path(fixtures).resolve()), "/fixtures", "ro")
 
     def start(self) -> Self:
-        """Start the container and return once it answers healthy; on a failure it is
-        stopped and removed before the error is raised (the reaper may be off)."""
-        super().start()
+        """Start the container and return once it answers healthy. On a failure (it
+        exits, or never answers) it is stopped and removed, and a RuntimeError says why
+        with the end of its log (testcontainers' reaper may be off)."""
         try:
+            super().start()
             self._wait_until_healthy()
+        except Exception as error:
+            logs = self._log_tail()
+            self.stop()
+            raise RuntimeError(
+                f"the emulator's container did not answer healthy ({error}); its log ends:\n{logs}"
+            ) from None
         except BaseException:
             self.stop()
             raise
@@ -83,8 +90,7 @@ class TokenEmulatorContainer(DockerContainer):
             container = self.get_wrapped_container()
             container.reload()
             if container.status in ("exited", "dead"):
-                problem = f"the container {container.status}"
-                break
+                raise RuntimeError(f"the container {container.status}")
             try:
                 answer = httpx.get(f"{self.url}/_emulator/health", timeout=2)
                 if answer.status_code == 200:
@@ -93,8 +99,11 @@ class TokenEmulatorContainer(DockerContainer):
             except httpx.HTTPError as error:
                 problem = str(error) or type(error).__name__
             time.sleep(0.1)
-        logs = b"".join(part for part in self.get_logs() if part).decode(errors="replace")
-        raise RuntimeError(
-            f"the emulator's container did not answer healthy within "
-            f"{START_TIMEOUT_SECONDS:g} s ({problem}); its log ends:\n{logs[-2000:]}"
-        )
+        raise RuntimeError(f"not within {START_TIMEOUT_SECONDS:g} s: {problem}")
+
+    def _log_tail(self) -> str:
+        try:
+            parts = self.get_logs()
+        except Exception as error:  # the container may be gone already
+            return f"(no log: {error})"
+        return b"".join(part for part in parts if part).decode(errors="replace")[-2000:]
