@@ -294,11 +294,8 @@ def set_time(
     """Set the clock to `instant`; a naive datetime or a string without offset is UTC.
     A running clock keeps running from there; `freeze=True` stops it at exactly
     `instant` in the same call."""
-    if isinstance(instant, datetime):
-        if instant.tzinfo is None:
-            instant = instant.replace(tzinfo=UTC)
-        instant = instant.isoformat()
-    return (yield from _move(plane, {"set": instant, **({"freeze": True} if freeze else {})}))
+    shown = _iso(instant)
+    return (yield from _move(plane, {"set": shown, **({"freeze": True} if freeze else {})}))
 
 
 def freeze(plane: ControlPlane) -> Steps[datetime]:
@@ -324,16 +321,20 @@ def _journal_params(
     params = {key: str(value) for key, value in filters.items() if value is not None}
     for name, instant in (("since", since), ("until", until)):
         if instant is not None:
-            params[name] = instant if isinstance(instant, str) else _iso(instant)
+            params[name] = _iso(instant)
     for path, value in (body or {}).items():
         params[f"body.{path}"] = shown_as_text(value)
     return params
 
 
-def _iso(instant: datetime) -> str:
+def _iso(instant: str | datetime) -> str:
+    """An instant as the control plane reads it: a string as given, a datetime in ISO-8601
+    (a naive one is UTC)."""
+    if isinstance(instant, str):
+        return instant
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return instant.isoformat()
 
 
 def _with_json(entry: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ client's assert_requested with its near misses."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,8 @@ def test_assert_requested_passes_and_lists_the_near_misses(
         assert found["answer"]["json"]["token"]
         assert found["request"]["json"]["sid"] == "mine"  # the request JWT's claims
         emulator.assert_requested("uneeq", "uneeq:token", times=2)
+        assert emulator.count("uneeq", since=datetime(2000, 1, 1)) == 2  # naive: UTC
+        assert emulator.count("uneeq", until=datetime(2000, 1, 1, tzinfo=UTC)) == 0
         with pytest.raises(AssertionError) as missed:
             emulator.assert_requested("uneeq", "start-session", times=1)
         message = str(missed.value)
