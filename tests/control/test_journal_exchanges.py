@@ -124,15 +124,52 @@ HAR_RESPONSE = {"status", "statusText", "httpVersion", "cookies", "headers", "co
 HAR_RESPONSE |= {"redirectURL", "headersSize", "bodySize"}
 
 
+HAR_SCHEMA = Path(__file__).parent / "har_schema"
+
+
+def har_problems(document: object) -> list[str]:
+    """Where `document` breaks the HAR 1.2 JSON Schema (har_schema/README.md), if it does."""
+    from jsonschema import Draft6Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT6
+
+    schemas = [json.loads(path.read_text()) for path in sorted(HAR_SCHEMA.glob("*.json"))]
+    registry = Registry().with_resources(
+        (schema["$id"].rstrip("#"), Resource.from_contents(schema, DRAFT6)) for schema in schemas
+    )
+    [root] = [schema for schema in schemas if schema["$id"] == "har.json#"]
+    validator = Draft6Validator(root, registry=registry, format_checker=FormatChecker())
+    return [
+        f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)
+    ]
+
+
+def test_the_har_schema_finds_what_breaks_it() -> None:
+    assert har_problems({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}}})
+    assert har_problems({"log": {"version": "1.2", "entries": []}})  # no creator
+    empty = {"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": []}}
+    assert har_problems(empty) == []
+    broken = {**empty["log"], "entries": [{"startedDateTime": "yesterday", "time": 1}]}
+    assert len(har_problems({"log": broken})) >= 2
+
+
 async def test_the_journal_as_har(client: httpx.AsyncClient) -> None:
     for vendor in sorted(USES):
         await flow(client, vendor)
+    await client.post("/web1on1/v2/auth/token", content=b"\xff\xfe not text")  # a body of bytes
+    await client.get("/_emulator/requests.har")  # a control request: not in the journal
     document = (await client.get("/_emulator/requests.har")).json()
+    assert har_problems(document) == []
     log = document["log"]
     assert log["version"] == "1.2" and log["creator"]["name"] == "token-emulator"
-    journal = (await client.get("/_emulator/requests")).json()["requests"]
+    journal = (await client.get("/_emulator/requests", params={"bodies": "true"})).json()
+    journal = journal["requests"]
     assert len(log["entries"]) == len(journal)
     for har, entry in zip(log["entries"], reversed(journal), strict=True):  # oldest first
+        # Every entry's request and answer, as the journal holds them.
+        if entry["request"]["body_size"]:
+            assert har["request"]["postData"]["text"] == entry["request"]["body"]
+        assert har["response"]["content"]["text"] == entry["answer"]["body"]
         assert set(har) >= HAR_ENTRY
         assert set(har["request"]) >= HAR_REQUEST and set(har["response"]) >= HAR_RESPONSE
         assert har["request"]["url"] == f"http://emulator.test{entry['path']}"
@@ -141,6 +178,7 @@ async def test_the_journal_as_har(client: httpx.AsyncClient) -> None:
         assert all(set(pair) == {"name", "value"} for pair in har["request"]["headers"])
     assert API_KEY not in json.dumps(document)
     revealed = (await client.get("/_emulator/requests.har", params={"reveal": "true"})).json()
+    assert har_problems(revealed) == []
     assert API_KEY in json.dumps(revealed)
 
 
