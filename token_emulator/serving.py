@@ -195,18 +195,6 @@ class OncePerSecond(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
-        self.count += 1
-        now = time.monotonic()
-        if now - self.last < 1.0:
-            return False
-        problem = record.exc_info[1] if record.exc_info else None
-        record.msg = "%s, %d time(s) since the last such line: %s"
-        record.args = (self.message, self.count, problem)
-        record.exc_info = None
-        record.exc_text = None
-        self.count = 0
-        self.last = now
-        return True
 
 
 def request_line_handler(logger: logging.Logger, level: int) -> TurnBufferedHandler | None:
