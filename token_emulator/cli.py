@@ -114,6 +114,29 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "guest link); default: the request's own (env EMULATOR_PUBLIC_URL)",
     )
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="serve HTTPS on the port, with a certificate from a local authority kept "
+        "beside the database (X.tls/), or made for the run; clients trust its "
+        "certificate, from GET /_emulator/ca.pem or `token-emulator ca` (env EMULATOR_TLS=1)",
+    )
+    serve.add_argument(
+        "--tls-name",
+        action="append",
+        help="a host name or address the certificate holds besides localhost, 127.0.0.1, "
+        "::1 and the bound host (repeatable; env EMULATOR_TLS_NAMES, comma-separated)",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        help="serve HTTPS with this certificate file (PEM, with its chain) instead of a "
+        "local authority's (env EMULATOR_TLS_CERT); needs --tls-key",
+    )
+    serve.add_argument(
+        "--tls-key",
+        help="the private key of --tls-cert (PEM; env EMULATOR_TLS_KEY)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         help="server processes sharing the port and the database (default 1, env "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
@@ -109,9 +110,13 @@ def transport_errors(url: str) -> Iterator[None]:
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-        raise EmulatorUnreachable(
-            f"cannot reach the emulator at {url}: {failure_text(error)}"
-        ) from None
+        text = failure_text(error)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            text += (
+                " (an emulator under `serve --tls`: trust its authority with ca_file=, or "
+                "--ca-file on the command line; `token-emulator ca` prints it)"
+            )
+        raise EmulatorUnreachable(f"cannot reach the emulator at {url}: {text}") from None
     except httpx.TimeoutException:
         raise EmulatorUnreachable(f"the emulator at {url} did not answer in time") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
@@ -169,9 +174,11 @@ def call(
     params: Mapping[str, str] | None = None,
     json: Any = None,
     server: bool = False,
+    text: bool = False,
 ) -> Steps[Any]:
-    """Any call of control/api.py: its JSON answer, EmulatorRefused for a refusal. To the
-    client's world's control plane, or with `server` to the server's (the worlds)."""
+    """Any call of control/api.py: its JSON answer (with `text`, its text, for the calls
+    that answer a file), EmulatorRefused for a refusal. To the client's world's control
+    plane, or with `server` to the server's (the worlds)."""
     path = operation.path.format_map(
         {name: quote(str(value), safe="") for name, value in (path_params or {}).items()}
     )
@@ -185,6 +192,8 @@ def call(
         logged=False,
     )
     response = yield sent
+    if text and response.is_success:
+        return response.text
     try:
         body = response.json()
     except ValueError:
@@ -243,6 +252,13 @@ def health(plane: ControlPlane) -> Steps[dict[str, Any]]:
     """`GET /_emulator/health`: ready, the version, the vendors, fixtures and database."""
     answer: dict[str, Any] = yield from call(plane, api.HEALTH)
     return answer
+
+
+def ca_certificate(plane: ControlPlane) -> Steps[str]:
+    """The certificate (PEM) of the local authority an emulator under `serve --tls` serves
+    HTTPS with, for clients to trust; EmulatorRefused (404) from one without."""
+    pem: str = yield from call(plane, api.CA_CERTIFICATE, server=True, text=True)
+    return pem
 
 
 def vendors(plane: ControlPlane) -> Steps[list[str]]:
@@ -607,14 +623,26 @@ def _async(
     return method
 
 
-def _http_options(url: str, admin_token: str | None, timeout: float) -> dict[str, Any]:
+# What `ca_file` may be: a file of trusted certificates (the emulator's ca.pem), a context
+# of one's own, or None for the system's authorities.
+Trust = str | os.PathLike[str] | ssl.SSLContext | None
+
+
+def _http_options(
+    url: str, admin_token: str | None, timeout: float, ca_file: Trust
+) -> dict[str, Any]:
     options: dict[str, Any] = {
         "base_url": url.rstrip("/"),
         # The admin token goes to the control plane only: `http` also serves vendor calls.
         "auth": EmulatorAdminAuth(admin_token) if admin_token else None,
         "timeout": timeout,
     }
-    if not url.lower().startswith("https:"):
+    if isinstance(ca_file, ssl.SSLContext):
+        options["verify"] = ca_file
+    elif ca_file is not None:
+        # An emulator under `serve --tls`: its local authority (GET /_emulator/ca.pem).
+        options["verify"] = ssl.create_default_context(cafile=os.fspath(ca_file))
+    elif not url.lower().startswith("https:"):
         # An http:// emulator needs no TLS. httpx would load certifi's CA bundle for its
         # default context all the same (most of a QA command's own time); a context that
         # trusts nothing fails any TLS this client were ever led to instead.
@@ -634,16 +662,19 @@ class TokenEmulator(ControlPlane):
         world: str | None = None,
         admin_token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        ca_file: Trust = None,
     ) -> None:
         self.url, self.server_url, self.world = world_url(url, world)
-        self.http = httpx.Client(**_http_options(self.url, admin_token, timeout))
+        self.http = httpx.Client(**_http_options(self.url, admin_token, timeout, ca_file))
         self._vendors = None
-        self._options = (admin_token, timeout)
+        self._options = (admin_token, timeout, ca_file)
 
     def in_world(self, name: str) -> TokenEmulator:
         """A handle on world `name` of the same server (made by its first request)."""
-        admin_token, timeout = self._options
-        return TokenEmulator(self.server_url, world=name, admin_token=admin_token, timeout=timeout)
+        admin_token, timeout, ca_file = self._options
+        return TokenEmulator(
+            self.server_url, world=name, admin_token=admin_token, timeout=timeout, ca_file=ca_file
+        )
 
     def new_world(self, name: str | None = None, **given: Any) -> TokenEmulator:
         """A new world (create_world's options), and a handle on it."""
@@ -668,6 +699,7 @@ class TokenEmulator(ControlPlane):
 
     call = _sync(call)
     health = _sync(health)
+    ca_certificate = _sync(ca_certificate)
     vendors = _sync(vendors)
     vendor_url = _sync(vendor_url)
     reset = _sync(reset)
@@ -706,17 +738,18 @@ class AsyncTokenEmulator(ControlPlane):
         world: str | None = None,
         admin_token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        ca_file: Trust = None,
     ) -> None:
         self.url, self.server_url, self.world = world_url(url, world)
-        self.http = httpx.AsyncClient(**_http_options(self.url, admin_token, timeout))
+        self.http = httpx.AsyncClient(**_http_options(self.url, admin_token, timeout, ca_file))
         self._vendors = None
-        self._options = (admin_token, timeout)
+        self._options = (admin_token, timeout, ca_file)
 
     def in_world(self, name: str) -> AsyncTokenEmulator:
         """A handle on world `name` of the same server (made by its first request)."""
-        admin_token, timeout = self._options
+        admin_token, timeout, ca_file = self._options
         return AsyncTokenEmulator(
-            self.server_url, world=name, admin_token=admin_token, timeout=timeout
+            self.server_url, world=name, admin_token=admin_token, timeout=timeout, ca_file=ca_file
         )
 
     async def new_world(self, name: str | None = None, **given: Any) -> AsyncTokenEmulator:
@@ -742,6 +775,7 @@ class AsyncTokenEmulator(ControlPlane):
 
     call = _async(call)
     health = _async(health)
+    ca_certificate = _async(ca_certificate)
     vendors = _async(vendors)
     vendor_url = _async(vendor_url)
     reset = _async(reset)

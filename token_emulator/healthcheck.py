@@ -3,19 +3,24 @@
 Asks the running emulator's `GET /_emulator/health` on the address `serve`
 reads from the same environment (EMULATOR_HOST, EMULATOR_PORT) and exits 0
 on a 200, 1 on anything else, with one line saying why and never a traceback
-(Docker keeps that output in `docker inspect`). Only the standard library, so a
-check every few seconds costs little; health stays open under an admin token,
-so none is needed here.
+(Docker keeps that output in `docker inspect`). Over HTTPS when `serve` serves it
+(EMULATOR_TLS, EMULATOR_TLS_CERT), without checking the certificate: the server
+asks itself whether it is up, not who it is. The standard library and the
+settings' words for on and off, so a check every few seconds costs little;
+health stays open under an admin token, so none is needed here.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import ssl
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+
+from token_emulator.settings import SWITCH_VALUES
 
 HEALTH_PATH = "/_emulator/health"
 DEFAULT_PORT = "8080"
@@ -43,13 +48,26 @@ def health_url(env: Mapping[str, str]) -> str:
     elif not NAME.fullmatch(host):
         # Nothing that would change the URL's path, port or user.
         raise Unhealthy(f"EMULATOR_HOST is not a host name or address: {host!r}")
-    return f"http://{host}:{int(raw_port)}{HEALTH_PATH}"
+    scheme = "https" if serves_tls(env) else "http"
+    return f"{scheme}://{host}:{int(raw_port)}{HEALTH_PATH}"
+
+
+def serves_tls(env: Mapping[str, str]) -> bool:
+    """As `serve` reads EMULATOR_TLS (settings.py) and EMULATOR_TLS_CERT."""
+    switch = SWITCH_VALUES.get(env.get("EMULATOR_TLS", "").strip().lower(), False)
+    return switch or bool(env.get("EMULATOR_TLS_CERT", "").strip())
 
 
 def check(url: str, timeout: float = TIMEOUT_SECONDS) -> str:
     # No proxies: HTTP_PROXY in a container's environment must not send a
     # loopback request elsewhere.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    if url.startswith("https:"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:
             status = response.status

@@ -9,10 +9,12 @@ import logging
 import os
 import sqlite3
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from token_emulator.certificates import CertificateError
 from token_emulator.exit_codes import REFUSED, UNUSABLE_SETTINGS, fail
 from token_emulator.serving import configure_logging, settle_garbage_collector, uvicorn_options
 from token_emulator.settings import (
@@ -66,6 +68,10 @@ def serve(args: argparse.Namespace) -> int:
             max_added_entries=args.max_added_entries,
             world_ttl_seconds=args.world_ttl,
             journal_body_limit=args.journal_body_limit,
+            tls=args.tls or None,
+            tls_names=tuple(args.tls_name) if args.tls_name else None,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
     except SettingsError as error:
         return fail(str(error), UNUSABLE_SETTINGS)
@@ -96,17 +102,21 @@ def serve(args: argparse.Namespace) -> int:
             settings.host,
             settings.port,
         )
-    if settings.workers == 1:
-        app = create_app(settings)
-        settle_garbage_collector()
-        uvicorn.run(app, **uvicorn_options(settings))
-        return 0
-    # uvicorn starts each worker as a fresh interpreter that imports the app by
-    # name; the settings reach it through the environment (worker_app below).
-    from token_emulator.core.storage.temporary import TemporaryDatabase
-    from token_emulator.workers import run_workers
-
     with contextlib.ExitStack() as owned:
+        try:
+            settings = _with_certificate(settings, owned)
+        except CertificateError as error:
+            return fail(str(error), UNUSABLE_SETTINGS)
+        if settings.workers == 1:
+            app = create_app(settings)
+            settle_garbage_collector()
+            uvicorn.run(app, **uvicorn_options(settings))
+            return 0
+        # uvicorn starts each worker as a fresh interpreter that imports the app by
+        # name; the settings reach it through the environment (worker_app below).
+        from token_emulator.core.storage.temporary import TemporaryDatabase
+        from token_emulator.workers import run_workers
+
         if settings.database is None:
             # One file for every worker, made and removed here, by the parent.
             temporary = owned.enter_context(TemporaryDatabase())
@@ -121,6 +131,50 @@ def serve(args: argparse.Namespace) -> int:
         os.environ.update(settings.as_environment())
         run_workers(f"{__name__}:worker_app", settings.workers, settings)
     return 0
+
+
+def _with_certificate(settings: Settings, owned: contextlib.ExitStack) -> Settings:
+    """The settings with the files HTTPS is served with (certificates.py), made or checked
+    now, once, before any worker starts; unchanged for plain HTTP."""
+    from token_emulator.certificates import (
+        authority_directory,
+        local_authority,
+        name_problem,
+        own_certificate,
+        sha256_fingerprint,
+    )
+
+    if settings.tls_cert is None and settings.tls_key is not None:
+        raise CertificateError("--tls-key needs --tls-cert (the certificate it belongs to)")
+    if settings.tls_cert is not None:
+        certificate = own_certificate(settings.tls_cert, settings.tls_key)
+    elif settings.tls:
+        for name in settings.tls_names:
+            if problem := name_problem(name):
+                raise CertificateError(problem)
+        directory = authority_directory(settings.database)
+        if directory is None:
+            # No file to keep it beside: an authority for this run, gone when it stops.
+            directory = Path(owned.enter_context(tempfile.TemporaryDirectory(prefix="emu-tls-")))
+        certificate = local_authority(directory, (*settings.tls_names, settings.host))
+    else:
+        return settings
+    logging.getLogger("token_emulator").info(
+        "serving HTTPS with %s; %s",
+        certificate.cert_file,
+        f"clients trust the local authority in {certificate.ca_file} (also GET "
+        "/_emulator/ca.pem, or `token-emulator ca`), SHA-256 fingerprint "
+        + sha256_fingerprint(certificate.ca_file.read_bytes())
+        if certificate.ca_file is not None
+        else "its authority is yours",
+    )
+    return replace(
+        settings,
+        tls=True,
+        tls_cert=str(certificate.cert_file),
+        tls_key=str(certificate.key_file),
+        tls_ca=str(certificate.ca_file) if certificate.ca_file is not None else settings.tls_ca,
+    )
 
 
 # Shorter admin tokens start with a warning.

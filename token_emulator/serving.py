@@ -46,6 +46,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # 16 KiB limit on headers still arriving is the one the README documents; with
         # a time limit on them and a cap on connections (adapters/uvicorn.py).
         "http": guarded_protocol(settings),
+        # HTTPS on the same port (serve --tls), with what serve made or was given.
+        **(
+            {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key}
+            if settings.tls_cert is not None
+            else {}
+        ),
     }
 
 

@@ -66,6 +66,25 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
+SWITCH_VALUES = {"1": True, "true": True, "yes": True, "on": True}
+SWITCH_VALUES |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    text = env[name].strip().lower()
+    if text not in SWITCH_VALUES:
+        raise SettingsError(f"{name} must be 1 or 0 (true or false), not {env[name][:40]!r}")
+    return SWITCH_VALUES[text]
+
+
+# The settings naming TLS files, and the environment variables that give them.
+TLS_FILES = {
+    "tls_cert": "EMULATOR_TLS_CERT",
+    "tls_key": "EMULATOR_TLS_KEY",
+    "tls_ca": "EMULATOR_TLS_CA",
+}
+
+
 def read_token_file(path: str, named: str) -> str:
     """The admin token in a file (its first line, without surrounding whitespace): kept
     out of the process list and the environment, as the docs recommend."""
@@ -124,6 +143,15 @@ class Settings:
     # A world with no request for this long (by the machine's clock) is deleted
     # (core/worlds.py); the default world never is.
     world_ttl_seconds: float = 24 * 3600.0
+    # HTTPS on the same port (certificates.py): from a local certificate authority kept
+    # beside the database, for localhost, loopback, the bound host and tls_names; or
+    # from tls_cert and tls_key, the user's own. serve sets tls_ca to the authority's
+    # certificate, which GET /_emulator/ca.pem gives (None: the user's own certificate).
+    tls: bool = False
+    tls_names: tuple[str, ...] = ()
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_ca: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -178,6 +206,13 @@ class Settings:
             from_env["public_url"] = env["EMULATOR_PUBLIC_URL"]
         if env.get("EMULATOR_WORLD_TTL"):
             from_env["world_ttl_seconds"] = _duration(env, "EMULATOR_WORLD_TTL")
+        if env.get("EMULATOR_TLS"):
+            from_env["tls"] = _switch(env, "EMULATOR_TLS")
+        if env.get("EMULATOR_TLS_NAMES"):
+            from_env["tls_names"] = _names(env["EMULATOR_TLS_NAMES"])
+        for name, variable in TLS_FILES.items():
+            if env.get(variable):
+                from_env[name] = env[variable]
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **{**from_env, **given})
 
@@ -216,4 +251,11 @@ class Settings:
         if self.public_url is not None:
             environment["EMULATOR_PUBLIC_URL"] = self.public_url
         environment["EMULATOR_WORLD_TTL"] = f"{self.world_ttl_seconds!r}s"
+        if self.tls:
+            environment["EMULATOR_TLS"] = "1"
+        if self.tls_names:
+            environment["EMULATOR_TLS_NAMES"] = ",".join(self.tls_names)
+        for name, variable in TLS_FILES.items():
+            if (value := getattr(self, name)) is not None:
+                environment[variable] = value
         return environment

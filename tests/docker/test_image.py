@@ -33,7 +33,7 @@ import yaml
 from tests.docker import dockerfile
 from tests.docker.conftest import REPO, Container, image_env, pid_namespaces, run_healthcheck
 from token_emulator.healthcheck import TIMEOUT_SECONDS, health_url
-from token_emulator.testing import free_port
+from token_emulator.testing import EmulatorProcess, free_port
 from token_emulator.vendors import all_vendors
 
 COMPOSE = REPO / "compose.yaml"
@@ -226,6 +226,32 @@ def test_healthcheck_refuses_a_host_that_is_not_one(
 
 def test_healthcheck_defaults_to_serves_defaults() -> None:
     assert health_url({}) == "http://127.0.0.1:8080/_emulator/health"
+
+
+@pytest.mark.parametrize(
+    ("tls", "scheme"),
+    [
+        ({"EMULATOR_TLS": "1"}, "https"),
+        ({"EMULATOR_TLS": "true"}, "https"),
+        ({"EMULATOR_TLS_CERT": "/certs/server.pem"}, "https"),
+        ({"EMULATOR_TLS": "0"}, "http"),
+        ({"EMULATOR_TLS": ""}, "http"),  # compose's unset ${EMULATOR_TLS:-}
+    ],
+)
+def test_healthcheck_asks_over_https_when_serve_serves_it(tls: dict[str, str], scheme: str) -> None:
+    assert health_url(tls) == f"{scheme}://127.0.0.1:8080/_emulator/health"
+
+
+def test_healthcheck_over_https_takes_the_servers_certificate_without_trusting_it(
+    image: dockerfile.Dockerfile, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = image_env(image, EMULATOR_PORT=str(port), EMULATOR_TLS="1")
+    database = tmp_path / "emulator.sqlite3"
+    with EmulatorProcess(database, fixtures=REPO / "fixtures", port=port, env=env, tls=True):
+        outcome = run_healthcheck(image.healthcheck.command.argv, env, tmp_path)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout == f"https://127.0.0.1:{port}/_emulator/health answered 200\n"
 
 
 # --- compose.yaml ------------------------------------------------------------

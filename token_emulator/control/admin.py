@@ -6,7 +6,8 @@ naming a session (core/admin_sessions.py), never the token itself: cookies are
 not kept apart by port, so any other local server the browser visits would
 receive it. The session ends after a day by default, or at logout
 (`POST /_emulator/logout`). Open without it: `/_emulator/health` for
-healthchecks (which then says only whether the emulator is ready), and the
+healthchecks (which then says only whether the emulator is ready), the local
+certificate authority's certificate (`/_emulator/ca.pem`), and the
 dashboard's page and assets (the page then holds no data and shows its login
 form). Failed logins from one client slow it down (LoginThrottle).
 """
@@ -38,6 +39,7 @@ COOKIE = "emulator_admin"
 COOKIE_PATH = "/"
 OPEN_PATHS = {
     "/_emulator/health",
+    "/_emulator/ca.pem",  # a certificate, public by nature; clients fetch it to trust
     "/_emulator/login",
     "/_emulator/logout",  # ends only the caller's own session, ended or not
     "/_emulator",

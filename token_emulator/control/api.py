@@ -71,6 +71,22 @@ HEALTH = Operation(
         ),
     },
 )
+CA_CERTIFICATE = Operation(
+    route="control:ca",
+    method="GET",
+    path="/ca.pem",
+    summary="The certificate of the local authority that signed this HTTPS server's "
+    "certificate (serve --tls), for clients to trust; never needs the admin token. 404 "
+    "over plain HTTP, or with a certificate of your own (--tls-cert)",
+    responses={
+        "200": response(
+            "the authority's certificate, PEM",
+            {"type": "string"},
+            media_type="application/x-pem-file",
+        ),
+        "404": control_error("no local authority: plain HTTP, or --tls-cert"),
+    },
+)
 DASHBOARD = Operation(
     route="control:dashboard",
     method="GET",
@@ -490,6 +506,7 @@ EXPORT = guarded(
 
 CALLS = (
     HEALTH,
+    CA_CERTIFICATE,
     DASHBOARD,
     ASSETS,
     LOGIN,

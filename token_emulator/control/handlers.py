@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator import __version__
-from token_emulator.control.admin import may_see_details
+from token_emulator.control.admin import may_see_details, settings_of
 from token_emulator.control.openapi import build_document
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
 from token_emulator.core.clock import ClockReading
@@ -32,6 +33,22 @@ async def json_object(request: Request) -> dict[str, Any]:
 async def health(request: Request) -> Response:
     answer, status = await health_answer(request)
     return JSONResponse(answer, status_code=status)
+
+
+async def ca_certificate(request: Request) -> Response:
+    """The local authority's certificate, as `serve --tls` keeps it (certificates.py)."""
+    ca_file = settings_of(request).tls_ca
+    if ca_file is None:
+        raise ControlError(
+            "this emulator has no local certificate authority: it serves plain HTTP, or "
+            "HTTPS with a certificate of your own (--tls-cert)",
+            status=404,
+        )
+    try:
+        pem = await anyio.Path(ca_file).read_bytes()
+    except OSError as error:
+        raise ControlError(f"cannot read {ca_file}: {error.strerror}", status=503) from None
+    return Response(pem, media_type="application/x-pem-file")
 
 
 async def health_answer(request: Request) -> tuple[dict[str, Any], int]:

@@ -11,6 +11,7 @@ ENDPOINTS = (
     Endpoint(dashboard.page, api.DASHBOARD),
     Endpoint(dashboard.credentials, api.CREDENTIALS),
     Endpoint(handlers.health, api.HEALTH),
+    Endpoint(handlers.ca_certificate, api.CA_CERTIFICATE),
     Endpoint(handlers.reset, api.RESET),
     Endpoint(handlers.clock, api.READ_CLOCK, api.MOVE_CLOCK),
     Endpoint(journal.requests, api.REQUESTS, api.CLEAR_REQUESTS),

@@ -27,5 +27,6 @@ COMMANDS = {
     "state": Command("control", "what a vendor holds now (JSON)"),
     "requests": Command("journal", "the request journal: each vendor request, its status and why"),
     "worlds": Command("worlds", "list, create, delete, export and import isolated worlds"),
+    "ca": Command("ca", "the local certificate authority of an emulator serving HTTPS (--tls)"),
     "wait": Command("wait", "wait until a running emulator answers healthy (for CI scripts)"),
 }

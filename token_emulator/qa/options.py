@@ -64,6 +64,11 @@ def remote_options(*, answer_timeout: bool = True) -> argparse.ArgumentParser:
         help="the world to act in (default: the default world, or the one a --url ending in "
         "/worlds/NAME names; env EMULATOR_WORLD)",
     )
+    parent.add_argument(
+        "--ca-file",
+        help="trust this certificate authority for an https:// emulator: the ca.pem of "
+        "`serve --tls` (`token-emulator ca` prints it; env EMULATOR_CA_FILE)",
+    )
     if answer_timeout:
         parent.add_argument(
             "--timeout",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -15,6 +16,7 @@ from token_emulator.client import (
     EmulatorRefused,
     EmulatorUnreachable,
     TokenEmulator,
+    Trust,
     failure_text,
 )
 
@@ -28,6 +30,7 @@ class Target:
     admin_token: str | None
     timeout: float
     world: str | None = None  # None: the one the URL names, else the default world
+    ca_file: Trust = None  # None: the system's authorities
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Target:
@@ -37,6 +40,7 @@ class Target:
         token = getattr(args, "admin_token", None) or os.environ.get("EMULATOR_ADMIN_TOKEN")
         timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT
         world = getattr(args, "world", None) or os.environ.get("EMULATOR_WORLD") or None
+        ca_file = getattr(args, "ca_file", None) or os.environ.get("EMULATOR_CA_FILE") or None
         url = url.rstrip("/")
         try:
             httpx.URL(url)
@@ -49,12 +53,31 @@ class Target:
                 f"{world[:70]!r} is not a world name: 1 to 63 characters of a-z, 0-9 and "
                 "'-', starting with a letter or digit"
             )
-        return cls(url, token or None, timeout, world)
+        return cls(url, token or None, timeout, world, _trusting(ca_file))
 
     def client(self) -> TokenEmulator:
         return TokenEmulator(
-            self.url, world=self.world, admin_token=self.admin_token, timeout=self.timeout
+            self.url,
+            world=self.world,
+            admin_token=self.admin_token,
+            timeout=self.timeout,
+            ca_file=self.ca_file,
         )
+
+
+def _trusting(ca_file: str | None) -> ssl.SSLContext | None:
+    """A context that trusts the authorities in `ca_file`, read now, so that a wrong file
+    is one line on stderr."""
+    if ca_file is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+        raise EmulatorUnreachable(
+            f"--ca-file {ca_file} (or EMULATOR_CA_FILE) cannot be read as PEM certificates: "
+            f"{reason}"
+        ) from None
 
 
 def refusal_message(refused: EmulatorRefused) -> str:

@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -38,10 +39,24 @@ def free_port() -> int:
         return port
 
 
-def http_status(host: str, port: int, path: str, timeout: float = 1.0) -> int | None:
-    """The status of one GET over a fresh connection; None if nothing answers."""
+def _any_certificate() -> ssl.SSLContext:
+    """Waiting for health is not a check of the server's certificate: any will do."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def http_status(
+    host: str, port: int, path: str, timeout: float = 1.0, *, tls: bool = False
+) -> int | None:
+    """The status of one GET over a fresh connection (TLS, of any certificate, with
+    `tls`); None if nothing answers."""
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with contextlib.ExitStack() as stack:
+            sock = stack.enter_context(socket.create_connection((host, port), timeout=timeout))
+            if tls:
+                sock = stack.enter_context(_any_certificate().wrap_socket(sock))
             request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
             sock.sendall(request.encode())
             head = b""
@@ -66,11 +81,12 @@ def wait_for_health(
     """Seconds until `GET {url}{path}` answers 200; ServerFailed if `process` exits first,
     or after `timeout` seconds."""
     where = urlsplit(url)
-    host, port = where.hostname or "127.0.0.1", where.port or 80
+    tls = where.scheme == "https"
+    host, port = where.hostname or "127.0.0.1", where.port or (443 if tls else 80)
     started = time.perf_counter()
     deadline = started + timeout
     while time.perf_counter() < deadline:
-        if http_status(host, port, path) == 200:
+        if http_status(host, port, path, tls=tls) == 200:
             return time.perf_counter() - started
         if process.poll() is not None:
             raise ServerFailed(f"{url}: exited with {process.returncode} at start")
@@ -96,9 +112,12 @@ class ServerProcess:
         cwd: Path | None = None,
         own_group: bool = False,
         poll_interval: float = POLL_SECONDS,
+        tls: bool = False,
     ) -> None:
-        """`env`: variables added to (or replacing) this process's environment."""
+        """`env`: variables added to (or replacing) this process's environment; `tls`: it
+        serves HTTPS."""
         self.command = list(command)
+        self.tls = tls
         self.port = port
         self.health_path = health_path
         self.log_path = log_path
@@ -111,7 +130,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Self:
         """Start, and return once the health path answers 200 (`started_in` says how
@@ -214,7 +233,8 @@ def serve_command(
 
 class EmulatorProcess(ServerProcess):
     """`python -m token_emulator serve` on a free port; a context manager that waits for
-    health. `database` None: the server's own temporary database, deleted when it stops."""
+    health. `database` None: the server's own temporary database, deleted when it stops.
+    `tls`: `serve --tls`, trusted through `ca_file` (which needs a database file)."""
 
     def __init__(
         self,
@@ -225,11 +245,28 @@ class EmulatorProcess(ServerProcess):
         log_path: Path | None = None,
         extra_args: tuple[str, ...] = (),
         env: Mapping[str, str] | None = None,
+        tls: bool = False,
     ) -> None:
         self.database = None if database is None else str(database)
         self.fixtures = fixtures
         port = port or free_port()
         command = serve_command(
-            port=port, database=self.database, fixtures=fixtures, extra_args=extra_args
+            port=port,
+            database=self.database,
+            fixtures=fixtures,
+            extra_args=(*extra_args, "--tls") if tls else extra_args,
         )
-        super().__init__(command, port=port, log_path=log_path, env=env)
+        super().__init__(command, port=port, log_path=log_path, env=env, tls=tls)
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The local authority's certificate of a `tls` server on a database file, which
+        clients trust (`TokenEmulator(url, ca_file=...)`); None for plain HTTP."""
+        if not self.tls:
+            return None
+        from token_emulator.certificates import CA_FILE, authority_directory
+
+        directory = authority_directory(self.database)
+        if directory is None:
+            raise ValueError("the local authority of a server without a database file is its run's")
+        return directory / CA_FILE
