@@ -175,6 +175,48 @@ def test_forty_tests_under_four_workers_share_one_server_and_no_state(tmp_path: 
     assert_stopped(servers)
 
 
+TLS_TEST = """
+import ssl
+
+import httpx
+import pytest
+
+from token_emulator.testing import uneeq_request_jwt
+
+SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, test-only
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_over_https(token_emulator, token_emulator_server, number):
+    assert token_emulator.url.startswith("https://")
+    assert token_emulator.token("unifize")  # the handle trusts the server's authority
+    trusting = ssl.create_default_context(cafile=token_emulator_server.ca_file)
+    answer = httpx.post(
+        f"{token_emulator.vendor_url('uneeq')}/api/v1/clients/access/tokens",
+        headers={"workspace": "demo", "content-type": "application/jwt"},
+        content=uneeq_request_jwt(SECRET, "demo", sid=f"tls-{number}"),
+        verify=trusting,
+    )
+    assert answer.status_code == 200, answer.text
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(token_emulator.url + "/_emulator/health")  # not by the system's authorities
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "2")], ids=["one", "xdist"])
+def test_the_tls_option_serves_https_and_the_handles_trust_it(
+    tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    extra = {"test_tls.py": TLS_TEST}
+    arguments = ("--token-emulator-tls", *workers, "test_tls.py")
+    result, servers = run_project(tmp_path, *arguments, extra=extra)
+    assert result.returncode == 0, summary(result)
+    assert "4 passed" in result.stdout, summary(result)
+    assert {server["url"].split(":", 1)[0] for server in servers} == {"https"}
+    assert len({server["pid"] for server in servers}) == 1
+    assert_stopped(servers)
+
+
 def test_the_url_option_uses_a_running_emulator_and_cleans_up_its_worlds(
     tmp_path: Path,
 ) -> None:

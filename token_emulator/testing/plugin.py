@@ -7,7 +7,9 @@ package is enough. Nothing happens until a test asks for one of the fixtures:
   a database in the run's temporary directory. Under pytest-xdist every worker
   shares one (shared_server.py). With `--token-emulator-url URL` (or the ini
   option `token_emulator_url`, or TOKEN_EMULATOR_URL) the emulator already
-  running there instead: a compose service in CI.
+  running there instead: a compose service in CI. With `--token-emulator-tls`
+  (ini `token_emulator_tls`) it serves HTTPS, and its `ca_file` names the local
+  authority to trust (an https:// URL given is trusted through EMULATOR_CA_FILE).
 - `token_emulator` (function): a fresh world of that server, seeded from its
   fixtures and deleted after the test, as a `TokenEmulator` handle on it: its
   `vendor_url("uneeq")` is the world's, its reset, clock and faults are the
@@ -49,6 +51,11 @@ INI = "token_emulator_fixtures"
 URL_OPTION = "--token-emulator-url"
 URL_INI = "token_emulator_url"
 URL_ENV = "TOKEN_EMULATOR_URL"
+TLS_OPTION = "--token-emulator-tls"
+TLS_INI = "token_emulator_tls"
+# The authority an emulator given by an https:// URL is trusted through (as the QA
+# commands read it); one the run starts with TLS is trusted through its own.
+CA_FILE_ENV = "EMULATOR_CA_FILE"
 # The server inherits the environment; with an admin token set there, the
 # handle must present it too.
 ADMIN_TOKEN_ENV = "EMULATOR_ADMIN_TOKEN"
@@ -84,6 +91,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"still gets a world of its own there (default: ini {URL_INI}, else env {URL_ENV})",
     )
     parser.addini(URL_INI, "URL of a running token emulator to use", default="")
+    group.addoption(
+        TLS_OPTION,
+        dest="token_emulator_tls",
+        action="store_true",
+        default=None,
+        help=f"start the token emulator with `serve --tls`: HTTPS, its handles trusting "
+        f"its local authority, whose file token_emulator_server.ca_file names (default: "
+        f"ini {TLS_INI})",
+    )
+    parser.addini(TLS_INI, "start the token emulator serving HTTPS", type="bool", default=False)
+
+
+def wants_tls(config: pytest.Config) -> bool:
+    given = config.getoption("token_emulator_tls")
+    return bool(given) if given is not None else bool(config.getini(TLS_INI))
 
 
 def given_url(config: pytest.Config) -> str | None:
@@ -129,8 +151,12 @@ def _serves_our_database(process: EmulatorProcess) -> bool:
     """Whether the emulator answering on the process's port is this process."""
     if process.process is None or process.process.poll() is not None:
         return False
+    from token_emulator.testing.shared_server import trusting
+
     try:
-        health = httpx.get(f"{process.url}/_emulator/health", timeout=5).json()
+        health = httpx.get(
+            f"{process.url}/_emulator/health", timeout=5, verify=trusting(process.ca_file)
+        ).json()
     except (httpx.HTTPError, ValueError):
         return False
     named = process.database
@@ -140,11 +166,12 @@ def _serves_our_database(process: EmulatorProcess) -> bool:
 
 
 def start_server(
-    directory: Path, fixtures: Path, ports: Iterable[int] | None = None
+    directory: Path, fixtures: Path, ports: Iterable[int] | None = None, *, tls: bool = False
 ) -> EmulatorProcess:
     """Start `serve` with its database and log in `directory`, on the first of
     `ports` (default: free ports) that it gets: between picking a free port and
-    binding it, another process (another xdist worker) may take it."""
+    binding it, another process (another xdist worker) may take it. `tls`: HTTPS,
+    with the local authority beside the database (its `ca_file`)."""
     from token_emulator.testing.server import EmulatorProcess, ServerFailed, free_port
 
     log_path = directory / "server.log"
@@ -158,6 +185,7 @@ def start_server(
             port=port,
             log_path=log_path,
             extra_args=("--host", "127.0.0.1"),
+            tls=tls,
         )
         try:
             process.start()
@@ -178,12 +206,15 @@ def _reached(url: str) -> RunningEmulator:
     from token_emulator.client import EmulatorUnreachable
     from token_emulator.testing.shared_server import RunningEmulator
 
+    ca_file = os.environ.get(CA_FILE_ENV) or None
     try:
-        with TokenEmulator(url, admin_token=os.environ.get(ADMIN_TOKEN_ENV)) as handle:
+        with TokenEmulator(
+            url, admin_token=os.environ.get(ADMIN_TOKEN_ENV), ca_file=ca_file
+        ) as handle:
             handle.health()
     except (EmulatorUnreachable, EmulatorRefused) as error:
         pytest.fail(f"token emulator at {url} ({URL_OPTION}): {error}", pytrace=False)
-    return RunningEmulator(url=url, port=httpx.URL(url).port)
+    return RunningEmulator(url=url, port=httpx.URL(url).port, ca_file=ca_file)
 
 
 @pytest.fixture(scope="session")
@@ -199,15 +230,16 @@ def token_emulator_server(
         yield _reached(url)
         return
     fixtures = fixtures_dir(request.config)
+    tls = wants_tls(request.config)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Every worker's base temporary directory is in the run's, which they share.
         directory = tmp_path_factory.getbasetemp().parent / "token-emulator"
-        start = lambda where: _started_as(start_server(where, fixtures))  # noqa: E731
+        start = lambda where: _started_as(start_server(where, fixtures, tls=tls))  # noqa: E731
         with shared_server(directory, start) as server:
             yield server
         return
     directory = tmp_path_factory.mktemp("token-emulator")
-    process = start_server(directory, fixtures)
+    process = start_server(directory, fixtures, tls=tls)
     try:
         yield _started_as(process)
     finally:
@@ -224,6 +256,7 @@ def _started_as(process: EmulatorProcess) -> RunningEmulator:
         database=process.database,
         log_path=process.log_path,
         pid=process.process.pid,
+        ca_file=str(process.ca_file) if process.ca_file is not None else None,
     )
 
 
@@ -240,7 +273,9 @@ def token_emulator(
     """A fresh world of the run's emulator, seeded from its fixtures, as a `TokenEmulator`
     handle on it; deleted after the test."""
     admin_token = os.environ.get(ADMIN_TOKEN_ENV)
-    with TokenEmulator(token_emulator_server.url, admin_token=admin_token) as server:
+    with TokenEmulator(
+        token_emulator_server.url, admin_token=admin_token, ca_file=token_emulator_server.ca_file
+    ) as server:
         name = server.create_world(world_name_for(request.node.name))["name"]
         try:
             with server.in_world(name) as handle:

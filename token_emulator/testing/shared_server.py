@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import signal
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -36,6 +37,8 @@ class RunningEmulator:
     database: str | None = None
     log_path: Path | None = None
     pid: int | None = None
+    # The authority an HTTPS emulator's certificate comes from (serve --tls), to trust.
+    ca_file: str | None = None
 
 
 @contextlib.contextmanager
@@ -49,11 +52,19 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(descriptor)  # and with it the lock
 
 
-def _answers(url: str) -> bool:
+def trusting(ca_file: str | os.PathLike[str] | None) -> ssl.SSLContext | bool:
+    """httpx's `verify` for an emulator whose authority is `ca_file` (None: plain HTTP)."""
+    return True if ca_file is None else ssl.create_default_context(cafile=os.fspath(ca_file))
+
+
+def _answers(server: RunningEmulator) -> bool:
     try:
-        return httpx.get(f"{url}/_emulator/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
+        answer = httpx.get(
+            f"{server.url}/_emulator/health", timeout=5, verify=trusting(server.ca_file)
+        )
+    except (httpx.HTTPError, OSError, ssl.SSLError):
         return False
+    return answer.status_code == 200
 
 
 def _read(directory: Path) -> tuple[RunningEmulator, int] | None:
@@ -78,7 +89,7 @@ def shared_server(
     """The run's shared server, started in `directory` by `start` if none answers."""
     with _locked(directory):
         found = _read(directory)
-        if found is not None and _answers(found[0].url):
+        if found is not None and _answers(found[0]):
             server, users = found[0], found[1] + 1
         else:
             server, users = start(directory), 1
@@ -106,7 +117,7 @@ def _stop(server: RunningEmulator) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(server.pid, signal.SIGINT)
         deadline = time.monotonic() + STOP_SECONDS
-        while _answers(server.url) and time.monotonic() < deadline:
+        while _answers(server) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _answers(server.url):
+        if _answers(server):
             os.kill(server.pid, signal.SIGKILL)
