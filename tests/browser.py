@@ -77,12 +77,15 @@ def chromium(
     *,
     window_size: tuple[int, int] = (1280, 900),
     network_log: bool = False,
+    console_log: bool = False,
     arguments: tuple[str, ...] = (),
 ) -> Iterator[Any]:
     """A headless Chromium driven by selenium, on a throw-away profile.
 
     `network_log` records the DevTools network events, read with `requested_urls`;
-    `arguments` go to Chromium as well (say, `--host-resolver-rules`).
+    `console_log` the page's console, with the browser's own messages (mixed content),
+    read with `driver.get_log("browser")`; `arguments` go to Chromium as well (say,
+    `--host-resolver-rules`).
     """
     require_browser()
     from selenium import webdriver
@@ -96,8 +99,11 @@ def chromium(
     options.add_argument(f"--window-size={window_size[0]},{window_size[1]}")
     for argument in arguments:
         options.add_argument(argument)
-    if network_log:
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    logs = {"performance": "ALL"} if network_log else {}
+    if console_log:
+        logs["browser"] = "ALL"
+    if logs:
+        options.set_capability("goog:loggingPrefs", logs)
     with tempfile.TemporaryDirectory(prefix="test-chromium-") as profile:
         options.add_argument(f"--user-data-dir={profile}")
         driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
