@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 from packaging.utils import canonicalize_name
 
 from tests.conftest import FIXTURES
@@ -21,11 +23,12 @@ SECRET = "test-only-uneeq-secret-demo-0123456789abcdef"  # fixtures/uneeq.toml, 
 TOKEN_PATH = "/uneeq/api/v1/clients/access/tokens"
 
 
-def token(url: str) -> httpx.Response:
+def token(url: str, verify: ssl.SSLContext | bool = True) -> httpx.Response:
     return httpx.post(
         f"{url}{TOKEN_PATH}",
         headers={"workspace": "demo", "content-type": "application/jwt"},
         content=uneeq_request_jwt(SECRET, "demo"),
+        verify=verify,
     )
 
 
@@ -94,6 +97,21 @@ def test_worlds_through_the_containers_port(start: Start) -> None:
     assert httpx.get(f"{running.url}/worlds/job-1/_emulator/clock").json()["offset_seconds"] == 0
     tokens = httpx.get(f"{running.url}/_emulator/state/uneeq").json()["tokens"]
     assert tokens == []  # the default world saw none of it
+
+
+def test_https_with_the_authority_kept_in_the_data_volume(start: Start, volume: str) -> None:
+    first = start(env={"EMULATOR_TLS": "1"}, volumes=[f"{volume}:/data"])
+    # A client fetches the authority once (unverified: that is what it is asking for) ...
+    authority = httpx.get(f"{first.url}/_emulator/ca.pem", verify=False).text
+    trusting = ssl.create_default_context(cadata=authority)
+    # ... and from then on verifies: a flow, and the HEALTHCHECK over HTTPS.
+    assert token(first.url, verify=trusting).status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        token(first.url)
+    assert first.engine.healthy(first.name, timeout=30) == "healthy"
+    first.engine("rm", "-f", "-v", first.name)
+    second = start(env={"EMULATOR_TLS": "1"}, volumes=[f"{volume}:/data"])
+    assert token(second.url, verify=trusting).status_code == 200  # the same authority
 
 
 def test_labels_and_the_pinned_dependencies(engine: Engine, image: str) -> None:
