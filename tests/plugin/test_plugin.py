@@ -217,6 +217,24 @@ def test_the_tls_option_serves_https_and_the_handles_trust_it(
     assert_stopped(servers)
 
 
+def test_an_https_url_is_trusted_through_emulator_ca_file(tmp_path: Path) -> None:
+    from token_emulator.testing import EmulatorProcess
+
+    with EmulatorProcess(tmp_path / "running.sqlite3", tls=True) as running:
+        assert running.ca_file is not None
+        env = {"TOKEN_EMULATOR_URL": running.url, "EMULATOR_CA_FILE": str(running.ca_file)}
+        extra = {"test_tls.py": TLS_TEST}
+        result, servers = run_project(tmp_path / "trusted", "test_tls.py", env=env, extra=extra)
+        assert result.returncode == 0, summary(result)
+        assert "4 passed" in result.stdout, summary(result)
+        assert [server["url"] for server in servers] == [running.url]
+        # Without it, the run stops at once, saying why.
+        del env["EMULATOR_CA_FILE"]
+        result, _ = run_project(tmp_path / "untrusted", "test_tls.py", env=env, extra=extra)
+        assert result.returncode != 0
+        assert "CERTIFICATE_VERIFY_FAILED" in result.stdout + result.stderr, summary(result)
+
+
 def test_the_url_option_uses_a_running_emulator_and_cleans_up_its_worlds(
     tmp_path: Path,
 ) -> None:
