@@ -78,16 +78,14 @@ class Exchange:
 
     __slots__ = (
         "_receive",
+        "_scope",
         "_send",
         "answer_body",
         "answer_headers",
         "answer_size",
         "limit",
-        "query",
         "request_body",
-        "request_headers",
         "request_size",
-        "scheme",
         "status",
     )
 
@@ -98,9 +96,8 @@ class Exchange:
         send: Callable[[dict[str, Any]], Awaitable[None]],
         limit: int,
     ) -> None:
-        self.scheme: str = scope.get("scheme", "http")
-        self.query: bytes = scope["query_string"]
-        self.request_headers: Headers = scope["headers"]
+        # The scope is read once the answer is sent (recorded), not copied now.
+        self._scope = scope
         self._receive = receive
         self._send = send
         self.limit = limit  # the bytes of each body kept
@@ -111,46 +108,57 @@ class Exchange:
         self.answer_body = b""
         self.answer_size = 0
 
+    # receive and send run for every message of every vendor request: the common case,
+    # a first chunk under the limit, is kept as it is, without a call or a copy.
+
     async def receive(self) -> dict[str, Any]:
         message = await self._receive()
-        if message["type"] == "http.request":
-            chunk = message.get("body", b"")
-            if chunk:
-                kept = self.request_size
-                self.request_size += len(chunk)
-                if kept < self.limit:
-                    self.request_body = _kept(self.request_body, chunk, self.limit)
+        chunk = message.get("body")
+        if chunk:
+            kept = self.request_size
+            self.request_size = kept + len(chunk)
+            if not kept and len(chunk) <= self.limit:
+                self.request_body = chunk
+            elif kept < self.limit:
+                self.request_body = (self.request_body + chunk)[: self.limit]
         return message
 
     async def send(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind == "http.response.start":
+        if message["type"] == "http.response.start":
             self.status = message["status"]
             self.answer_headers = message.get("headers") or ()
-        elif kind == "http.response.body":
-            chunk = message.get("body", b"")
+        else:
+            chunk = message.get("body")
             if chunk:
                 kept = self.answer_size
-                self.answer_size += len(chunk)
-                if kept < self.limit:
-                    self.answer_body = _kept(self.answer_body, chunk, self.limit)
+                self.answer_size = kept + len(chunk)
+                if not kept and len(chunk) <= self.limit:
+                    self.answer_body = chunk
+                elif kept < self.limit:
+                    self.answer_body = (self.answer_body + chunk)[: self.limit]
         await self._send(message)
 
     def recorded(self, dropped: bool, duration: float) -> Recorded:
         """What the journal keeps: plain values and tuples, which the garbage collector
         stops tracking, instead of this object and the server's header lists (a
         thousand entries of those made every collection longer)."""
+        scope = self._scope
+        request_body = self.request_body
+        answer_body = self.answer_body
         return Recorded(
-            self.scheme,
-            self.query,
-            tuple(self.request_headers),
-            self.request_body,
+            scope.get("scheme", "http"),
+            scope["query_string"],
+            tuple(scope["headers"]),
+            request_body,
             self.request_size,
             0 if dropped else self.status,
             tuple(self.answer_headers),
-            self.answer_body,
+            answer_body,
             self.answer_size,
             duration,
+            # What the journal's byte bound counts: the bodies kept, and an allowance
+            # for the headers (counting them would cost every request more).
+            len(request_body) + len(answer_body) + HEADERS_ALLOWANCE,
         )
 
 
@@ -167,11 +175,7 @@ class Recorded(NamedTuple):
     answer_body: bytes
     answer_size: int
     duration: float  # seconds, by the machine's clock
-
-    def bytes_held(self) -> int:
-        """What the journal's byte bound counts: the bodies kept, and an allowance for
-        the headers (counting them each time would cost every request more)."""
-        return len(self.request_body) + len(self.answer_body) + HEADERS_ALLOWANCE
+    held: int  # the bytes the journal's bound counts for it (Exchange.recorded)
 
     def media_type(self, answer: bool = False) -> str:
         headers = self.answer_headers if answer else self.request_headers
@@ -215,14 +219,6 @@ class Recorded(NamedTuple):
         if document is None:
             return {}
         return {"json": document if reveal else _masked_json(document)}
-
-
-def _kept(body: bytes, chunk: bytes, limit: int) -> bytes:
-    """The body so far with the chunk's part that fits under the limit (the chunk itself,
-    uncopied, when it is the first and fits)."""
-    if not body and len(chunk) <= limit:
-        return chunk
-    return (body + chunk)[:limit]
 
 
 def _headers(headers: Headers, reveal: bool) -> list[list[str]]:

@@ -95,7 +95,7 @@ class Journal:
     def record(self, entry: JournalEntry) -> None:
         """Kept; the oldest go while more than `size` entries, or `max_bytes` of bodies
         and headers, are held (so memory stays flat however large the requests)."""
-        held = entry.exchange.bytes_held() if entry.exchange is not None else 0
+        held = entry.exchange.held if entry.exchange is not None else 0
         self._entries.append(entry)
         self._bytes += held
         while len(self._entries) > self._size or (
@@ -103,7 +103,7 @@ class Journal:
         ):
             gone = self._entries.popleft()
             if gone.exchange is not None:
-                self._bytes -= gone.exchange.bytes_held()
+                self._bytes -= gone.exchange.held
 
     def clear(self) -> None:
         self._entries.clear()
