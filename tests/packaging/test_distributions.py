@@ -21,12 +21,15 @@ def wheel_names(dist: Distributions) -> list[str]:
         return wheel.namelist()
 
 
-def test_the_wheel_carries_fixtures_assets_types_and_license(dist: Distributions) -> None:
+def test_the_wheel_carries_fixtures_schemas_assets_types_and_license(dist: Distributions) -> None:
     names = set(wheel_names(dist))
     fixtures = {f"token_emulator/default_fixtures/{p.name}" for p in (REPO / "fixtures").iterdir()}
     assets = REPO / "token_emulator" / "control" / "assets"
+    schemas = REPO / "token_emulator" / "fixture_schemas"
     expected = {
         *fixtures,
+        # Each fixture file's JSON Schema, for editors (docs/fixtures.md).
+        *(f"token_emulator/fixture_schemas/{p.name}" for p in schemas.glob("*.schema.json")),
         *(f"token_emulator/control/assets/{p.name}" for p in assets.iterdir()),
         "token_emulator/control/dashboard.html",
         "token_emulator/py.typed",

@@ -27,6 +27,7 @@ COMMANDS = {
     "state": Command("control", "what a vendor holds now (JSON)"),
     "requests": Command("journal", "the request journal: each vendor request, its status and why"),
     "worlds": Command("worlds", "list, create, delete, export and import isolated worlds"),
+    "schema": Command("schema", "print the JSON Schema of a vendor's fixture file (for editors)"),
     "ca": Command("ca", "the local certificate authority of an emulator serving HTTPS (--tls)"),
     "wait": Command("wait", "wait until a running emulator answers healthy (for CI scripts)"),
 }
