@@ -5,7 +5,6 @@ its image is in no registry these machines reach)."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ import httpx
 import pytest
 
 from tests.container.engine import ApiSocket, Engine, api_socket
+from tests.docs.examples import is_testcontainers_example
+from tests.docs.pages import blocks
 
 testcontainers = pytest.importorskip("testcontainers", reason="the [testcontainers] extra")
 
@@ -71,15 +72,10 @@ def test_the_container_starts_healthy_and_gives_urls_and_a_client(
         assert httpx.get(f"{emulator.url}/_emulator/clock").status_code == 401
 
 
-def test_the_readmes_testcontainers_example_runs(
+def test_the_docs_is_testcontainers_example_runs(
     docker_api: ApiSocket, engine: Engine, image: str, tmp_path: Path
 ) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    [example] = [
-        block
-        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
-        if "TokenEmulatorContainer" in block
-    ]
+    [example] = [block.text for block in blocks() if is_testcontainers_example(block)]
     # The example names the image as built by hand; here, this session's build.
     (tmp_path / "test_example.py").write_text(example.replace("token-emulator:local", image))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]

@@ -32,6 +32,7 @@ import yaml
 
 from tests.docker import dockerfile
 from tests.docker.conftest import REPO, Container, image_env, pid_namespaces, run_healthcheck
+from tests.docs.pages import DOCS, blocks
 from token_emulator.healthcheck import TIMEOUT_SECONDS, health_url
 from token_emulator.testing import EmulatorProcess, free_port
 from token_emulator.vendors import all_vendors
@@ -342,13 +343,9 @@ def test_compose_shows_a_consumer_waiting_for_service_healthy() -> None:
     assert prefixes and prefixes <= {vendor.id for vendor in all_vendors()}
 
 
-def test_readme_shows_the_compose_consumer() -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("\n## Docker\n") :]
-    section = section[: section.index("\n## ", 1)]
-    (block,) = [
-        b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("  my-service:")
-    ]
+def test_the_docs_show_the_compose_consumer() -> None:
+    page = DOCS / "deployment" / "docker.md"
+    (block,) = [b.text for b in blocks(page, "yaml") if b.text.startswith("  my-service:")]
     assert yaml.safe_load("services:\n" + block)["services"] == consumer_example()
 
 

@@ -57,7 +57,7 @@ def test_the_compose_file_runs_the_tests_once_the_emulator_is_healthy() -> None:
     assert check == ["CMD", "python", "-m", "token_emulator.healthcheck"]
 
 
-def test_the_readme_shows_the_examples_files_as_they_are() -> None:
-    readme = (REPO / "README.md").read_text()
+def test_the_docs_show_the_examples_files_as_they_are() -> None:
+    page = (REPO / "docs" / "deployment" / "docker.md").read_text()
     for path in (EXAMPLE / ".github" / "workflows" / "tests.yml", EXAMPLE / "compose.yaml"):
-        assert f"```yaml\n{path.read_text()}```" in readme, path
+        assert f"```yaml\n{path.read_text()}```" in page, path

@@ -18,10 +18,11 @@ import pytest
 from _pytest.fixtures import FixtureFunctionDefinition
 
 import token_emulator.testing.plugin
+from tests.docs.examples import plugin_test
+from tests.docs.pages import Block, blocks
 from token_emulator.settings import default_fixtures_dir
 
 PROJECT = Path(__file__).parent / "project"
-README = Path(__file__).resolve().parents[2] / "README.md"
 # The outer run's pytest and xdist settings must not leak into the project's run.
 LEAKING = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
 LEAKING += ("PYTEST_DISABLE_PLUGIN_AUTOLOAD",)
@@ -59,12 +60,36 @@ def run_project(
     return result, found
 
 
-def readme_example() -> str:
-    """The first Python block of the README's pytest plugin section, as written."""
-    section = README.read_text().split("\n## pytest plugin\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```python\n(.*?)```", section, re.S)
-    assert found, "the README's pytest plugin section has no Python example"
-    return found.group(1)
+def docs_examples() -> dict[str, str]:
+    """Every test module the README and the docs show for a project using the plugin
+    (tests/docs/examples.py), by file name."""
+    found = [block for block in blocks() if plugin_test(block)]
+    assert len(found) >= 4, "the README's, the plugin page's two and getting started's"
+    return {
+        f"test_docs_{index}.py": f"# {block.where}\n{block.text}{USING.get(_declared(block), '')}"
+        for index, block in enumerate(found)
+    }
+
+
+def _declared(block: Block) -> str | None:
+    """The fixture an example declares without a test that uses it, if it does."""
+    found = re.search(r"^async def (\w+)\(", block.text, re.M)
+    return found[1] if found and "def test_" not in block.text else None
+
+
+# A test for each fixture the docs declare, as the page says to use it.
+USING = {
+    "emulator_app": """
+
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_the_declared_fixture_serves(emulator_app):
+    answer = await emulator_app.get("/_emulator/health")
+    assert answer.status_code == 200
+""",
+}
 
 
 def alive(pid: int) -> bool:
@@ -101,10 +126,12 @@ def summary(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_project_passes_with_the_installed_plugin(tmp_path: Path) -> None:
-    # The README's example runs in the project too.
-    result, servers = run_project(tmp_path, extra={"test_readme_example.py": readme_example()})
+    # The docs' examples run in the project too.
+    examples = docs_examples()
+    result, servers = run_project(tmp_path, extra=examples)
     assert result.returncode == 0, summary(result)
-    assert "14 passed" in result.stdout, summary(result)
+    shown = sum(len(re.findall(r"^(?:async )?def test_", text, re.M)) for text in examples.values())
+    assert f"{12 + shown} passed" in result.stdout, summary(result)
     [server] = servers
     assert server["worker"] == "main"
     assert Path(server["database"]).is_relative_to(tmp_path / "basetemp")

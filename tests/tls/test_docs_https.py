@@ -1,4 +1,5 @@
-"""The README's HTTPS example runs as written, on a free port, in a directory of its own."""
+"""The HTTPS page's example (docs/deployment/https.md) runs as written, on a free port, in a
+directory of its own."""
 
 from __future__ import annotations
 
@@ -7,17 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.docs.pages import blocks
 from token_emulator.testing import free_port
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def https_block() -> str:
-    [block] = [b for b in re.findall(r"```sh\n(.*?)```", README.read_text(), re.S) if "--tls" in b]
+    [block] = [b.text for b in blocks() if b.language == "sh" and "--tls" in b.text]
     return block
 
 
-def test_the_readme_https_example_runs(tmp_path: Path) -> None:
+def test_the_https_example_runs(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     script = https_block().replace("8443", str(free_port()))
     done = subprocess.run(
