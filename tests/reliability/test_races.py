@@ -181,7 +181,7 @@ async def test_web1on1_refresh_token(pair: Pair, clients: Any) -> None:
         access_jti = calls.claims(login["token"])["jti"]
         chain = next(c for c in chains if access_jti in {t["jti"] for t in c["access_tokens"]})
         # The login's refresh token, used once; its one child, revoked with the whole
-        # chain by the first reuse (web1on1.txt: reuse revokes the chain).
+        # chain by the first reuse (docs/vendors/web1on1.md: reuse revokes the chain).
         statuses = [t["status"] for t in chain["refresh_tokens"]]
         assert statuses == ["used", "revoked"]
         await assert_outcomes(

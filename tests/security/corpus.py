@@ -5,7 +5,7 @@ assertion (both token paths) and access token (chatrooms, one chatroom,
 tokeninfo), web1on1's access token (a resource call and refresh with GET),
 the widget's visitor token (exchange) and session token (refresh), and 8x8's
 auth token (reporting and the agent-login page). Each case names the exact
-refusal the vendor gives (status and body, from the README's error tables)
+refusal the vendor gives (status and body, from the vendors' error tables in docs/vendors/)
 and the journal's reason.
 
 Signatures: client-signed endpoints are attacked with their real keys where a
@@ -50,7 +50,7 @@ from token_emulator.core.instants import described, isoformat
 
 NOW = 1_900_000_000  # 2030-03-17T17:46:40Z: the frozen emulator clock of every case
 OLD = NOW - 2 * 86_400  # when the expired tokens were minted
-LEEWAY = 30  # core/tokens.py's CLOCK_LEEWAY_SECONDS, the README's "30 s"
+LEEWAY = 30  # core/tokens.py's CLOCK_LEEWAY_SECONDS, the vendor pages' "30 s"
 TEN_YEARS = 10 * 365 * 86_400
 
 WIDGET_KEY = "pk_live_acme_TESTONLYmain0001"

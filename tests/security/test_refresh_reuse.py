@@ -2,7 +2,7 @@
 
 Presenting a refresh token a second time revokes its whole chain, the newest token
 included (RFC 9700, 4.14), and a grace period, where there is one, covers no more
-than the immediate predecessor. Neither vendor has a reuse grace (README: web1on1
+than the immediate predecessor. Neither vendor has a reuse grace (docs/vendors/web1on1.md:
 "there is no grace period"; the widget counts even a concurrent second refresh as
 reuse), so the immediate predecessor presented in the same instant as its rotation
 is reuse too. The widget's one grace is for expiry: a session JWT may refresh up to

@@ -186,7 +186,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
 
 
 def assert_body(case: Case, response: httpx.Response) -> None:
-    """The vendor's refusal, exactly as the README's error tables give it."""
+    """The vendor's refusal, exactly as the vendors' error tables (docs/vendors/) give it."""
     body, status, message = case.endpoint.body, case.status, case.message
     content_type = response.headers.get("content-type", "")
     if body == "plain":

@@ -217,7 +217,8 @@ def totals() -> dict[str, Any]:
 
 
 def test_totals() -> None:
-    """The figures the README states; a change in joserfc or in tokens.py shows here."""
+    """The figures docs/reliability-and-security.md states; a change in joserfc or in
+    tokens.py shows here."""
     summary = totals()
     (artifacts_dir() / "wycheproof-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     assert summary["overall (JWS layer)"] == {

@@ -32,7 +32,7 @@ def token_request(ws: dict[str, Any] = DEMO, **jwt_options: Any) -> dict[str, An
 
 
 def sdk_body(token: str, workspace_name: str = "demo") -> dict[str, Any]:
-    """The start-session body uneeq-js 2.58.1 sends (FINDINGS.md)."""
+    """The start-session body uneeq-js 2.58.1 sends (docs/vendors/uneeq.md)."""
     return {
         "workspaceName": workspace_name,
         "sessionType": 0,

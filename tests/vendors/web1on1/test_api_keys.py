@@ -1,4 +1,5 @@
-"""API-key tokens: scopes fixed at creation and cascading, no expiry, revocable (FINDINGS.md)."""
+"""API-key tokens: scopes fixed at creation and cascading, no expiry, revocable
+(docs/vendors/web1on1.md)."""
 
 from __future__ import annotations
 

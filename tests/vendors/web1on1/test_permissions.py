@@ -1,7 +1,8 @@
 """Every cell of web1on1's permission table, read from the page's own table, against the store.
 
-The table (permission_table.txt, a verbatim copy of web1on1.txt's) is parsed
-here; only the mapping from its row names to API paths is written by hand.
+The table (permission_table.txt, the table web1on1's page publishes, shown in
+docs/vendors/web1on1.md) is parsed here; only the mapping from its row names to API
+paths is written by hand.
 Each case logs in as a user of the column's role, does the row's operation,
 and checks both the answer and what the store holds afterwards.
 """

@@ -1,4 +1,5 @@
-"""20 requests per second per IP and per API key, in seconds of the emulator clock (FINDINGS.md)."""
+"""20 requests per second per IP and per API key, in seconds of the emulator clock
+(docs/vendors/web1on1.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logins, expiry, refresh chains and reuse (web1on1.txt, FINDINGS.md)."""
+"""Logins, expiry, refresh chains and reuse (docs/vendors/web1on1.md)."""
 
 from __future__ import annotations
 

@@ -112,7 +112,8 @@ async def authenticate_key(world: World, key: str) -> ApiKey:
 
 
 def check_token_request(body: dict[str, Any]) -> TokenRequest:
-    """The body's fields as eightbyeight.txt describes them; unknown fields are ignored."""
+    """The body's fields as 8x8's page describes them (docs/vendors/eightbyeight.md);
+    unknown fields are ignored."""
     create_room = body.get("create_room", False)
     if not isinstance(create_room, bool):
         raise bad_request(CREATE_ROOM_MESSAGE, f"create_room is {json_text(create_room)}")

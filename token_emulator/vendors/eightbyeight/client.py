@@ -32,7 +32,7 @@ def token_call(
     *,
     fixtures: FixturesDir = None,
 ) -> Call:
-    """The token request; no body at all for a plain agent token (eightbyeight.txt)."""
+    """The token request; no body at all for a plain agent token (docs/vendors/eightbyeight.md)."""
     if api_key is None:
         api_key = eightbyeight_api_key(fixtures)
     body: dict[str, Any] = {}

@@ -1,6 +1,6 @@
 """8x8's wire errors.
 
-The API routes answer 8x8's platform-wide JSON shape (FINDINGS.md):
+The API routes answer 8x8's platform-wide JSON shape (docs/vendors/eightbyeight.md):
 `{"code": <int>, "message": "...", "errorId": "<uuid4>", "timestamp":
 "yyyy-MM-ddTHH:mm:ss.ffZ"}`, the timestamp from the emulator clock at the
 request. 8x8 publishes codes only for 401 (1200) and 403 (1201); the others

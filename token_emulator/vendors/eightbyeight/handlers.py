@@ -28,7 +28,7 @@ def _bearer(request: Request) -> str:
 
 
 async def _token_body(request: Request) -> dict[str, Any]:
-    # Empty reads as {}: "An empty request body will generate a token" (eightbyeight.txt).
+    # Empty reads as {}: an empty body buys a token (docs/vendors/eightbyeight.md).
     try:
         return parse_optional_object(await request.body())
     except BodyProblem as problem:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from token_emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
 
-# A room is valid 15 minutes (eightbyeight.txt); tokens live as long.
+# A room is valid 15 minutes (docs/vendors/eightbyeight.md); tokens live as long.
 DEFAULT_ROOM_TTL_SECONDS = 900
 
 

@@ -57,7 +57,7 @@ ENDPOINTS = (
             variant="double-slash",
         ),
     ),
-    # The agent iframe opens /?user=<agent email>&token=<auth_token> (FINDINGS.md).
+    # The agent iframe opens /?user=<agent email>&token=<auth_token> (docs/vendors/eightbyeight.md).
     Endpoint(
         handlers.agent_login,
         Operation(

@@ -116,7 +116,7 @@ def uneeq_token(
 
 def redeem_call(token: str) -> Call:
     """What the browser SDK sends next: the token redeemed for a session, with the body
-    uneeq-js 2.58.1 sends (FINDINGS.md)."""
+    uneeq-js 2.58.1 sends (docs/vendors/uneeq.md)."""
     body = {
         "workspaceName": "demo",
         "sessionType": 0,

@@ -1,4 +1,5 @@
-"""UneeQ's wire errors: short plain-text bodies (FINDINGS.md); the reason goes to the journal."""
+"""UneeQ's wire errors: short plain-text bodies (docs/vendors/uneeq.md); the reason goes
+to the journal."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ class Workspace(FixtureModel):
     id: Annotated[str, Field(min_length=1)]
     secret: Annotated[str, Field(min_length=1)]
     region: Region
-    # Not published by UneeQ (FINDINGS.md): five minutes unless a workspace says otherwise.
+    # Not published by UneeQ (docs/vendors/uneeq.md): five minutes unless a workspace
+    # says otherwise.
     token_ttl_seconds: Lifetime = 300
     name: str | None = None
 

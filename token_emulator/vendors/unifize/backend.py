@@ -27,7 +27,7 @@ from token_emulator.vendors.unifize.errors import bad_request, forbidden, not_fo
 from token_emulator.vendors.unifize.models import CHATROOM_READ, UnifizeFixtures, chatroom_record
 from token_emulator.vendors.unifize.tables import access_tokens, apps, chatrooms, orgs
 
-ASSERTION_WINDOW_SECONDS = 600  # exp - iat, as unifize.txt sets it
+ASSERTION_WINDOW_SECONDS = 600  # exp - iat, as docs/vendors/unifize.md sets it
 SIGNING_SECRET = "unifize-access-tokens"  # the name of the emulator's HS256 secret
 ISSUER = "token-emulator/unifize"
 
@@ -87,7 +87,8 @@ async def _app(world: World, app_id: int) -> Row[Any] | None:
 async def issue_access_token(
     world: World, now: float, *, assertion: str, org_id: int | None
 ) -> IssuedToken:
-    """Check a client assertion (unifize.txt) and mint an access token for the app's bot."""
+    """Check a client assertion (docs/vendors/unifize.md) and mint an access token for the
+    app's bot."""
     if (why := too_long(assertion)) is not None:
         raise unauthorized(f"assertion is {why}")
     try:

@@ -42,7 +42,7 @@ def unifize_assertion(
     lifetime: int = 600,
     **claims: Any,
 ) -> str:
-    """The RS256 client assertion of unifize.txt: iss = app id, exp = iat + 600.
+    """The RS256 client assertion of docs/vendors/unifize.md: iss = app id, exp = iat + 600.
 
     `issued_at` defaults to real time; pass the emulator's time after moving its clock.
     """

@@ -1,6 +1,6 @@
 """Unifize's wire errors.
 
-Unifize publishes no error body (FINDINGS.md), so the emulator uses one JSON
+Unifize publishes no error body (docs/vendors/unifize.md), so the emulator uses one JSON
 shape for all: `{"status": 401, "error": "unauthorized", "message": "..."}`.
 """
 

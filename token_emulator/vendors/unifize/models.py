@@ -106,7 +106,7 @@ class UnifizeFixtures(FixtureModel):
 
 
 def chatroom_record(room: Chatroom) -> dict[str, Any]:
-    """A chatroom in the API's field names (FINDINGS.md)."""
+    """A chatroom in the API's field names (docs/vendors/unifize.md)."""
     return {
         "id": room.id,
         "title": room.title,

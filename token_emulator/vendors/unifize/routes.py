@@ -25,7 +25,8 @@ ENDPOINTS = (
             responses=TOKEN_RESPONSES,
         ),
     ),
-    # The API reference's form (FINDINGS.md); the page's form above uses the app's own org.
+    # The API reference's form (docs/vendors/unifize.md); the page's form above uses the
+    # app's own org.
     Endpoint(
         handlers.installation_token,
         Operation(

@@ -81,7 +81,7 @@ async def current_settings(world: World) -> Web1on1Fixtures | Row[Any]:
 
 
 async def check_rate(world: World, now: float, key: str) -> None:
-    """web1on1 allows 20 requests per second per IP and per API key (FINDINGS.md)."""
+    """web1on1 allows 20 requests per second per IP and per API key (docs/vendors/web1on1.md)."""
     limit = (await current_settings(world)).rate_limit_per_second
     wait = world.limiter.hit(f"{VENDOR_ID}:{key}", now, limit)
     if wait is not None:
@@ -284,7 +284,7 @@ async def _mint(
 ) -> dict[str, Any]:
     """A new access token and refresh token in `chain_id`, inside the caller's transaction."""
     jti = ordered_id(now)
-    # Bots' tokens do not expire (FINDINGS.md); everyone else's last 24 hours. Whole
+    # Bots' tokens do not expire (docs/vendors/web1on1.md); everyone else's last 24 hours. Whole
     # seconds, so the JWT's exp, `expiresAt` and the store agree on the instant.
     ttl = (await current_settings(world)).access_token_ttl_seconds
     expires_at = None if login.role == "bot" else float(int(now) + ttl)
@@ -334,7 +334,7 @@ def _string_field(body: dict[str, Any], name: str) -> str:
 
 
 async def issue_with_password(world: World, now: float, body: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v2/auth/token` with `email` and `password` (web1on1.txt)."""
+    """`POST /v2/auth/token` with `email` and `password` (docs/vendors/web1on1.md)."""
     email, password = _string_field(body, "email"), _string_field(body, "password")
     async with world.store.read() as conn:
         login = (await conn.execute(_LOGIN_BY_EMAIL, {"email": email.lower()})).one_or_none()

@@ -1,4 +1,4 @@
-"""web1on1's wire errors: `{"error": {"message": "..."}}` (web1on1.txt, FINDINGS.md).
+"""web1on1's wire errors: `{"error": {"message": "..."}}` (docs/vendors/web1on1.md).
 
 The token messages are those of the `jsonwebtoken` library ("jwt expired",
 "invalid signature", "invalid token"): the official SDK refreshes its token

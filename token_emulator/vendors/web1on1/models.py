@@ -10,7 +10,7 @@ from token_emulator.core.bodies import BodyProblem, ensure_storable
 from token_emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
 
 Role = Literal["guest", "agent", "bot", "admin"]
-# In ascending order of permissions (web1on1.txt): each includes those before it.
+# In ascending order of permissions (docs/vendors/web1on1.md): each includes those before it.
 ROLES: tuple[Role, ...] = ("guest", "agent", "bot", "admin")
 
 # The resources of the permission table, by their path under /v2/.
@@ -94,8 +94,8 @@ class ApiKey(FixtureModel):
 
 
 class Web1on1Fixtures(FixtureModel):
-    # web1on1.txt says expired tokens get 403; the official SDK refreshes only
-    # on 401 (FINDINGS.md). 401 by default, 403 as the page says.
+    # web1on1's page says expired tokens get 403; the official SDK refreshes only on
+    # 401 (docs/vendors/web1on1.md). 401 by default, 403 as the page says.
     expired_token_status: Literal[401, 403] = 401
     rate_limit_per_second: Annotated[int, Field(ge=0, le=1_000_000)] = 20  # 0: no limit
     access_token_ttl_seconds: Lifetime = 24 * 3600

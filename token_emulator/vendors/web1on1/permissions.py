@@ -1,4 +1,4 @@
-"""web1on1's permission table (web1on1.txt, "Permissions"), as the lowest scope per cell.
+"""web1on1's permission table (docs/vendors/web1on1.md), as the lowest scope per cell.
 
 Every row of the page's table is monotonic (once a scope may, every higher
 one may too), so a row reduces to its lowest allowed scope. The tests read

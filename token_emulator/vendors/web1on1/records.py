@@ -257,7 +257,8 @@ async def update_record(
     *,
     replace: bool = False,
 ) -> dict[str, Any]:
-    """PATCH merges top-level fields (FINDINGS.md); PUT (messages only) replaces them."""
+    """PATCH merges top-level fields (docs/vendors/web1on1.md); PUT (messages only)
+    replaces them."""
     _require(caller, kind, "update", on_self=_on_self(caller, kind, record_id))
     fields = _client_fields(body)
     if kind == "users":

@@ -139,7 +139,7 @@ def _kind_endpoints(kind: str) -> list[Endpoint]:
     )
     item_operations = [fetch, patch, delete]
     if kind == "messages":
-        # The API's one PUT (FINDINGS.md).
+        # The API's one PUT (docs/vendors/web1on1.md).
         item_operations.append(
             Operation(
                 route=f"web1on1:{singular}",

@@ -277,7 +277,7 @@ def _optional_text(body: dict[str, Any], name: str, limit: int) -> str | None:
 
 
 def _user_id(body: dict[str, Any]) -> str:
-    # The page names user_id; the vendor's guide external_user_id (FINDINGS.md).
+    # The page names user_id; the vendor's guide external_user_id (docs/vendors/widget.md).
     user_id, external = body.get("user_id"), body.get("external_user_id")
     if user_id is None:
         user_id = external

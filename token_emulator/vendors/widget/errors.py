@@ -1,4 +1,4 @@
-"""Kataven widget's wire errors: plain strings, exactly as widget.txt lists them.
+"""Kataven widget's wire errors: plain strings, exactly as docs/vendors/widget.md lists them.
 
 Where the page lists a status and message, that message is the whole body.
 Refusals the page does not list (an agent whose auth_mode forbids the flow,

@@ -1,6 +1,6 @@
 """Kataven widget: tables and fixture schema.
 
-Keys follow FINDINGS.md: `pk_live_<account>_<random>` (public client key) and
+Keys follow docs/vendors/widget.md: `pk_live_<account>_<random>` (public client key) and
 `sk_live_<account>_<random>` (secret key). Account ids take no underscore and
 the random part is letters and digits, so a key splits back into its parts
 one way only.
@@ -101,7 +101,7 @@ class SecretKey(FixtureModel):
 
 
 class WidgetFixtures(FixtureModel):
-    # The page says only "short-lived" for both JWTs; FINDINGS.md gives the
+    # The page says only "short-lived" for both JWTs; docs/vendors/widget.md gives the
     # visitor token five minutes. The session lifetime and grace are choices.
     visitor_token_ttl_seconds: Lifetime = 300
     session_ttl_seconds: Lifetime = 900

@@ -1,6 +1,6 @@
 """Origin allowlists: entries parsed once at fixture load, origins matched by a pure function.
 
-Kataven's grammar (FINDINGS.md) is shown only by example: `acme.com`,
+Kataven's grammar (docs/vendors/widget.md) is shown only by example: `acme.com`,
 `*.acme.com`, `localhost:*`. Everything else here is the emulator's reading
 of those examples, written down in the README's fidelity notes:
 

@@ -96,6 +96,6 @@ PREFIXES = (Prefix("/widget"),)
 
 
 # Browsers call the widget from customers' pages. CORS stays permissive,
-# as the vendor's is (FINDINGS.md): the per-key allowlist is the boundary,
+# as the vendor's is (docs/vendors/widget.md): the per-key allowlist is the boundary,
 # so a page on a refused origin reads the 403 instead of a network error.
 CORS = BrowserCors()
