@@ -18,18 +18,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import fcntl
 import hashlib
 import ipaddress
 import os
 import re
 import ssl
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes as PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # The names every server certificate holds: the machine itself, by name and address.
@@ -101,19 +105,58 @@ def name_problem(name: str) -> str | None:
     )
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """A key file only its owner reads, written whole or not at all."""
-    scratch = path.with_name(path.name + ".tmp")
-    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    os.replace(scratch, path)
+def _write(path: Path, data: bytes) -> None:
+    """A file written whole or not at all, readable by its owner only (mkstemp's 0600:
+    the keys need it, and the certificates lose nothing by it)."""
+    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(scratch, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(scratch)
+        raise
 
 
-def _write_public(path: Path, data: bytes) -> None:
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_bytes(data)
-    os.replace(scratch, path)
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """The directory to one process at a time: two servers starting on one database
+    (replicas, workers) must not write the authority or the certificate at once."""
+    descriptor = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    """A server's key signs its handshakes; an authority's, certificates too."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _same_key(certificate: x509.Certificate, key: PrivateKey) -> bool:
+    """The certificate is for this private key (their public keys, compared as DER)."""
+    return _spki(certificate.public_key()) == _spki(key.public_key())
+
+
+def _spki(public: Any) -> bytes:
+    return bytes(
+        public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -146,25 +189,12 @@ def _make_authority(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurve
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=AUTHORITY_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_usage(signs_certificates=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(directory / CA_KEY_FILE, _key_pem(key))
-    _write_public(directory / CA_FILE, certificate.public_bytes(serialization.Encoding.PEM))
+    _write(directory / CA_KEY_FILE, _key_pem(key))
+    _write(directory / CA_FILE, certificate.public_bytes(serialization.Encoding.PEM))
     return certificate, key
 
 
@@ -180,8 +210,11 @@ def _load_authority(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurve
             f"the local certificate authority in {directory} cannot be read ({error}); "
             f"remove {directory} to make a new one (clients must then trust the new one)"
         ) from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise CertificateError(f"{directory / CA_KEY_FILE} is not the key this emulator made")
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not _same_key(certificate, key):
+        raise CertificateError(
+            f"{directory / CA_KEY_FILE} is not the key of {directory / CA_FILE}; remove "
+            f"{directory} to make a new authority (clients must then trust the new one)"
+        )
     if certificate.not_valid_after_utc < _now() + datetime.timedelta(days=RENEW_DAYS):
         raise CertificateError(
             f"the local certificate authority in {directory} ends on "
@@ -209,20 +242,7 @@ def _issue(
         .not_valid_after(now + datetime.timedelta(days=SERVER_DAYS))
         .add_extension(x509.SubjectAlternativeName([_entry(name) for name in names]), False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_usage(signs_certificates=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
@@ -231,11 +251,11 @@ def _issue(
         )
         .sign(authority_key, hashes.SHA256())
     )
-    _write_private(directory / KEY_FILE, _key_pem(key))
+    _write(directory / KEY_FILE, _key_pem(key))
     chain = certificate.public_bytes(serialization.Encoding.PEM) + authority.public_bytes(
         serialization.Encoding.PEM
     )
-    _write_public(directory / CERT_FILE, chain)
+    _write(directory / CERT_FILE, chain)
 
 
 def _current(directory: Path, names: tuple[str, ...], authority: x509.Certificate) -> bool:
@@ -243,12 +263,14 @@ def _current(directory: Path, names: tuple[str, ...], authority: x509.Certificat
     `authority` and has more than RENEW_DAYS to run."""
     try:
         certificate = x509.load_pem_x509_certificate((directory / CERT_FILE).read_bytes())
-        (directory / KEY_FILE).stat()
+        key = serialization.load_pem_private_key((directory / KEY_FILE).read_bytes(), None)
         held = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (OSError, ValueError, x509.ExtensionNotFound):
-        return False
+    except (OSError, ValueError, TypeError, x509.ExtensionNotFound):
+        return False  # missing, cut short, or not this emulator's: issued again
     return (
-        set(held) == {_entry(name) for name in names}
+        isinstance(key, ec.EllipticCurvePrivateKey)
+        and _same_key(certificate, key)
+        and set(held) == {_entry(name) for name in names}
         and certificate.issuer == authority.subject
         and certificate.not_valid_after_utc > _now() + datetime.timedelta(days=RENEW_DAYS)
     )
@@ -277,10 +299,11 @@ def local_authority(directory: Path, names: Iterable[str]) -> ServerCertificate:
     wanted = server_names(names)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        loaded = _load_authority(directory)
-        authority, authority_key = loaded if loaded is not None else _make_authority(directory)
-        if loaded is None or not _current(directory, wanted, authority):
-            _issue(directory, wanted, authority, authority_key)
+        with _locked(directory):
+            loaded = _load_authority(directory)
+            authority, key = loaded if loaded is not None else _make_authority(directory)
+            if loaded is None or not _current(directory, wanted, authority):
+                _issue(directory, wanted, authority, key)
     except OSError as error:
         raise CertificateError(
             f"cannot keep the TLS certificates in {directory}: {error.strerror}"
@@ -293,17 +316,51 @@ def own_certificate(cert_file: str, key_file: str | None) -> ServerCertificate:
     wrong file stops the start with one line rather than a traceback from uvicorn."""
     if key_file is None:
         raise CertificateError("--tls-cert needs --tls-key (the certificate's private key)")
+    for option, path in (("--tls-cert", cert_file), ("--tls-key", key_file)):
+        if not Path(path).is_file():
+            raise CertificateError(f"{option} {path}: no such file")
+    try:
+        certificate = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
+    except (OSError, ValueError) as error:
+        raise CertificateError(
+            f"--tls-cert {cert_file} is not a PEM certificate: {error}"
+        ) from None
+    try:
+        key = serialization.load_pem_private_key(Path(key_file).read_bytes(), None)
+    except TypeError:
+        raise CertificateError(
+            f"--tls-key {key_file} is encrypted; give it unencrypted (the server starts "
+            "unattended, with no one to type a passphrase)"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise CertificateError(f"--tls-key {key_file} is not a PEM private key: {error}") from None
+    if not _same_key(certificate, key):
+        raise CertificateError(f"--tls-key {key_file} is not the key of --tls-cert {cert_file}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(cert_file, key_file)
-    except FileNotFoundError as error:
-        raise CertificateError(f"no such file: {error.filename}") from None
+        # What uvicorn will do with them; a password callback so that OpenSSL never
+        # prompts on a terminal.
+        context.load_cert_chain(cert_file, key_file, password=_no_passphrase)
     except (OSError, ssl.SSLError) as error:
         raise CertificateError(
             f"--tls-cert {cert_file} with --tls-key {key_file} cannot serve TLS: "
             f"{getattr(error, 'reason', None) or error}"
         ) from None
     return ServerCertificate(Path(cert_file), Path(key_file), None)
+
+
+def _no_passphrase() -> bytes:
+    raise CertificateError("the key is encrypted; give it unencrypted")
+
+
+def certificates_in(pem: bytes) -> bytes | None:
+    """The PEM certificates `pem` holds, encoded again (nothing else it holds, a key
+    say, can come along); None when it holds none."""
+    try:
+        found = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        return None
+    return b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in found)
 
 
 def sha256_fingerprint(pem: bytes) -> str:

@@ -173,7 +173,9 @@ def _with_certificate(settings: Settings, owned: contextlib.ExitStack) -> Settin
         tls=True,
         tls_cert=str(certificate.cert_file),
         tls_key=str(certificate.key_file),
-        tls_ca=str(certificate.ca_file) if certificate.ca_file is not None else settings.tls_ca,
+        # Only the authority made here: GET /_emulator/ca.pem has nothing to give for a
+        # certificate of the user's own.
+        tls_ca=str(certificate.ca_file) if certificate.ca_file is not None else None,
     )
 
 

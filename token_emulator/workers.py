@@ -128,7 +128,7 @@ def _claim_name(port: int) -> str:
     return f"\0token-emulator serve --workers, port {port}"
 
 
-def hold_port(host: str, port: int) -> HeldPort:
+def hold_port(host: str, port: int, scheme: str = "http") -> HeldPort:
     """Hold the port for the workers (port 0: the one picked here), or exit as uvicorn
     does when it cannot bind.
 
@@ -157,7 +157,7 @@ def hold_port(host: str, port: int) -> HeldPort:
         log.error(error)  # as uvicorn's own bind reports it
         sys.exit(STARTUP_FAILURE)
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, picked)
+    log.info("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", scheme, shown, picked)
     return HeldPort(held, claim)
 
 
@@ -169,7 +169,8 @@ def run_workers(app: str, workers: int, settings: Settings) -> None:
     held: HeldPort | None = None
     sockets: list[Any]
     if SPREADS_CONNECTIONS:
-        held = hold_port(settings.host, settings.port)
+        scheme = "https" if settings.tls_cert is not None else "http"
+        held = hold_port(settings.host, settings.port, scheme)
         sockets = [OwnListener(held.family, held.address)]
     else:
         sockets = [config.bind_socket()]

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from token_emulator.certificates import CA_FILE, CERT_FILE, local_authority
 from token_emulator.client import EmulatorUnreachable, TokenEmulator
@@ -192,7 +193,7 @@ def test_workers_serve_https_with_one_certificate(tmp_path: Path) -> None:
     with EmulatorProcess(database, tls=True, extra_args=("--workers", "2")) as server:
         assert server.ca_file is not None
         context = ssl.create_default_context(cafile=server.ca_file)
-        for _ in range(8):  # new connections, spread over both workers
+        for _ in range(8):  # a new connection each time, whichever worker takes it
             with httpx.Client(verify=context) as client:
                 assert client.get(f"{server.url}/_emulator/health").status_code == 200
         with TokenEmulator(server.url, ca_file=server.ca_file) as emulator:
@@ -224,8 +225,15 @@ def test_links_and_cookies_say_https(https_server: EmulatorProcess, tmp_path: Pa
     [
         (("--tls-key", "key.pem"), "--tls-key needs --tls-cert"),
         (("--tls-cert", "missing.pem"), "--tls-cert needs --tls-key"),
-        (("--tls-cert", "missing.pem", "--tls-key", "key.pem"), "no such file"),
-        (("--tls-cert", "not-a-cert.pem", "--tls-key", "not-a-cert.pem"), "cannot serve TLS"),
+        (("--tls-cert", "missing.pem", "--tls-key", "own/server-key.pem"), "missing.pem: no such"),
+        (("--tls-cert", "own/server.pem", "--tls-key", "gone.pem"), "--tls-key gone.pem: no such"),
+        (
+            ("--tls-cert", "not-a-cert.pem", "--tls-key", "own/server-key.pem"),
+            "not a PEM certificate",
+        ),
+        (("--tls-cert", "own/server.pem", "--tls-key", "not-a-cert.pem"), "not a PEM private key"),
+        (("--tls-cert", "own/server.pem", "--tls-key", "own/ca-key.pem"), "is not the key of"),
+        (("--tls-cert", "own/server.pem", "--tls-key", "encrypted.pem"), "is encrypted"),
         (("--tls", "--tls-name", "two words"), "is not a host name or address"),
     ],
 )
@@ -233,17 +241,47 @@ def test_unusable_tls_settings_stop_the_start_with_one_line(
     tmp_path: Path, arguments: tuple[str, ...], message: str
 ) -> None:
     (tmp_path / "not-a-cert.pem").write_text("not a certificate\n")
+    own = local_authority(tmp_path / "own", [])
+    key = serialization.load_pem_private_key(own.key_file.read_bytes(), None)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"passphrase"),
+    )
+    (tmp_path / "encrypted.pem").write_bytes(encrypted)
     done = subprocess.run(
         [sys.executable, "-m", "token_emulator", "serve", "--port", "1", *arguments],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,  # nothing to type a passphrase with
     )
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert message in line
     assert "Traceback" not in done.stderr
+
+
+def test_ca_pem_serves_certificates_only(tmp_path: Path) -> None:
+    """EMULATOR_TLS_CA is how serve tells its workers where the authority is; given by
+    hand it neither opens ca.pem over plain HTTP nor serves anything but certificates."""
+    env = {"EMULATOR_TLS_CA": "/etc/passwd"}
+    with EmulatorProcess(tmp_path / "plain.sqlite3", env=env) as plain:
+        answer = httpx.get(f"{plain.url}/_emulator/ca.pem")
+        assert answer.status_code == 404, answer.text
+        assert "root:" not in answer.text
+    with EmulatorProcess(tmp_path / "tls.sqlite3", tls=True, env=env) as served:
+        assert served.ca_file is not None
+        answer = httpx.get(f"{served.url}/_emulator/ca.pem", verify=False)
+        assert answer.content == served.ca_file.read_bytes()  # its own, not the variable's
+
+
+def test_workers_log_https(tmp_path: Path) -> None:
+    log = tmp_path / "workers.log"
+    arguments = ("--workers", "2")
+    with EmulatorProcess(tmp_path / "w.sqlite3", tls=True, extra_args=arguments, log_path=log) as s:
+        assert f"Uvicorn running on https://127.0.0.1:{s.port}" in log.read_text()
 
 
 def test_ca_pem_is_in_the_openapi_document(emulator: TokenEmulator) -> None:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from token_emulator import __version__
+from token_emulator.certificates import certificates_in
 from token_emulator.control.admin import may_see_details, settings_of
 from token_emulator.control.openapi import build_document
 from token_emulator.core.bodies import BodyProblem, parse_optional_object
@@ -37,18 +38,22 @@ async def health(request: Request) -> Response:
 
 async def ca_certificate(request: Request) -> Response:
     """The local authority's certificate, as `serve --tls` keeps it (certificates.py)."""
-    ca_file = settings_of(request).tls_ca
-    if ca_file is None:
+    settings = settings_of(request)
+    if settings.tls_cert is None or settings.tls_ca is None:
         raise ControlError(
             "this emulator has no local certificate authority: it serves plain HTTP, or "
             "HTTPS with a certificate of your own (--tls-cert)",
             status=404,
         )
     try:
-        pem = await anyio.Path(ca_file).read_bytes()
+        pem = await anyio.Path(settings.tls_ca).read_bytes()
     except OSError as error:
-        raise ControlError(f"cannot read {ca_file}: {error.strerror}", status=503) from None
-    return Response(pem, media_type="application/x-pem-file")
+        raise ControlError(f"cannot read the authority: {error.strerror}", status=503) from None
+    # Whatever the file holds, this endpoint gives certificates and nothing else.
+    certificates = certificates_in(pem)
+    if certificates is None:
+        raise ControlError("the authority's file holds no certificate", status=503)
+    return Response(certificates, media_type="application/x-pem-file")
 
 
 async def health_answer(request: Request) -> tuple[dict[str, Any], int]:
