@@ -205,6 +205,7 @@ def _qa_failure(error: Exception) -> int:
     from token_emulator.core.calls import FlowError
     from token_emulator.core.fixtures import FixtureError
     from token_emulator.core.vendor_client import MissingCredential
+    from token_emulator.qa.output import OutputFailed
     from token_emulator.qa.remote import refusal_message
 
     if isinstance(error, EmulatorUnreachable):
@@ -213,6 +214,8 @@ def _qa_failure(error: Exception) -> int:
         return fail(refusal_message(error), REFUSED)
     if isinstance(error, EmulatorDropped | FlowError | MissingCredential):
         return fail(str(error), REFUSED)
+    if isinstance(error, OutputFailed):
+        return fail(str(error), UNREACHABLE)
     if isinstance(error, FixtureError):
         return fail(f"the fixtures are not valid: {error}".replace("\n", "; "), REFUSED)
     raise error

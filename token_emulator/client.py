@@ -36,6 +36,7 @@ from token_emulator.core import instants
 from token_emulator.core.calls import Call, Steps, log, run
 from token_emulator.core.journal import MISSING, field_at, shown_as_text, status_matches
 from token_emulator.core.openapi import Operation
+from token_emulator.trust import trusting
 from token_emulator.vendors import client_of
 
 P = ParamSpec("P")
@@ -113,8 +114,8 @@ def transport_errors(url: str) -> Iterator[None]:
         text = failure_text(error)
         if "CERTIFICATE_VERIFY_FAILED" in text:
             text += (
-                " (an emulator under `serve --tls`: trust its authority with ca_file=, or "
-                "--ca-file on the command line; `token-emulator ca` prints it)"
+                " (an emulator under `serve --tls`: trust its authority with ca_file=, "
+                "--ca-file or EMULATOR_CA_FILE; `token-emulator ca` prints it)"
             )
         raise EmulatorUnreachable(f"cannot reach the emulator at {url}: {text}") from None
     except httpx.TimeoutException:
@@ -641,7 +642,7 @@ def _http_options(
         options["verify"] = ca_file
     elif ca_file is not None:
         # An emulator under `serve --tls`: its local authority (GET /_emulator/ca.pem).
-        options["verify"] = ssl.create_default_context(cafile=os.fspath(ca_file))
+        options["verify"] = trusting(ca_file, "ca_file")
     elif not url.lower().startswith("https:"):
         # An http:// emulator needs no TLS. httpx would load certifi's CA bundle for its
         # default context all the same (most of a QA command's own time); a context that

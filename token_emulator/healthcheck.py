@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
 from token_emulator.settings import SWITCH_VALUES
+from token_emulator.trust import any_certificate
 
 HEALTH_PATH = "/_emulator/health"
 DEFAULT_PORT = "8080"
@@ -63,10 +63,7 @@ def check(url: str, timeout: float = TIMEOUT_SECONDS) -> str:
     # loopback request elsewhere.
     handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
     if url.startswith("https:"):
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        handlers.append(urllib.request.HTTPSHandler(context=context))
+        handlers.append(urllib.request.HTTPSHandler(context=any_certificate()))
     opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:

@@ -255,11 +255,18 @@ def test_an_https_url_is_trusted_through_emulator_ca_file(tmp_path: Path) -> Non
         assert result.returncode == 0, summary(result)
         assert "4 passed" in result.stdout, summary(result)
         assert [server["url"] for server in servers] == [running.url]
-        # Without it, the run stops at once, saying why.
+        # Without it, the run stops at once, saying why and what to set.
         del env["EMULATOR_CA_FILE"]
         result, _ = run_project(tmp_path / "untrusted", "test_tls.py", env=env, extra=extra)
         assert result.returncode != 0
         assert "CERTIFICATE_VERIFY_FAILED" in result.stdout + result.stderr, summary(result)
+        assert "EMULATOR_CA_FILE" in result.stdout + result.stderr, summary(result)
+        # A file that is not there: one line naming it and the variable, no traceback.
+        env["EMULATOR_CA_FILE"] = str(tmp_path / "gone.pem")
+        result, _ = run_project(tmp_path / "gone", "test_tls.py", env=env, extra=extra)
+        assert result.returncode != 0
+        assert f"EMULATOR_CA_FILE {tmp_path / 'gone.pem'} cannot be read" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr, summary(result)
 
 
 def test_the_url_option_uses_a_running_emulator_and_cleans_up_its_worlds(

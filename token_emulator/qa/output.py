@@ -5,7 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+
+class OutputFailed(Exception):
+    """A file a command was told to write cannot be written; the message says which."""
+
+
+def deliver(text: str, path: Path | None) -> None:
+    """`text` to stdout, or to the file `path` (a command's --output)."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise OutputFailed(f"cannot write {path}: {error.strerror}") from None
 
 
 def print_json(value: Any) -> None:

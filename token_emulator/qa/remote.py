@@ -19,6 +19,7 @@ from token_emulator.client import (
     Trust,
     failure_text,
 )
+from token_emulator.trust import UntrustedFile, trusting
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 WORLD_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -33,14 +34,16 @@ class Target:
     ca_file: Trust = None  # None: the system's authorities
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Target:
+    def from_args(cls, args: argparse.Namespace, *, ca_file_from_env: bool = True) -> Target:
         """Flags first, then EMULATOR_URL / EMULATOR_ADMIN_TOKEN / EMULATOR_WORLD, then the
         defaults."""
         url = getattr(args, "url", None) or os.environ.get("EMULATOR_URL") or DEFAULT_URL
         token = getattr(args, "admin_token", None) or os.environ.get("EMULATOR_ADMIN_TOKEN")
         timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT
         world = getattr(args, "world", None) or os.environ.get("EMULATOR_WORLD") or None
-        ca_file = getattr(args, "ca_file", None) or os.environ.get("EMULATOR_CA_FILE") or None
+        ca_file = getattr(args, "ca_file", None) or (
+            os.environ.get("EMULATOR_CA_FILE") if ca_file_from_env else None
+        )
         url = url.rstrip("/")
         try:
             httpx.URL(url)
@@ -71,13 +74,9 @@ def _trusting(ca_file: str | None) -> ssl.SSLContext | None:
     if ca_file is None:
         return None
     try:
-        return ssl.create_default_context(cafile=ca_file)
-    except (OSError, ssl.SSLError) as error:
-        reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
-        raise EmulatorUnreachable(
-            f"--ca-file {ca_file} (or EMULATOR_CA_FILE) cannot be read as PEM certificates: "
-            f"{reason}"
-        ) from None
+        return trusting(ca_file, "--ca-file (or EMULATOR_CA_FILE)")
+    except UntrustedFile as error:
+        raise EmulatorUnreachable(str(error)) from None
 
 
 def refusal_message(refused: EmulatorRefused) -> str:

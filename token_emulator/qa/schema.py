@@ -5,9 +5,9 @@ file with (docs/fixtures.md); the built-in vendors' are also shipped as files
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from token_emulator.qa.output import deliver
 from token_emulator.vendors import all_clients
 
 
@@ -16,7 +16,7 @@ def add_parser(
 ) -> None:
     parser = commands.add_parser(name, help=help, description=help)
     parser.add_argument("vendor", choices=[client.id for client in all_clients()])
-    parser.add_argument("--out", type=Path, help="write it to this file instead of stdout")
+    parser.add_argument("--output", "-o", type=Path, help="write it to this file instead of stdout")
     parser.set_defaults(handler=_schema)
 
 
@@ -24,9 +24,5 @@ def _schema(args: argparse.Namespace) -> int:
     from token_emulator.fixture_schemas import schema_of, shown
     from token_emulator.vendors import client_of
 
-    text = shown(schema_of(client_of(args.vendor)))
-    if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    deliver(shown(schema_of(client_of(args.vendor))), args.output)
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from token_emulator.qa.options import remote_options, wants_json
-from token_emulator.qa.output import emit, print_json, table
+from token_emulator.qa.output import deliver, emit, print_json, table
 from token_emulator.qa.remote import Target
 
 if TYPE_CHECKING:
@@ -83,10 +83,8 @@ def _worlds(args: argparse.Namespace) -> int:
             return 0
         if action == "export":
             document = emulator.export()
-            if args.output is None:
-                print_json(document)
-            else:
-                args.output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            deliver(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
+            if args.output is not None:
                 print(f"world {emulator.world} written to {args.output}", file=sys.stderr)
             return 0
         if action == "create":

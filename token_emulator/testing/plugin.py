@@ -151,11 +151,11 @@ def _serves_our_database(process: EmulatorProcess) -> bool:
     """Whether the emulator answering on the process's port is this process."""
     if process.process is None or process.process.poll() is not None:
         return False
-    from token_emulator.testing.shared_server import trusting
+    from token_emulator.testing.shared_server import verify_for
 
     try:
         health = httpx.get(
-            f"{process.url}/_emulator/health", timeout=5, verify=trusting(process.ca_file)
+            f"{process.url}/_emulator/health", timeout=5, verify=verify_for(process.ca_file)
         ).json()
     except (httpx.HTTPError, ValueError):
         return False
@@ -205,8 +205,14 @@ def start_server(
 def _reached(url: str) -> RunningEmulator:
     from token_emulator.client import EmulatorUnreachable
     from token_emulator.testing.shared_server import RunningEmulator
+    from token_emulator.trust import UntrustedFile, trusting
 
     ca_file = os.environ.get(CA_FILE_ENV) or None
+    if ca_file is not None:
+        try:
+            trusting(ca_file, CA_FILE_ENV)
+        except UntrustedFile as error:
+            pytest.fail(f"token emulator at {url} ({URL_OPTION}): {error}", pytrace=False)
     try:
         with TokenEmulator(
             url, admin_token=os.environ.get(ADMIN_TOKEN_ENV), ca_file=ca_file

@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 from urllib.parse import urlsplit
+
+from token_emulator.trust import any_certificate
 
 HEALTH_PATH = "/_emulator/health"
 POLL_SECONDS = 0.005
@@ -39,14 +40,6 @@ def free_port() -> int:
         return port
 
 
-def _any_certificate() -> ssl.SSLContext:
-    """Waiting for health is not a check of the server's certificate: any will do."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def http_status(
     host: str, port: int, path: str, timeout: float = 1.0, *, tls: bool = False
 ) -> int | None:
@@ -56,7 +49,8 @@ def http_status(
         with contextlib.ExitStack() as stack:
             sock = stack.enter_context(socket.create_connection((host, port), timeout=timeout))
             if tls:
-                sock = stack.enter_context(_any_certificate().wrap_socket(sock))
+                # Waiting for health is not a check of the server's certificate.
+                sock = stack.enter_context(any_certificate().wrap_socket(sock))
             request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
             sock.sendall(request.encode())
             head = b""

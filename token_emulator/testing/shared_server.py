@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from token_emulator.trust import trusting
+
 STATE_FILE = "server.json"
 LOCK_FILE = "server.lock"
 STOP_SECONDS = 15.0
@@ -52,17 +54,17 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(descriptor)  # and with it the lock
 
 
-def trusting(ca_file: str | os.PathLike[str] | None) -> ssl.SSLContext | bool:
+def verify_for(ca_file: str | os.PathLike[str] | None) -> ssl.SSLContext | bool:
     """httpx's `verify` for an emulator whose authority is `ca_file` (None: plain HTTP)."""
-    return True if ca_file is None else ssl.create_default_context(cafile=os.fspath(ca_file))
+    return True if ca_file is None else trusting(ca_file)
 
 
 def _answers(server: RunningEmulator) -> bool:
     try:
         answer = httpx.get(
-            f"{server.url}/_emulator/health", timeout=5, verify=trusting(server.ca_file)
+            f"{server.url}/_emulator/health", timeout=5, verify=verify_for(server.ca_file)
         )
-    except (httpx.HTTPError, OSError, ssl.SSLError):
+    except (httpx.HTTPError, OSError, ssl.SSLError, ValueError):
         return False
     return answer.status_code == 200
 
