@@ -5,8 +5,8 @@
   (token_emulator/fixture_schemas/), so the page cannot drift from the models.
 - images/dashboard.png is the screenshot the browser test takes
   (tests/docs/test_site.py, tests/control/test_dashboard_browser.py) in
-  test-artifacts/ (or TEST_ARTIFACTS_DIR); without one the page shows its
-  caption and the build warns.
+  test-artifacts/ (or TEST_ARTIFACTS_DIR); on a fresh clone, before any test
+  ran, the page says how to make it instead, so `mkdocs serve` works at once.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ from mkdocs.structure.files import File, Files
 
 REFERENCE_MARK = "<!-- fixture-reference -->"
 SCREENSHOT = "images/dashboard.png"
+SCREENSHOT_LINE = re.compile(r"^!\[[^\]]*\]\(images/dashboard\.png\)$", re.MULTILINE)
+NO_SCREENSHOT = (
+    "*(The screenshot is taken by the browser test: `pytest tests/docs/test_site.py` "
+    "writes it, and the next build shows it here.)*"
+)
+_found: dict[str, bool] = {"screenshot": False}
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("mkdocs.hooks")
 
@@ -28,21 +35,20 @@ log = logging.getLogger("mkdocs.hooks")
 def on_files(files: Files, config: Any) -> Files:
     artifacts = Path(os.environ.get("TEST_ARTIFACTS_DIR") or REPO / "test-artifacts")
     shot = artifacts / "dashboard.png"
-    if shot.is_file():
+    _found["screenshot"] = shot.is_file()
+    if _found["screenshot"]:
         files.append(File.generated(config, SCREENSHOT, abs_src_path=str(shot)))
     else:
-        log.warning(
-            "no dashboard screenshot at %s: run pytest tests/docs/test_site.py (or the "
-            "dashboard's browser test) first",
-            shot,
-        )
+        log.info("no dashboard screenshot at %s: the page says how to make one", shot)
     return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    if REFERENCE_MARK not in markdown:
-        return markdown
-    return markdown.replace(REFERENCE_MARK, fixture_reference())
+    if not _found["screenshot"]:
+        markdown = SCREENSHOT_LINE.sub(NO_SCREENSHOT, markdown)
+    if REFERENCE_MARK in markdown:
+        markdown = markdown.replace(REFERENCE_MARK, fixture_reference())
+    return markdown
 
 
 def fixture_reference() -> str:

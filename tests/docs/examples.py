@@ -14,8 +14,12 @@ class Runner(NamedTuple):
     claims: Callable[[Block], bool]
 
 
-def _install_command(block: Block) -> bool:
-    return block.language == "sh" and block.text.startswith("python3 -m venv .venv")
+def _install_and_serve(block: Block) -> bool:
+    return block.language == "sh" and block.text.strip().endswith("token-emulator serve")
+
+
+def _install_and_test(block: Block) -> bool:
+    return block.language == "sh" and block.text.strip().endswith(".venv/bin/pytest")
 
 
 def _https(block: Block) -> bool:
@@ -23,7 +27,8 @@ def _https(block: Block) -> bool:
 
 
 def _shell(block: Block) -> bool:
-    return block.language == "sh" and not _install_command(block) and not _https(block)
+    others = (_install_and_serve, _install_and_test, _https)
+    return block.language == "sh" and not any(other(block) for other in others)
 
 
 def plugin_test(block: Block) -> bool:
@@ -50,7 +55,10 @@ def helpers_example(block: Block) -> bool:
 
 
 RUNNERS = (
-    Runner(".ci/run", _install_command),  # the two commands, as CI runs them
+    # The README's two commands: the package installed in a fresh venv and served; the
+    # test command, which CI runs as written (test_examples.py checks it is there).
+    Runner("tests/packaging/test_installed.py", _install_and_serve),
+    Runner(".ci/run", _install_and_test),
     Runner("tests/docs/test_examples.py", _shell),
     Runner("tests/tls/test_docs_https.py", _https),
     Runner("tests/plugin/test_plugin.py", plugin_test),

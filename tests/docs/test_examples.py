@@ -41,6 +41,14 @@ def test_every_example_is_run_by_one_test() -> None:
             assert (REPO / block.run_by).exists(), f"{block.where}: {block.run_by} is not a file"
         else:
             assert block.language in ("toml", "yaml", "text", "json", ""), block.where
+        claimed_by_ci = block.run_by == ".ci/run" or (
+            block.language == "sh" and [r.test for r in runners_of(block)] == [".ci/run"]
+        )
+        if claimed_by_ci:
+            # What CI is said to run, it runs as written.
+            ci = (REPO / ".ci" / "run").read_text()
+            for line in block.text.strip().splitlines():
+                assert line.split("  #")[0].strip() in ci, f"{block.where}: {line}"
 
 
 def shell_script(block: Block, url: str) -> str:

@@ -38,13 +38,8 @@ def take_dashboard_screenshot(
         return save_screenshot(browser, "dashboard.png")
 
 
-def test_the_site_builds_strictly(
-    server: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    artifacts = tmp_path / "artifacts"
-    shot = take_dashboard_screenshot(server, artifacts, monkeypatch)
-    assert shot.read_bytes().startswith(b"\x89PNG")
-    site = tmp_path / "site"
+def build_site(site: Path, artifacts: Path) -> Path:
+    """`mkdocs build --strict` into `site`, the screenshot (if any) from `artifacts`."""
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=REPO,
@@ -55,6 +50,16 @@ def test_the_site_builds_strictly(
     )
     assert done.returncode == 0, done.stderr[-4000:]
     assert "WARNING" not in done.stderr, done.stderr[-4000:]
+    return site
+
+
+def test_the_site_builds_strictly(
+    server: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    shot = take_dashboard_screenshot(server, artifacts, monkeypatch)
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    site = build_site(tmp_path / "site", artifacts)
     for page in ("index.html", "vendors/uneeq/index.html", "deployment/https/index.html"):
         assert (site / page).is_file(), page
     assert (site / "images" / "dashboard.png").read_bytes() == shot.read_bytes()
@@ -66,3 +71,11 @@ def test_the_site_builds_strictly(
     assert "token_ttl_seconds" in reference and "allowlist" in reference
     changelog = (site / "changelog" / "index.html").read_text()
     assert "serve --tls" in changelog  # CHANGELOG.md, included whole
+
+
+def test_a_fresh_clone_builds_it_before_any_test_made_the_screenshot(tmp_path: Path) -> None:
+    """`mkdocs serve` and `mkdocs build` from the README work at once: the dashboard's
+    page says how to make its picture instead."""
+    site = build_site(tmp_path / "site", tmp_path / "none")
+    assert not (site / "images" / "dashboard.png").exists()
+    assert "pytest tests/docs/test_site.py" in (site / "dashboard" / "index.html").read_text()
