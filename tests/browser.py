@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.server
 import json
 import os
+import ssl
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +115,33 @@ def chromium(
             yield driver
         finally:
             driver.quit()
+
+
+@contextlib.contextmanager
+def serving_page(page: bytes, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """`page` as the answer to every GET, on a port of its own (over TLS with `tls`, a
+    server context): a test page on another origin than the emulator's; its port."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def requested_urls(driver: Any, page_prefix: str) -> list[str]:

@@ -13,21 +13,18 @@ localhost. Chromium trusts the emulator's local authority by its SPKI fingerprin
 
 from __future__ import annotations
 
-import http.server
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser import chromium
+from tests.browser import chromium, serving_page
 from token_emulator.certificates import CERT_FILE, KEY_FILE, spki_fingerprint
 from token_emulator.client import TokenEmulator
-from token_emulator.testing import EmulatorProcess, free_port
+from token_emulator.testing import EmulatorProcess
 from token_emulator.vendors.uneeq.client import START_SESSION_PATH
 
 CLIENT_KEY = "pk_live_acme_TESTONLYmain0001"  # fixtures/widget.toml: allows localhost:*
@@ -67,18 +64,6 @@ async function call(url, body) {
 """
 
 
-class _PageHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/html; charset=utf-8")
-        self.send_header("content-length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-
 @pytest.fixture(scope="module")
 def https_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     directory = tmp_path_factory.mktemp("https-browser")
@@ -95,13 +80,8 @@ def https_page(https_emulator: EmulatorProcess) -> Iterator[int]:
     directory = https_emulator.ca_file.parent
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / CERT_FILE, directory / KEY_FILE)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _PageHandler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving_page(PAGE, tls=context) as port:
+        yield port
 
 
 def single_use_token(url: str, ca_file: Path | None = None) -> str:

@@ -9,8 +9,6 @@ elsewhere it skips, saying why (tests/browser.py).
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -18,9 +16,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.browser import chromium
+from tests.browser import chromium, serving_page
 from tests.vendors.widget.conftest import IPV4_ONLY_KEY
-from token_emulator.testing import EmulatorProcess, free_port
+from token_emulator.testing import EmulatorProcess
 
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>widget test page</title></head>
@@ -60,27 +58,11 @@ const post = (path, body) => fetch(api + path, {
 """
 
 
-class _PageHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/html; charset=utf-8")
-        self.send_header("content-length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-
 @pytest.fixture(scope="module")
 def page_port() -> Iterator[int]:
     """The test page on its own port, a second origin beside the emulator's."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _PageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving_page(PAGE) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")
