@@ -86,22 +86,14 @@ def started(processes: Sequence[EmulatorProcess]) -> None:
 
 
 @contextlib.contextmanager
-def two_servers(
-    database: str | Path, logs: Path, *, together: bool
-) -> Iterator[list[EmulatorProcess]]:
-    """Two `serve` processes on one database; `together`: started at the same moment
-    (on SQLite one after the other: two first starts on a new file at once can fail,
-    "database is locked", which this test is not about)."""
+def two_servers(database: str | Path, logs: Path) -> Iterator[list[EmulatorProcess]]:
+    """Two `serve` processes on one database, started at the same moment."""
     pair = [
         EmulatorProcess(database, fixtures=FIXTURES, log_path=logs / f"{name}.log")
         for name in ("a", "b")
     ]
     try:
-        if together:
-            started(pair)
-        else:
-            for process in pair:
-                process.start()
+        started(pair)
         yield pair
     finally:
         for process in pair:
@@ -110,13 +102,13 @@ def two_servers(
 
 @pytest.fixture
 def two_on_sqlite(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
-    with two_servers(tmp_path / "shared.sqlite3", tmp_path, together=False) as pair:
+    with two_servers(tmp_path / "shared.sqlite3", tmp_path) as pair:
         yield pair
 
 
 @pytest.fixture
 def two_on_postgres(postgres: PostgresServer, tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
-    with postgres.database() as url, two_servers(url, tmp_path, together=True) as pair:
+    with postgres.database() as url, two_servers(url, tmp_path) as pair:
         yield pair
 
 

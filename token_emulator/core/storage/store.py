@@ -21,6 +21,8 @@ while nothing can have changed them.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,12 +97,35 @@ def describe_database(url: str) -> str:
     return f"{parsed.drivername}://{where}/{parsed.database or ''}{query}"
 
 
+# Between tries at switching a new file to WAL while another process holds its lock.
+WAL_SWITCH_PAUSE_SECONDS = 0.005
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode = WAL, tried again while another connection holds the file's
+    write lock, up to the busy timeout. SQLite answers "database is locked" at once
+    there, without its busy handler (a connection that holds a shared lock and wants
+    an exclusive one while another holds the reserved lock would deadlock waiting).
+    Two `serve` processes starting together on a new file failed about one start in
+    fifteen that way. On a file already in WAL (every later start) the first try
+    succeeds: there is nothing to switch."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(WAL_SWITCH_PAUSE_SECONDS)  # at start-up, on a new file only
+
+
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Set on every new SQLite connection, by either store."""
     cursor = dbapi_connection.cursor()
     # busy_timeout first: switching to WAL waits for other processes too.
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(cursor)
     # WAL with synchronous=NORMAL survives a killed process (what tests do);
     # only a power loss can drop the last commits.
     cursor.execute("PRAGMA synchronous = NORMAL")
