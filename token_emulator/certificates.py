@@ -279,17 +279,19 @@ def _current(directory: Path, names: tuple[str, ...], authority: x509.Certificat
 def authority_directory(database: str | None) -> Path | None:
     """Where `serve --tls` keeps its local authority: `X.tls/` beside a SQLite file `X`
     (as its worlds are in `X.worlds/`); None for a database without a file of its own."""
-    if database is None or database == ":memory:" or "mode=memory" in database:
+    if database is None or "mode=memory" in database:
         return None
-    if "://" in database:
-        if not database.startswith("sqlite"):
-            return None  # PostgreSQL: no place on this machine is the database's
-        from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import make_url
 
-        database = make_url(database).database or ""
-        if database in ("", ":memory:"):
-            return None
-    return Path(database).expanduser().with_name(Path(database).name + ".tls")
+    from token_emulator.core.storage import database_url
+
+    # Read as the store reads --database, and placed as core/storage/world_databases.py
+    # places the worlds' files.
+    url = make_url(database_url(database))
+    file = url.database or ""
+    if not url.drivername.startswith("sqlite") or file in ("", ":memory:"):
+        return None  # PostgreSQL, or memory: no place on this machine is the database's
+    return Path(file + ".tls")
 
 
 def local_authority(directory: Path, names: Iterable[str]) -> ServerCertificate:
@@ -372,8 +374,5 @@ def sha256_fingerprint(pem: bytes) -> str:
 def spki_fingerprint(pem: bytes) -> str:
     """base64 of the SHA-256 of a certificate's public key: what Chromium's
     --ignore-certificate-errors-spki-list and HTTP public key pins name it by."""
-    certificate = x509.load_pem_x509_certificate(pem)
-    public = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = _spki(x509.load_pem_x509_certificate(pem).public_key())
     return base64.b64encode(hashlib.sha256(public).digest()).decode()

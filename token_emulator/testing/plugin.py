@@ -208,14 +208,15 @@ def _reached(url: str) -> RunningEmulator:
     from token_emulator.trust import UntrustedFile, trusting
 
     ca_file = os.environ.get(CA_FILE_ENV) or None
+    trust = None
     if ca_file is not None:
         try:
-            trusting(ca_file, CA_FILE_ENV)
+            trust = trusting(ca_file, CA_FILE_ENV)  # read once, here, for one line if wrong
         except UntrustedFile as error:
             pytest.fail(f"token emulator at {url} ({URL_OPTION}): {error}", pytrace=False)
     try:
         with TokenEmulator(
-            url, admin_token=os.environ.get(ADMIN_TOKEN_ENV), ca_file=ca_file
+            url, admin_token=os.environ.get(ADMIN_TOKEN_ENV), ca_file=trust
         ) as handle:
             handle.health()
     except (EmulatorUnreachable, EmulatorRefused) as error:
