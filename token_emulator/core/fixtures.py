@@ -16,6 +16,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from token_emulator.core.fixture_links import Reference, Unique
+
 # Ids are stored as 64-bit integers.
 Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # Ten years at most, so an expiry always stays a date the clock can show.
@@ -44,6 +46,12 @@ class FixtureModel(BaseModel):
     # The field that tells an entry of a section from the others in the same file: the
     # same entry, edited, keeps it (core/applied_fixtures.py).
     IDENTITY: ClassVar[str] = "id"
+    # What problems() compares across entries besides each section's IDENTITY, always
+    # unique (core/fixture_links.py): a vendor whose problems() compares more declares
+    # it here, so that fixtures added at run time are checked against the earlier
+    # entries that matter.
+    UNIQUE: ClassVar[tuple[Unique, ...]] = ()
+    REFERENCES: ClassVar[tuple[Reference, ...]] = ()
 
     def problems(self) -> list[Problem]:
         """Checks across entries (duplicate ids, references); override per vendor."""
@@ -64,6 +72,19 @@ def entry_model(model: type[FixtureModel], section: str) -> type[FixtureModel]:
     """The model of one entry of a section (`list[Workspace]` -> Workspace)."""
     entry: type[FixtureModel] = model.model_fields[section].annotation.__args__[0]  # type: ignore[union-attr]
     return entry
+
+
+def unique_rules(model: type[FixtureModel]) -> tuple[Unique, ...]:
+    """The values no two entries may share: the model's UNIQUE, and each section's
+    identity where UNIQUE does not name it already (folded, say)."""
+    named = {(rule.section, rule.field) for rule in model.UNIQUE}
+    identities = (
+        Unique(section, entry_model(model, section).IDENTITY) for section in sections(model)
+    )
+    return (
+        *(rule for rule in identities if (rule.section, rule.field) not in named),
+        *model.UNIQUE,
+    )
 
 
 def top_level_settings(model: type[FixtureModel]) -> list[str]:

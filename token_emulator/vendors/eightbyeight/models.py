@@ -6,6 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
+from token_emulator.core.fixture_links import Unique
 from token_emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
 
 # A room is valid 15 minutes (docs/vendors/eightbyeight.md); tokens live as long.
@@ -31,6 +32,11 @@ class EightByEightFixtures(FixtureModel):
     room_ttl_seconds: Lifetime = DEFAULT_ROOM_TTL_SECONDS
     api_keys: list[ApiKey] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
+
+    UNIQUE: ClassVar[tuple[Unique, ...]] = (
+        Unique("api_keys", "name"),
+        Unique("agents", "email", str.casefold),
+    )
 
     def problems(self) -> list[Problem]:
         found = [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from token_emulator.core.fixture_links import Reference
 from token_emulator.core.fixtures import (
     FixtureModel,
     Id,
@@ -80,6 +81,12 @@ class UnifizeFixtures(FixtureModel):
     orgs: list[Org] = Field(default_factory=list)
     apps: list[App] = Field(default_factory=list)
     chatrooms: list[Chatroom] = Field(default_factory=list)
+
+    REFERENCES: ClassVar[tuple[Reference, ...]] = (
+        Reference("apps", "org_id", "orgs"),
+        Reference("apps", "installations", "orgs"),
+        Reference("chatrooms", "org_id", "orgs"),
+    )
 
     def problems(self) -> list[Problem]:
         found = [

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from token_emulator.core.bodies import BodyProblem, ensure_storable
+from token_emulator.core.fixture_links import Reference, Unique
 from token_emulator.core.fixtures import FixtureModel, Lifetime, Problem, duplicates
 
 Role = Literal["guest", "agent", "bot", "admin"]
@@ -109,6 +110,14 @@ class Web1on1Fixtures(FixtureModel):
     kbitems: list[Record] = Field(default_factory=list)
     forms: list[Record] = Field(default_factory=list)
     services: list[Record] = Field(default_factory=list)
+
+    UNIQUE: ClassVar[tuple[Unique, ...]] = (Unique("users", "email", str.lower),)
+    REFERENCES: ClassVar[tuple[Reference, ...]] = (
+        *(Reference(kind, "organization", "organizations") for kind in KINDS),
+        Reference("orggroups", "organizations", "organizations"),
+        Reference("messages", "conversation", "conversations"),
+        Reference("api_keys", "user", "users"),
+    )
 
     def seeded(self, kind: str) -> list[Record]:
         entries: list[Record] = getattr(self, kind)

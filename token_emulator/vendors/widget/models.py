@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from token_emulator.core.fixture_links import Reference
 from token_emulator.core.fixtures import (
     MAX_LIFETIME_SECONDS,
     FixtureModel,
@@ -110,6 +111,13 @@ class WidgetFixtures(FixtureModel):
     agents: list[Agent] = Field(default_factory=list)
     client_keys: list[ClientKey] = Field(default_factory=list)
     secret_keys: list[SecretKey] = Field(default_factory=list)
+
+    REFERENCES: ClassVar[tuple[Reference, ...]] = (
+        Reference("agents", "account", "accounts"),
+        Reference("client_keys", "account", "accounts"),
+        Reference("client_keys", "agent_id", "agents"),
+        Reference("secret_keys", "account", "accounts"),
+    )
 
     def problems(self) -> list[Problem]:
         found = [
