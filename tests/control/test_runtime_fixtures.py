@@ -104,7 +104,7 @@ async def test_added_entries_may_refer_to_the_files_and_earlier_additions(
         (
             "uneeq",
             {"workspaces": [{"id": "demo", "secret": "x" * 32, "region": "us"}]},
-            ["uneeq.toml (added at run time): workspaces[2]: field 'id': duplicate id 'demo'"],
+            ["uneeq.toml (added at run time): workspaces[0]: field 'id': duplicate id 'demo'"],
         ),
         (
             "uneeq",
@@ -118,7 +118,7 @@ async def test_added_entries_may_refer_to_the_files_and_earlier_additions(
             "web1on1",
             {"api_keys": [{"id": "k", "user": "nobody", "scopes": ["bot"]}]},
             [
-                "web1on1.toml (added at run time): api_keys[2] (id 'k'): field 'user': "
+                "web1on1.toml (added at run time): api_keys[0] (id 'k'): field 'user': "
                 "user 'nobody' is not in [[users]]"
             ],
         ),
@@ -312,8 +312,8 @@ async def test_additions_are_bounded_and_past_the_bound_nothing_is_applied(
 async def test_a_second_process_sees_additions_it_did_not_parse(
     tmp_path: Path, database: str
 ) -> None:
-    """Each process parses the documents it has not seen yet (core/runtime_fixtures.py,
-    AddedDocuments): the other's, added since, are still checked against."""
+    """Additions are checked against the entries in the store (core/runtime_fixtures.py),
+    so those another process added are checked against, and its reset is seen."""
     settings = make_settings(tmp_path, database=database)
     async for one in in_process(settings):
         async for two in in_process(settings):

@@ -106,14 +106,20 @@ async def test_fixtures_added_at_run_time_give_way_to_an_edited_file(
     tmp_path: Path, database: str
 ) -> None:
     """An entry the file now holds leaves what was added at run time (later additions
-    are not refused as its duplicates), and an edit of the file's settings wins over
-    settings given at run time (later additions do not bring them back)."""
+    are not refused as its duplicates, and those left beside it still are), and an edit
+    of the file's settings wins over settings given at run time (later additions do not
+    bring them back)."""
     fixtures = copy_of_fixtures(tmp_path)
-    settings = make_settings(tmp_path, database=database, fixtures_dir=fixtures)
+    # After the restart w11 alone counts, so w10 and w11 again fit (and w11 is refused
+    # as a duplicate, not for the bound).
+    settings = make_settings(
+        tmp_path, database=database, fixtures_dir=fixtures, max_added_entries=3
+    )
     w9 = {"id": "w9", "secret": "w9-secret-TEST-ONLY", "region": "us"}
+    w11 = {**w9, "id": "w11"}
     async for client in in_process(settings):
         for vendor, added in (
-            ("uneeq", {"workspaces": [w9]}),
+            ("uneeq", {"workspaces": [w9, w11]}),
             ("widget", {"session_ttl_seconds": 111}),
         ):
             response = await client.post(
@@ -137,6 +143,11 @@ async def test_fixtures_added_at_run_time_give_way_to_an_edited_file(
                 "/_emulator/fixtures", json={"vendor": vendor, "fixtures": added}
             )
             assert response.status_code == 201, response.text
+        again = await client.post(
+            "/_emulator/fixtures", json={"vendor": "uneeq", "fixtures": {"workspaces": [w11]}}
+        )
+        assert again.status_code == 400
+        assert "duplicate id 'w11'" in again.text
         lifetimes = (await client.get("/_emulator/state/widget")).json()["settings"]
         assert lifetimes["visitor_token_ttl_seconds"] == 120
         assert lifetimes["session_ttl_seconds"] == 900  # the file's, not 111 again

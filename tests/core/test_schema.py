@@ -33,7 +33,12 @@ pytestmark = pytest.mark.anyio
 ADDED_IN_2 = {"emulator_schema", "emulator_applied_fixtures", "web1on1_settings"}
 ADDED_IN_3 = {"emulator_admin_sessions"}
 ADDED_IN_4 = {"emulator_worlds"}
-COLUMNS_ADDED = {"emulator_clock": {"fixture_version", "retired"}}  # in versions 2 and 4
+ADDED_IN_5 = {"emulator_added_entries"}
+COLUMNS_ADDED = {
+    "emulator_clock": {"fixture_version", "retired"},  # in versions 2 and 4
+    "emulator_added_fixtures": {"entries", "size", "settings"},  # in version 5
+}
+ADDED_TABLES = ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4 | ADDED_IN_5
 FAR_FUTURE = 4_000_000_000.0
 TOKEN = "token-from-before-the-upgrade"
 API_PASSWORD = "changed-through-the-API"
@@ -42,10 +47,10 @@ CARLA = "5f47d86c51755a001dc41d01"
 
 def previous_schema() -> MetaData:
     """Schema 1, the last without a recorded version: this schema without the tables and
-    columns versions 2 to 4 added, with the table 2 dropped."""
+    columns versions 2 to 5 added, with the table 2 dropped."""
     old = MetaData()
     for table in metadata.sorted_tables:
-        if table.name in ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4:
+        if table.name in ADDED_TABLES:
             continue
         added = COLUMNS_ADDED.get(table.name, set())
         kept = [
@@ -258,9 +263,9 @@ def test_the_previous_schema_differs_from_this_one_only_as_written_down() -> Non
     now = {table.name for table in metadata.sorted_tables}
     old = previous_schema()
     before = set(old.tables)
-    assert now - before == ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4
+    assert now - before == ADDED_TABLES
     assert before - now == {"web1on1_seeded"}
     for name, columns in COLUMNS_ADDED.items():
         assert columns <= set(metadata.tables[name].columns.keys())
         assert not columns & set(old.tables[name].columns.keys())
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5

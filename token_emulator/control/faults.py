@@ -158,14 +158,12 @@ async def add_fixtures(request: Request) -> Response:
     try:
         now = await world.clock.now()
         in_file = world.fixtures[vendor.id]
-        documents = world.added_documents.setdefault(vendor.id, runtime_fixtures.AddedDocuments())
         added, in_force = await runtime_fixtures.add(
             world.store,
             vendor,
             in_file,
             body["fixtures"],
             now,
-            documents,
             max_entries=settings_of(request).max_added_entries,
         )
     except FixtureError as error:

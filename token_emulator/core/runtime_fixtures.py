@@ -3,34 +3,60 @@
 A document has the schema of the vendor's fixture file, in JSON: it adds
 entries, and the top-level settings it names replace the file's (web1on1's
 rate limit switched off for one test, say). Each document is checked as the
-file would be, then together with the file and every document added before it
-(from any process, so they are kept in the store), so a new API key may name a
-user from the file and a duplicate id is refused.
+file would be, then together with the file and the entries added before it (by
+any process), so a new API key may name a user from the file and a duplicate id
+is refused.
+
+The documents are kept in the store, and beside them each entry under the
+values the vendor's checks compare (core/fixture_links.py): an addition reads
+back only the earlier entries that share a value with it or that it names, so
+it costs time in proportion to its own size, and nothing of the earlier ones
+stays in the process's memory.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from token_emulator.core.clock import Clock
+from token_emulator.core.fixture_links import keys_of, lookup_key
 from token_emulator.core.fixtures import (
     FixtureConflict,
     FixtureError,
     FixtureModel,
     FixtureProblem,
+    Problem,
     entry_model,
-    raise_problems,
     sections,
     top_level_settings,
+    unique_rules,
     validate,
 )
 from token_emulator.core.storage import Connection, Store, metadata
 from token_emulator.core.vendor import Vendor
+
+# Rows made from the documents, again at any time (a world's export leaves them out).
+DERIVED = {"derived": True}
 
 added_fixtures = Table(
     "emulator_added_fixtures",
@@ -39,7 +65,43 @@ added_fixtures = Table(
     Column("vendor", String, nullable=False),
     Column("document", Text, nullable=False),
     Column("added_at", Float, nullable=False),
+    # What the bound counts (entries, characters of JSON) and the settings the document
+    # gives (JSON, null: none), written with it. Null entries: not indexed yet (a
+    # database from before schema version 5, or a document a restart edited).
+    Column("entries", Integer),
+    Column("size", Integer),
+    Column("settings", Text),
 )
+# What the bound sums, read without the documents (each long, stored past its row).
+Index(
+    "emulator_added_fixtures_counted",
+    added_fixtures.c.vendor,
+    added_fixtures.c.entries,
+    added_fixtures.c.size,
+)
+
+# Each entry of each document under each of its unique values (core/fixture_links.py:
+# lookup_key), to be read back alone: an entry with two (a user's id and email) is
+# written twice, which costs less than a table of entries to join.
+added_entries = Table(
+    "emulator_added_entries",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("document", Integer, primary_key=True),
+    Column("section", String, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("entry", Text, nullable=False),
+    info=DERIVED,
+)
+
+# Keys asked for at once (SQLite takes at least 999 parameters in a statement).
+_KEYS_PER_QUERY = 500
+_ENTRIES_BY_KEY = select(
+    added_entries.c.document,
+    added_entries.c.section,
+    added_entries.c.position,
+    added_entries.c.entry,
+).where(added_entries.c.key.in_(bindparam("keys", expanding=True)))
 
 
 def _parse(vendor: Vendor, data: Any, source: str) -> FixtureModel:
@@ -49,29 +111,137 @@ def _parse(vendor: Vendor, data: Any, source: str) -> FixtureModel:
     return validate(vendor.fixture_model, data, source, base_dir=None, cross_check=False)
 
 
-def _given_settings(model: type[FixtureModel], data: dict[str, Any]) -> set[str]:
-    return {name for name in top_level_settings(model) if name in data}
+def _given_settings(model: type[FixtureModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The top-level settings a document gives, as it gives them."""
+    return {name: data[name] for name in top_level_settings(model) if name in data}
 
 
-def _merged(base: FixtureModel, documents: list[tuple[FixtureModel, set[str]]]) -> FixtureModel:
-    """The file with every document's entries added and its settings in force."""
-    models = (base, *(document for document, _given in documents))
-    update: dict[str, Any] = {
-        name: list(itertools.chain.from_iterable(getattr(model, name) for model in models))
-        for name in sections(type(base))
-    }
-    for document, given in documents:
-        update.update({name: getattr(document, name) for name in given})
-    return base.model_copy(update=update)
+_LABEL = re.compile(r"(?P<section>\w+)\[(?P<index>\d+)\](?P<rest>.*)", re.DOTALL)
+
+
+def _raise_document_problems(
+    base: FixtureModel,
+    earlier: dict[str, list[FixtureModel]],
+    document: FixtureModel,
+    source: str,
+) -> None:
+    """FixtureError for what the vendor's checks find in `document`'s entries, seen after
+    the file's (`base`) and the earlier entries given. The problems are named by the
+    document's own positions; those of earlier entries are left out: each was checked
+    when it came, and here it is seen without what it names in turn."""
+    model = type(base)
+    offsets: dict[str, int] = {}
+    update: dict[str, Any] = {}
+    for name in sections(model):
+        before = [*getattr(base, name), *earlier.get(name, ())]
+        offsets[name] = len(before)
+        update[name] = [*before, *getattr(document, name)]
+    found: list[Problem] = []
+    for problem in base.model_copy(update=update).problems():
+        label = _LABEL.fullmatch(problem.entry)
+        if label is None or label["section"] not in offsets:
+            found.append(problem)
+            continue
+        index = int(label["index"]) - offsets[label["section"]]
+        if index >= 0:
+            entry = f"{label['section']}[{index}]{label['rest']}"
+            found.append(Problem(entry, problem.field, problem.message))
+    if found:
+        raise FixtureError([FixtureProblem(source, p.entry, p.field, p.message) for p in found])
 
 
 def with_document(vendor: Vendor, in_file: FixtureModel, data: Any, source: str) -> FixtureModel:
     """The file's fixtures with one more document's entries and settings, checked as a
     whole (a world created with fixtures of its own: core/worlds.py); FixtureError."""
     document = _parse(vendor, data, source)
-    merged = _merged(in_file, [(document, _given_settings(vendor.fixture_model, data))])
-    raise_problems(merged, source)
-    return merged
+    _raise_document_problems(in_file, {}, document, source)
+    model = type(in_file)
+    update: dict[str, Any] = {
+        name: [*getattr(in_file, name), *getattr(document, name)] for name in sections(model)
+    }
+    update.update({name: getattr(document, name) for name in _given_settings(model, data)})
+    return in_file.model_copy(update=update)
+
+
+def _entries(model: type[FixtureModel], data: dict[str, Any]) -> int:
+    """What a document counts against the bound: its entries, and at least one (a
+    document of settings alone is stored and checked too)."""
+    return max(1, sum(len(data.get(name, ())) for name in sections(model)))
+
+
+def _counted(model: type[FixtureModel], data: dict[str, Any], text: str) -> dict[str, Any]:
+    """The columns a document is stored with besides itself (added_fixtures)."""
+    given = _given_settings(model, data)
+    return {
+        "entries": _entries(model, data),
+        "size": len(text),
+        "settings": json.dumps(given) if given else None,
+    }
+
+
+def _indexed(vendor: Vendor, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A valid document's rows of added_entries, without the document's number."""
+    model = vendor.fixture_model
+    rows: list[dict[str, Any]] = []
+    unique = unique_rules(model)
+    for section in sections(model):
+        for position, entry in enumerate(data.get(section, ())):
+            keys = list(keys_of(vendor.id, unique, section, entry))
+            if keys:
+                text = json.dumps(entry)
+                rows.extend(
+                    {"key": key, "section": section, "position": position, "entry": text}
+                    for key in keys
+                )
+    return rows
+
+
+async def _write_index(conn: Connection, number: int, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(added_entries.insert(), [{**row, "document": number} for row in rows])
+
+
+async def _forget_index(conn: Connection, documents: Sequence[int]) -> None:
+    await conn.execute(delete(added_entries).where(added_entries.c.document.in_(documents)))
+
+
+async def index_unindexed(conn: Connection, vendors: Sequence[Vendor]) -> None:
+    """Index the documents stored without it (from before schema version 5, edited by a
+    restart, or imported with a world); FixtureError for one that is not a document
+    (a world imported from an export edited by hand)."""
+    by_id = {vendor.id: vendor for vendor in vendors}
+    query = select(added_fixtures.c.id, added_fixtures.c.vendor, added_fixtures.c.document)
+    for row in (await conn.execute(query.where(added_fixtures.c.entries.is_(None)))).all():
+        vendor = by_id.get(row.vendor)
+        if vendor is None:
+            continue  # a vendor this server does not serve: never read
+        source = f"{vendor.fixture_file} (added at run time, document {row.id})"
+        try:
+            data = json.loads(row.document)
+        except ValueError:
+            raise FixtureError([FixtureProblem(source, "", "", "not JSON")]) from None
+        _parse(vendor, data, source)
+        await _forget_index(conn, [row.id])
+        await _write_index(conn, row.id, _indexed(vendor, data))
+        counted = _counted(vendor.fixture_model, data, row.document)
+        await conn.execute(
+            update(added_fixtures).where(added_fixtures.c.id == row.id).values(**counted)
+        )
+
+
+async def reindex(conn: Connection, vendors: Sequence[Vendor]) -> None:
+    """Index every document again (a world's state was replaced by an import)."""
+    await conn.execute(delete(added_entries))
+    await conn.execute(update(added_fixtures).values(entries=None))
+    await index_unindexed(conn, vendors)
+
+
+async def forget_vendor(conn: Connection, vendor_id: str) -> None:
+    """Every document added to a vendor, and its index."""
+    where = added_fixtures.c.vendor == vendor_id
+    documents = list(await conn.scalars(select(added_fixtures.c.id).where(where)))
+    await _forget_index(conn, documents)
+    await conn.execute(delete(added_fixtures).where(where))
 
 
 async def yield_to_file(
@@ -80,7 +250,8 @@ async def yield_to_file(
     """At a restart that applied an edited file, the fixtures added at run time give way
     to it: an entry the file now holds (by identity) leaves the stored documents, and so
     do their settings when the file's settings were edited. Later additions are then
-    checked against the file as it is, and replay no setting the file overrode."""
+    checked against the file as it is, and replay no setting the file overrode. What
+    changed is indexed again (index_unindexed)."""
     model = type(fixtures)
     in_file = {
         (section, getattr(entry, entry.IDENTITY))
@@ -103,11 +274,11 @@ async def yield_to_file(
                 kept[name] = left
         if kept == document:
             continue
+        await _forget_index(conn, [row.id])
         where = added_fixtures.c.id == row.id
         if kept:
-            await conn.execute(
-                update(added_fixtures).where(where).values(document=json.dumps(kept))
-            )
+            edited = {"document": json.dumps(kept), "entries": None}
+            await conn.execute(update(added_fixtures).where(where).values(**edited))
         else:
             await conn.execute(delete(added_fixtures).where(where))
 
@@ -117,50 +288,73 @@ async def yield_to_file(
 MAX_ADDED_BYTES = 64 * 1024 * 1024
 
 
-class AddedDocuments:
-    """The documents added to one vendor, parsed, as this process last read them from the
-    store: an addition parses only the documents it has not seen (its own, and those
-    other processes added since), not every earlier one again. Dropped at a reset."""
-
-    def __init__(self) -> None:
-        # id -> the document, the settings it gives, its entries, its bytes of JSON
-        self.parsed: dict[int, tuple[FixtureModel, set[str], int, int]] = {}
-
-    async def read(
-        self, store: Store, vendor: Vendor, source: str
-    ) -> list[tuple[FixtureModel, set[str]]]:
-        async with store.read() as conn:
-            where = added_fixtures.c.vendor == vendor.id
-            ids = list(await conn.scalars(select(added_fixtures.c.id).where(where)))
-            unseen = [number for number in ids if number not in self.parsed]
-            if unseen:
-                query = select(added_fixtures.c.id, added_fixtures.c.document).where(
-                    added_fixtures.c.id.in_(unseen)
-                )
-                for row in await conn.execute(query):
-                    self.remember(row.id, row.document, vendor, source)
-        present = set(ids)
-        for gone in [number for number in self.parsed if number not in present]:
-            del self.parsed[gone]  # given way to an edited file, or reset by another process
-        return [self.parsed[number][:2] for number in sorted(self.parsed)]
-
-    def remember(self, number: int, text: str, vendor: Vendor, source: str) -> None:
-        stored = json.loads(text)
-        parsed = validate(vendor.fixture_model, stored, source, cross_check=False)
-        given = _given_settings(vendor.fixture_model, stored)
-        self.parsed[number] = (parsed, given, _entries(parsed), len(text))
-
-    def entries(self) -> int:
-        return sum(entry[2] for entry in self.parsed.values())
-
-    def size(self) -> int:
-        return sum(entry[3] for entry in self.parsed.values())
+async def _check_bound(
+    conn: Connection, vendor_id: str, counted: dict[str, Any], max_entries: int, source: str
+) -> None:
+    totals = select(
+        func.coalesce(func.sum(added_fixtures.c.entries), 0),
+        func.coalesce(func.sum(added_fixtures.c.size), 0),
+    ).where(added_fixtures.c.vendor == vendor_id)
+    entries, size = (await conn.execute(totals)).one()
+    total, size = int(entries) + counted["entries"], int(size) + counted["size"]
+    if total > max_entries:
+        over = f"{total:,} entries added at run time, over the {max_entries:,}"
+    elif size > MAX_ADDED_BYTES:
+        over = f"{size:,} bytes of JSON added at run time, over the {MAX_ADDED_BYTES:,}"
+    else:
+        return
+    message = (
+        f"would hold {over} the emulator keeps until a reset (--max-added-entries): "
+        "reset, or put them in the fixture file"
+    )
+    raise FixtureError([FixtureProblem(source, "", "", message)])
 
 
-def _entries(document: FixtureModel) -> int:
-    """What a document counts against the bound: its entries, and at least one (a
-    document of settings alone is stored and checked too)."""
-    return max(1, sum(len(getattr(document, name)) for name in sections(type(document))))
+async def _earlier_entries(
+    conn: Connection, vendor: Vendor, data: dict[str, Any], own: set[int], source: str
+) -> dict[str, list[FixtureModel]]:
+    """The entries added before that the document's could clash with or name: those with
+    a unique value one of its entries has (`own`, their keys), and those its references
+    name."""
+    model = vendor.fixture_model
+    wanted = set(own)
+    for section in sections(model):
+        for entry in data.get(section, ()):
+            for reference in model.REFERENCES:
+                if reference.section == section:
+                    identity = entry_model(model, reference.target).IDENTITY
+                    wanted.update(
+                        lookup_key(vendor.id, reference.target, identity, value)
+                        for value in reference.values(entry)
+                    )
+    found: dict[tuple[int, str, int], str] = {}
+    asked = sorted(wanted)
+    for start in range(0, len(asked), _KEYS_PER_QUERY):
+        chunk = asked[start : start + _KEYS_PER_QUERY]
+        for row in await conn.execute(_ENTRIES_BY_KEY, {"keys": chunk}):
+            found[(row.document, row.section, row.position)] = row.entry
+    earlier: dict[str, list[FixtureModel]] = {}
+    for (_document, section, _position), text in sorted(found.items()):
+        parsed = validate(entry_model(model, section), json.loads(text), source, cross_check=False)
+        earlier.setdefault(section, []).append(parsed)
+    return earlier
+
+
+async def _settings_in_force(
+    conn: Connection, vendor: Vendor, given: dict[str, Any], source: str
+) -> dict[str, Any]:
+    """The settings the documents added so far put in force, then `given`, parsed."""
+    query = (
+        select(added_fixtures.c.settings)
+        .where(added_fixtures.c.vendor == vendor.id, added_fixtures.c.settings.is_not(None))
+        .order_by(added_fixtures.c.id)
+    )
+    in_force: dict[str, Any] = {}
+    for text in await conn.scalars(query):
+        in_force.update(json.loads(text))
+    in_force.update(given)
+    parsed = validate(vendor.fixture_model, in_force, source, cross_check=False)
+    return {name: getattr(parsed, name) for name in in_force}
 
 
 async def add(
@@ -169,47 +363,39 @@ async def add(
     in_file: FixtureModel,
     data: Any,
     now: float,
-    documents: AddedDocuments | None = None,
     max_entries: int = 100_000,
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Check and store one document, against the vendor's fixture file (`in_file`) and the
-    documents added before it (`documents`: those this process has parsed already); how
-    many entries of each section it added, and the settings it put in force. The
-    documents may hold `max_entries` in all (each addition is checked against all of
-    them, and they are kept in memory and in the store until a reset)."""
+    entries added before it; how many entries of each section it added, and the
+    settings it put in force. The documents may hold `max_entries` in all (they are
+    kept in the store until a reset)."""
     source = f"{vendor.fixture_file} (added at run time)"
+    model = vendor.fixture_model
     document = _parse(vendor, data, source)
-    given = _given_settings(vendor.fixture_model, data)
-    documents = documents if documents is not None else AddedDocuments()
-    earlier = await documents.read(store, vendor, source)
+    given = _given_settings(model, data)
     text = json.dumps(data)
-    total = documents.entries() + _entries(document)
-    size = documents.size() + len(text)
-    if total > max_entries:
-        over = f"{total:,} entries added at run time, over the {max_entries:,}"
-    elif size > MAX_ADDED_BYTES:
-        over = f"{size:,} bytes of JSON added at run time, over the {MAX_ADDED_BYTES:,}"
-    else:
-        over = None
-    if over is not None:
-        message = (
-            f"would hold {over} the emulator keeps until a reset (--max-added-entries): "
-            "reset, or put them in the fixture file"
-        )
-        raise FixtureError([FixtureProblem(source, "", "", message)])
-    merged = _merged(in_file, [*earlier, (document, given)])
-    raise_problems(merged, source)
+    counted = _counted(model, data, text)
+    rows = _indexed(vendor, data)
     try:
         # Exclusive, as a seed: upserts across tables while requests write would deadlock.
+        # The checks run inside it too, so two additions at once cannot both pass them.
         async with store.write(exclusive=True) as conn:
+            await _check_bound(conn, vendor.id, counted, max_entries, source)
+            own = {row["key"] for row in rows}
+            earlier = await _earlier_entries(conn, vendor, data, own, source)
+            _raise_document_problems(in_file, earlier, document, source)
             if given:
                 # The settings in force, with this document's entries only.
-                only_new = {name: getattr(document, name) for name in sections(type(document))}
-                await vendor.seed(conn, store, merged.model_copy(update=only_new))
+                in_force = await _settings_in_force(conn, vendor, given, source)
+                only_new = {name: getattr(document, name) for name in sections(model)}
+                await vendor.seed(conn, store, in_file.model_copy(update=in_force | only_new))
             else:
                 await (vendor.add_fixtures or vendor.seed)(conn, store, document)
-            stored = added_fixtures.insert().values(vendor=vendor.id, document=text, added_at=now)
+            stored = added_fixtures.insert().values(
+                vendor=vendor.id, document=text, added_at=now, **counted
+            )
             number = (await conn.execute(stored.returning(added_fixtures.c.id))).scalar_one()
+            await _write_index(conn, number, rows)
             await Clock.count_fixture_change(conn)
     except (IntegrityError, FixtureConflict) as error:
         # Something made through the vendor's API since (a user's email, say).
@@ -217,10 +403,5 @@ async def add(
         message = f"conflicts with what the store holds now ({cause})"
         raise FixtureError([FixtureProblem(source, "", "", message)]) from None
     store.changed()  # fixture lookups this process remembers are stale
-    documents.parsed[number] = (document, given, _entries(document), len(text))
-    added = {
-        name: len(getattr(document, name))
-        for name in sorted(sections(type(document)))
-        if name in data
-    }
-    return added, {name: getattr(merged, name) for name in sorted(given)}
+    added = {name: len(getattr(document, name)) for name in sorted(sections(model)) if name in data}
+    return added, {name: getattr(document, name) for name in sorted(given)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
@@ -26,7 +26,7 @@ from token_emulator.core.fixtures import FixtureConflict, FixtureModel, load_dir
 from token_emulator.core.journal import DEFAULT_BODY_LIMIT, DEFAULT_MAX_BYTES, Journal
 from token_emulator.core.locks import KeyedLocks
 from token_emulator.core.ratelimit import RateLimiter
-from token_emulator.core.runtime_fixtures import AddedDocuments, added_fixtures
+from token_emulator.core.runtime_fixtures import added_entries, added_fixtures
 from token_emulator.core.scope_keys import NOW_KEY
 from token_emulator.core.signing import SigningSecrets
 from token_emulator.core.storage import (
@@ -93,8 +93,6 @@ class World:
     # What opening the database found: its schema, and the fixture edits applied.
     schema: SchemaOutcome | None = None
     fixture_changes: dict[str, FixtureChanges] = field(default_factory=dict)
-    # The documents added at run time, parsed, per vendor (core/runtime_fixtures.py).
-    added_documents: dict[str, AddedDocuments] = field(default_factory=dict)
     # Its name: "default" is the world of the paths without a /worlds/{name} prefix.
     name: str = DEFAULT_WORLD
     # Requests inside it now (enter, leave), and the machine's time of the last
@@ -199,6 +197,7 @@ class World:
             await Clock.ensure_row(conn, self.store)
             for vendor in self.vendors:
                 self.fixture_changes[vendor.id] = await self._apply_fixtures(conn, vendor)
+            await runtime_fixtures.index_unindexed(conn, self.vendors)
         self._generation = (await self.clock.read()).generation
 
     async def _apply_fixtures(self, conn: Connection, vendor: Vendor) -> FixtureChanges:
@@ -236,7 +235,7 @@ class World:
     async def _forget_vendor(self, conn: Connection, vendor: Vendor) -> None:
         """Every row of the vendor, and the fixtures added to it at run time."""
         await self.store.clear(conn, vendor.tables)
-        await conn.execute(delete(added_fixtures).where(added_fixtures.c.vendor == vendor.id))
+        await runtime_fixtures.forget_vendor(conn, vendor.id)
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return self._by_id.get(vendor_id)
@@ -247,7 +246,7 @@ class World:
         async with self.store.write(exclusive=True) as conn:
             for vendor in self.vendors:
                 await self.store.clear(conn, vendor.tables)
-            await self.store.clear(conn, [faults, added_fixtures])
+            await self.store.clear(conn, [faults, added_fixtures, added_entries])
             await Clock.reset(conn)
             for vendor in self.vendors:
                 await vendor.seed(conn, self.store, self.fixtures[vendor.id])
@@ -277,7 +276,6 @@ class World:
             self._generation = reading.generation
             self.journal.clear()
             self.limiter.clear()
-            self.added_documents.clear()
 
     def use_store(self, store: Store) -> None:
         """Go on with another store on the same database (its earlier one was closed
@@ -288,7 +286,6 @@ class World:
 
     def forget_cached(self) -> None:
         """Its state was replaced whole (an import): nothing this process read of it holds."""
-        self.added_documents.clear()
         self.limiter.clear()
         self.signing = SigningSecrets(self.store)
 

@@ -27,7 +27,9 @@ from typing import Any
 from sqlalchemy import Column, Table, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
+from token_emulator.core import runtime_fixtures
 from token_emulator.core.clock import Clock, check_range, clock_table, isoformat, real_time
+from token_emulator.core.fixtures import FixtureError
 from token_emulator.core.instants import LATEST
 from token_emulator.core.storage import Connection, metadata
 from token_emulator.core.world import World
@@ -42,13 +44,16 @@ class DocumentProblem(Exception):
 
 
 def _core_tables(world: World) -> list[Table]:
-    """The core's tables a world holds, parents first (not the vendors', nor the server's)."""
+    """The core's tables a world holds, parents first (not the vendors', nor the server's,
+    nor those made again from the others: the index of fixtures added at run time)."""
     vendors = {table.name for vendor in world.vendors for table in vendor.tables}
     left_out = vendors | {clock_table.name}
     return [
         table
         for table in metadata.sorted_tables
-        if table.name not in left_out and not table.info.get("server_only")
+        if table.name not in left_out
+        and not table.info.get("server_only")
+        and not table.info.get("derived")
     ]
 
 
@@ -188,9 +193,13 @@ async def load(world: World, document: dict[str, Any]) -> None:
             )
             await Clock.count_fixture_change(conn)
             await world.store.restart_counters(conn, [table for table, _rows in filling])
+            await runtime_fixtures.reindex(conn, world.vendors)
     except (IntegrityError, StatementError, DBAPIError) as error:
         cause = getattr(error, "orig", None) or error
         raise DocumentProblem(f"the rows do not fit the tables: {cause}") from None
+    except FixtureError as error:
+        where = f"core.{runtime_fixtures.added_fixtures.name}"
+        raise DocumentProblem(f"{where}: a document is not fixtures: {error}") from None
     world.store.changed()
     world.forget_cached()
 

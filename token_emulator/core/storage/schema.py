@@ -24,7 +24,9 @@ from token_emulator.core.storage import SERVER_ONLY, Connection, Store, metadata
 #    web1on1's settings table instead of its seeded mark (vendors/web1on1/server.py).
 # 3: emulator_admin_sessions (core/admin_sessions.py).
 # 4: emulator_worlds and emulator_clock.retired (core/worlds.py).
-SCHEMA_VERSION = 4
+# 5: emulator_added_entries and emulator_added_fixtures' entries,
+#    size and settings (core/runtime_fixtures.py).
+SCHEMA_VERSION = 5
 
 schema_table = Table(
     "emulator_schema",
@@ -113,9 +115,28 @@ async def _mark_retired_worlds(conn: Connection, _store: Store) -> None:
     )
 
 
+async def _count_added_fixtures(conn: Connection, store: Store) -> None:
+    # Version 5 keeps, with each document added at run time, what the bound counts and
+    # the settings it gives; null until a start indexes it (index_unindexed, called by
+    # core/world.py once the migration is done). A database without the table had it
+    # made with them just now.
+    present = await column_names(conn, store, "emulator_added_fixtures")
+    for column, kind in (("entries", "INTEGER"), ("size", "INTEGER"), ("settings", "TEXT")):
+        if column not in present:
+            statement = f"ALTER TABLE emulator_added_fixtures ADD COLUMN {column} {kind}"
+            await conn.execute(text(statement))
+
+
 # The core's own steps. An older version without a step here cannot be migrated: it
 # is re-seeded.
-CORE = Migrations({1: _count_fixture_changes, 2: _nothing_to_fill, 3: _mark_retired_worlds})
+CORE = Migrations(
+    {
+        1: _count_fixture_changes,
+        2: _nothing_to_fill,
+        3: _mark_retired_worlds,
+        4: _count_added_fixtures,
+    }
+)
 
 
 async def table_names(conn: Connection, store: Store) -> set[str]:
@@ -132,10 +153,33 @@ async def table_names(conn: Connection, store: Store) -> set[str]:
     return set((await conn.scalars(query)).all())
 
 
-async def _create_missing(conn: Connection) -> None:
+async def column_names(conn: Connection, store: Store, table_name: str) -> set[str]:
+    """The columns a table of the database has now."""
+    if store.dialect == "postgresql":
+        where = "table_schema = " + (
+            ":schema" if store.schema_name is not None else "current_schema()"
+        )
+        query = text(
+            f"SELECT column_name FROM information_schema.columns "
+            f"WHERE table_name = :table AND {where}"
+        )
+        query = query.bindparams(table=table_name)
+        if store.schema_name is not None:
+            query = query.bindparams(schema=store.schema_name)
+    else:
+        query = text("SELECT name FROM pragma_table_info(:table)").bindparams(table=table_name)
+    return set((await conn.scalars(query)).all())
+
+
+async def _create_missing_tables(conn: Connection) -> None:
     for created in metadata.sorted_tables:
         await conn.execute(CreateTable(created, if_not_exists=True))
-        for index in created.indexes:
+
+
+async def _create_missing_indexes(conn: Connection) -> None:
+    """After the steps: an index may be on a column a step adds."""
+    for indexed in metadata.sorted_tables:
+        for index in indexed.indexes:
             await conn.execute(CreateIndex(index, if_not_exists=True))
 
 
@@ -189,11 +233,12 @@ async def bring_up_to_date(
     if versions and not all(version in CORE.steps for version in versions):
         outcome = SchemaOutcome(found, dropped=await _reseed(conn, present, retired))
         versions = range(0)
-    await _create_missing(conn)  # every table this version has, before the steps fill them
+    await _create_missing_tables(conn)  # every table this version has, for the steps to fill
     for version in versions:
         for migrations in every:
             if (step := migrations.steps.get(version)) is not None:
                 await step(conn, store)
+    await _create_missing_indexes(conn)
     if versions:
         outcome = SchemaOutcome(found, migrated=True)
     if found != SCHEMA_VERSION:
