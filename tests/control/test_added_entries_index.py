@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import FIXTURES, in_process, make_settings
@@ -28,6 +28,7 @@ from token_emulator.core.fixtures import (
     unique_rules,
     validate,
 )
+from token_emulator.core.runtime_fixtures import added_entries, added_fixtures
 from token_emulator.core.storage.schema import schema_table
 from token_emulator.core.vendor import Vendor
 from token_emulator.vendors import all_vendors
@@ -169,6 +170,61 @@ async def test_a_database_from_before_the_index_is_indexed_when_it_opens(
         assert widget["session_ttl_seconds"] == 111  # the earlier document's, kept
 
 
+async def on_the_database(database: str, *statements: Any) -> None:
+    url = database if "://" in database else f"sqlite+aiosqlite:///{database}"
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.each_database
+async def test_documents_keyed_otherwise_are_indexed_again_at_the_next_start(
+    tmp_path: Path, database: str
+) -> None:
+    """A release that keys entries otherwise (a value made unique, a fold changed)
+    indexes the documents again: here the stored keying is another, and the index of
+    the document gone, as a release that did not key that value would have left it."""
+    settings = make_settings(tmp_path, database=database)
+    async for client in in_process(settings):
+        assert (await add(client, "uneeq", workspaces("old", 2))).status_code == 201
+    await on_the_database(
+        database,
+        update(added_fixtures).values(keyed_by="another"),
+        delete(added_entries),
+    )
+    async for client in in_process(settings):
+        again = await add(client, "uneeq", workspaces("old", 1))
+        assert again.status_code == 400
+        assert "duplicate id 'old-0'" in again.text
+
+
+@pytest.mark.each_database
+async def test_a_stored_document_this_release_refuses_is_left_with_a_warning(
+    tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older release stored what this one refuses: the server still starts, says
+    which document, and takes additions."""
+    settings = make_settings(tmp_path, database=database)
+    async for client in in_process(settings):
+        assert (await add(client, "uneeq", workspaces("old", 1))).status_code == 201
+    refused = {"workspaces": [{"id": "old-0", "secret": "s", "region": "mars"}]}
+    await on_the_database(
+        database, update(added_fixtures).values(document=json.dumps(refused), keyed_by=None)
+    )
+    caplog.set_level(logging.INFO, "token_emulator")
+    async for client in in_process(settings):
+        [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warning.startswith(
+            "uneeq.toml (added at run time, document 1): not indexed, as it cannot be read: "
+        ), warning
+        assert "field 'region'" in warning
+        assert (await add(client, "uneeq", workspaces("new", 1))).status_code == 201
+
+
 async def as_schema_4(database: str) -> None:
     """Take the database back to what schema 4 had: no index, no counted columns."""
     url = database if "://" in database else f"sqlite+aiosqlite:///{database}"
@@ -177,7 +233,7 @@ async def as_schema_4(database: str) -> None:
         async with engine.begin() as conn:
             await conn.execute(text("DROP INDEX emulator_added_fixtures_counted"))
             await conn.execute(text("DROP TABLE emulator_added_entries"))
-            for column in ("entries", "size", "settings"):
+            for column in ("entries", "size", "settings", "keyed_by"):
                 await conn.execute(
                     text(f"ALTER TABLE emulator_added_fixtures DROP COLUMN {column}")
                 )
@@ -199,7 +255,11 @@ async def test_an_imported_world_indexes_the_additions_it_holds(
         again = await add(copy, "uneeq", workspaces("kept", 1))
         assert again.status_code == 400
         assert "duplicate id 'kept-0'" in again.text
-    for stored, why in (('{"workspaces": 1}', "Input should be a valid list"), ("{", "not JSON")):
+    for stored, why in (
+        ('{"workspaces": 1}', "Input should be a valid list"),
+        ("{", "not JSON"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ):
         spoiled = json.loads(json.dumps(document))
         spoiled["core"]["emulator_added_fixtures"][0]["document"] = stored
         refused = await client.post("/_emulator/worlds", json={"name": "bad", "import": spoiled})

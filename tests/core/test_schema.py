@@ -36,7 +36,7 @@ ADDED_IN_4 = {"emulator_worlds"}
 ADDED_IN_5 = {"emulator_added_entries"}
 COLUMNS_ADDED = {
     "emulator_clock": {"fixture_version", "retired"},  # in versions 2 and 4
-    "emulator_added_fixtures": {"entries", "size", "settings"},  # in version 5
+    "emulator_added_fixtures": {"entries", "size", "settings", "keyed_by"},  # in version 5
 }
 ADDED_TABLES = ADDED_IN_2 | ADDED_IN_3 | ADDED_IN_4 | ADDED_IN_5
 FAR_FUTURE = 4_000_000_000.0

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+# Bumped whenever lookup_key computes its keys another way: the documents indexed
+# under the old way are then indexed again at the next start (keying).
+KEY_SCHEME = 1
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,8 @@ class Unique:
     field: str
     fold: Callable[[str], str] | None = None  # emails compare case-insensitively
 
-    def value(self, entry: Mapping[str, Any]) -> Any:
-        value = entry.get(self.field)
+    def value(self, entry: object) -> Any:
+        value = getattr(entry, self.field)
         if self.fold is not None and isinstance(value, str):
             return self.fold(value)
         return value
@@ -42,8 +46,8 @@ class Reference:
     field: str
     target: str
 
-    def values(self, entry: Mapping[str, Any]) -> list[Any]:
-        value = entry.get(self.field)
+    def values(self, entry: object) -> list[Any]:
+        value = getattr(entry, self.field)
         if value is None:
             return []
         return list(value) if isinstance(value, list) else [value]
@@ -59,9 +63,18 @@ def lookup_key(vendor: str, section: str, field: str, value: Any) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def keys_of(
-    vendor: str, unique: tuple[Unique, ...], section: str, entry: Mapping[str, Any]
-) -> Iterator[int]:
+def keying(unique: Sequence[Unique]) -> str:
+    """What a vendor's keys are made of, in a few characters: stored with each document
+    indexed, so that a release that keys entries otherwise (a value made unique, a fold
+    changed) indexes the documents again instead of missing their duplicates."""
+    rules = [
+        [rule.section, rule.field, getattr(rule.fold, "__qualname__", None)] for rule in unique
+    ]
+    text = json.dumps([KEY_SCHEME, rules])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def keys_of(vendor: str, unique: Sequence[Unique], section: str, entry: object) -> Iterator[int]:
     """The keys an entry of `section` is found by: one for each of its unique values."""
     for rule in unique:
         if rule.section == section and (value := rule.value(entry)) is not None:

@@ -17,6 +17,7 @@ stays in the process's memory.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -38,8 +39,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from token_emulator.core.bodies import BodyProblem, parse_json
 from token_emulator.core.clock import Clock
-from token_emulator.core.fixture_links import keys_of, lookup_key
+from token_emulator.core.fixture_links import keying, keys_of, lookup_key
 from token_emulator.core.fixtures import (
     FixtureConflict,
     FixtureError,
@@ -66,16 +68,20 @@ added_fixtures = Table(
     Column("document", Text, nullable=False),
     Column("added_at", Float, nullable=False),
     # What the bound counts (entries, characters of JSON) and the settings the document
-    # gives (JSON, null: none), written with it. Null entries: not indexed yet (a
-    # database from before schema version 5, or a document a restart edited).
+    # gives (JSON, null: none), written with it; and how its entries were keyed
+    # (fixture_links.keying). Null or another keying: to be indexed at the next start (a
+    # database from before schema version 5, a document a restart edited, a release
+    # that keys entries otherwise).
     Column("entries", Integer),
     Column("size", Integer),
     Column("settings", Text),
+    Column("keyed_by", String),
 )
-# What the bound sums, read without the documents (each long, stored past its row).
+# What a start and the bound read, without the documents (each long, stored past its row).
 Index(
     "emulator_added_fixtures_counted",
     added_fixtures.c.vendor,
+    added_fixtures.c.keyed_by,
     added_fixtures.c.entries,
     added_fixtures.c.size,
 )
@@ -93,6 +99,9 @@ added_entries = Table(
     Column("entry", Text, nullable=False),
     info=DERIVED,
 )
+Index("emulator_added_entries_by_document", added_entries.c.document)
+
+log = logging.getLogger(__name__)
 
 # Keys asked for at once (SQLite takes at least 999 parameters in a statement).
 _KEYS_PER_QUERY = 500
@@ -176,19 +185,20 @@ def _counted(model: type[FixtureModel], data: dict[str, Any], text: str) -> dict
         "entries": _entries(model, data),
         "size": len(text),
         "settings": json.dumps(given) if given else None,
+        "keyed_by": keying(unique_rules(model)),
     }
 
 
-def _indexed(vendor: Vendor, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """A valid document's rows of added_entries, without the document's number."""
-    model = vendor.fixture_model
+def _indexed(vendor: Vendor, document: FixtureModel, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A document's rows of added_entries (without its number): each entry as it was
+    sent (`data`), under the keys of its values as parsed (`document`, defaults in)."""
     rows: list[dict[str, Any]] = []
-    unique = unique_rules(model)
-    for section in sections(model):
-        for position, entry in enumerate(data.get(section, ())):
+    unique = unique_rules(vendor.fixture_model)
+    for section in sections(vendor.fixture_model):
+        for position, entry in enumerate(getattr(document, section)):
             keys = list(keys_of(vendor.id, unique, section, entry))
             if keys:
-                text = json.dumps(entry)
+                text = json.dumps(data[section][position])
                 rows.extend(
                     {"key": key, "section": section, "position": position, "entry": text}
                     for key in keys
@@ -205,35 +215,52 @@ async def _forget_index(conn: Connection, documents: Sequence[int]) -> None:
     await conn.execute(delete(added_entries).where(added_entries.c.document.in_(documents)))
 
 
-async def index_unindexed(conn: Connection, vendors: Sequence[Vendor]) -> None:
-    """Index the documents stored without it (from before schema version 5, edited by a
-    restart, or imported with a world); FixtureError for one that is not a document
-    (a world imported from an export edited by hand)."""
-    by_id = {vendor.id: vendor for vendor in vendors}
-    query = select(added_fixtures.c.id, added_fixtures.c.vendor, added_fixtures.c.document)
-    for row in (await conn.execute(query.where(added_fixtures.c.entries.is_(None)))).all():
-        vendor = by_id.get(row.vendor)
-        if vendor is None:
-            continue  # a vendor this server does not serve: never read
-        source = f"{vendor.fixture_file} (added at run time, document {row.id})"
-        try:
-            data = json.loads(row.document)
-        except ValueError:
-            raise FixtureError([FixtureProblem(source, "", "", "not JSON")]) from None
-        _parse(vendor, data, source)
-        await _forget_index(conn, [row.id])
-        await _write_index(conn, row.id, _indexed(vendor, data))
-        counted = _counted(vendor.fixture_model, data, row.document)
-        await conn.execute(
-            update(added_fixtures).where(added_fixtures.c.id == row.id).values(**counted)
+def _stored(vendor: Vendor, text: str, source: str) -> tuple[dict[str, Any], FixtureModel]:
+    """A stored document, as sent and parsed; FixtureError if it is not one."""
+    try:
+        data = parse_json(text, "the document")
+    except BodyProblem as problem:
+        raise FixtureError([FixtureProblem(source, "", "", str(problem))]) from None
+    return data, _parse(vendor, data, source)
+
+
+async def index_stale(
+    conn: Connection, vendors: Sequence[Vendor], *, imported: bool = False
+) -> None:
+    """Index the documents stored without it, or keyed otherwise than this release keys
+    them (fixture_links.keying). One that is not a valid document any more is left as
+    it is, with a WARNING (an older release stored what this one refuses: additions
+    are then not checked against it until a reset), unless it was `imported` (an
+    export edited by hand): then FixtureError."""
+    for vendor in vendors:
+        current = keying(unique_rules(vendor.fixture_model))
+        stale = (added_fixtures.c.keyed_by.is_(None)) | (added_fixtures.c.keyed_by != current)
+        query = select(added_fixtures.c.id, added_fixtures.c.document).where(
+            added_fixtures.c.vendor == vendor.id, stale
         )
+        for row in (await conn.execute(query)).all():
+            source = f"{vendor.fixture_file} (added at run time, document {row.id})"
+            try:
+                data, document = _stored(vendor, row.document, source)
+            except FixtureError as error:
+                if imported:
+                    raise
+                log.warning("%s: not indexed, as it cannot be read: %s", source, error)
+                continue
+            await _forget_index(conn, [row.id])
+            await _write_index(conn, row.id, _indexed(vendor, document, data))
+            counted = _counted(vendor.fixture_model, data, row.document)
+            await conn.execute(
+                update(added_fixtures).where(added_fixtures.c.id == row.id).values(**counted)
+            )
 
 
 async def reindex(conn: Connection, vendors: Sequence[Vendor]) -> None:
-    """Index every document again (a world's state was replaced by an import)."""
+    """Index every document again (a world's state was replaced by an import);
+    FixtureError for one that is not a valid document."""
     await conn.execute(delete(added_entries))
-    await conn.execute(update(added_fixtures).values(entries=None))
-    await index_unindexed(conn, vendors)
+    await conn.execute(update(added_fixtures).values(keyed_by=None))
+    await index_stale(conn, vendors, imported=True)
 
 
 async def forget_vendor(conn: Connection, vendor_id: str) -> None:
@@ -251,7 +278,7 @@ async def yield_to_file(
     to it: an entry the file now holds (by identity) leaves the stored documents, and so
     do their settings when the file's settings were edited. Later additions are then
     checked against the file as it is, and replay no setting the file overrode. What
-    changed is indexed again (index_unindexed)."""
+    changed is indexed again (index_stale)."""
     model = type(fixtures)
     in_file = {
         (section, getattr(entry, entry.IDENTITY))
@@ -277,7 +304,7 @@ async def yield_to_file(
         await _forget_index(conn, [row.id])
         where = added_fixtures.c.id == row.id
         if kept:
-            edited = {"document": json.dumps(kept), "entries": None}
+            edited = {"document": json.dumps(kept), "keyed_by": None}
             await conn.execute(update(added_fixtures).where(where).values(**edited))
         else:
             await conn.execute(delete(added_fixtures).where(where))
@@ -311,7 +338,7 @@ async def _check_bound(
 
 
 async def _earlier_entries(
-    conn: Connection, vendor: Vendor, data: dict[str, Any], own: set[int], source: str
+    conn: Connection, vendor: Vendor, document: FixtureModel, own: set[int], source: str
 ) -> dict[str, list[FixtureModel]]:
     """The entries added before that the document's could clash with or name: those with
     a unique value one of its entries has (`own`, their keys), and those its references
@@ -319,7 +346,7 @@ async def _earlier_entries(
     model = vendor.fixture_model
     wanted = set(own)
     for section in sections(model):
-        for entry in data.get(section, ()):
+        for entry in getattr(document, section):
             for reference in model.REFERENCES:
                 if reference.section == section:
                     identity = entry_model(model, reference.target).IDENTITY
@@ -375,14 +402,14 @@ async def add(
     given = _given_settings(model, data)
     text = json.dumps(data)
     counted = _counted(model, data, text)
-    rows = _indexed(vendor, data)
+    rows = _indexed(vendor, document, data)
     try:
         # Exclusive, as a seed: upserts across tables while requests write would deadlock.
         # The checks run inside it too, so two additions at once cannot both pass them.
         async with store.write(exclusive=True) as conn:
             await _check_bound(conn, vendor.id, counted, max_entries, source)
             own = {row["key"] for row in rows}
-            earlier = await _earlier_entries(conn, vendor, data, own, source)
+            earlier = await _earlier_entries(conn, vendor, document, own, source)
             _raise_document_problems(in_file, earlier, document, source)
             if given:
                 # The settings in force, with this document's entries only.

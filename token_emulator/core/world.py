@@ -197,7 +197,7 @@ class World:
             await Clock.ensure_row(conn, self.store)
             for vendor in self.vendors:
                 self.fixture_changes[vendor.id] = await self._apply_fixtures(conn, vendor)
-            await runtime_fixtures.index_unindexed(conn, self.vendors)
+            await runtime_fixtures.index_stale(conn, self.vendors)
         self._generation = (await self.clock.read()).generation
 
     async def _apply_fixtures(self, conn: Connection, vendor: Vendor) -> FixtureChanges:

@@ -24,8 +24,8 @@ from token_emulator.core.storage import SERVER_ONLY, Connection, Store, metadata
 #    web1on1's settings table instead of its seeded mark (vendors/web1on1/server.py).
 # 3: emulator_admin_sessions (core/admin_sessions.py).
 # 4: emulator_worlds and emulator_clock.retired (core/worlds.py).
-# 5: emulator_added_entries and emulator_added_fixtures' entries,
-#    size and settings (core/runtime_fixtures.py).
+# 5: emulator_added_entries and emulator_added_fixtures' entries, size, settings and
+#    keyed_by (core/runtime_fixtures.py).
 SCHEMA_VERSION = 5
 
 schema_table = Table(
@@ -116,12 +116,18 @@ async def _mark_retired_worlds(conn: Connection, _store: Store) -> None:
 
 
 async def _count_added_fixtures(conn: Connection, store: Store) -> None:
-    # Version 5 keeps, with each document added at run time, what the bound counts and
-    # the settings it gives; null until a start indexes it (index_unindexed, called by
+    # Version 5 keeps, with each document added at run time, what the bound counts, the
+    # settings it gives and how it was keyed; null until a start indexes it (index_stale, called by
     # core/world.py once the migration is done). A database without the table had it
     # made with them just now.
     present = await column_names(conn, store, "emulator_added_fixtures")
-    for column, kind in (("entries", "INTEGER"), ("size", "INTEGER"), ("settings", "TEXT")):
+    added = (
+        ("entries", "INTEGER"),
+        ("size", "INTEGER"),
+        ("settings", "TEXT"),
+        ("keyed_by", "TEXT"),
+    )
+    for column, kind in added:
         if column not in present:
             statement = f"ALTER TABLE emulator_added_fixtures ADD COLUMN {column} {kind}"
             await conn.execute(text(statement))
