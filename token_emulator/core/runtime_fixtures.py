@@ -77,13 +77,15 @@ added_fixtures = Table(
     Column("settings", Text),
     Column("keyed_by", String),
 )
-# What a start and the bound read, without the documents (each long, stored past its row).
+# What a start, the bound and the settings in force read, without the documents (each
+# long, stored past its row; the settings are a few numbers).
 Index(
     "emulator_added_fixtures_counted",
     added_fixtures.c.vendor,
     added_fixtures.c.keyed_by,
     added_fixtures.c.entries,
     added_fixtures.c.size,
+    added_fixtures.c.settings,
 )
 
 # Each entry of each document under each of its unique values (core/fixture_links.py:
@@ -345,15 +347,13 @@ async def _earlier_entries(
     name."""
     model = vendor.fixture_model
     wanted = set(own)
-    for section in sections(model):
-        for entry in getattr(document, section):
-            for reference in model.REFERENCES:
-                if reference.section == section:
-                    identity = entry_model(model, reference.target).IDENTITY
-                    wanted.update(
-                        lookup_key(vendor.id, reference.target, identity, value)
-                        for value in reference.values(entry)
-                    )
+    for reference in model.REFERENCES:
+        identity = entry_model(model, reference.target).IDENTITY
+        for entry in getattr(document, reference.section):
+            wanted.update(
+                lookup_key(vendor.id, reference.target, identity, value)
+                for value in reference.values(entry)
+            )
     found: dict[tuple[int, str, int], str] = {}
     asked = sorted(wanted)
     for start in range(0, len(asked), _KEYS_PER_QUERY):
