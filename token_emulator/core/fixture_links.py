@@ -54,10 +54,10 @@ class Reference:
 
 
 def lookup_key(vendor: str, section: str, field: str, value: Any) -> int:
-    """What the store indexes a unique value by: a 64-bit number, whatever the value (a
-    long name fits an index), for 1 and "1" alike as the JSON tells them apart. Two
-    values that share one only read back an entry more, which the checks then compare
-    by its values; so it need not be a cryptographic hash, only a stable one."""
+    """What the store indexes a unique value by: a 64-bit number whatever the value (a
+    long name fits an index), made from its JSON (so 1 and "1" differ). Two values
+    that share one only read back an entry more, which the checks then compare by its
+    values: it needs to be stable, not cryptographic."""
     text = f"{vendor}\0{section}\0{field}\0{json.dumps(value)}"
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)

@@ -117,9 +117,9 @@ async def _mark_retired_worlds(conn: Connection, _store: Store) -> None:
 
 async def _count_added_fixtures(conn: Connection, store: Store) -> None:
     # Version 5 keeps, with each document added at run time, what the bound counts, the
-    # settings it gives and how it was keyed; null until a start indexes it (index_stale, called by
-    # core/world.py once the migration is done). A database without the table had it
-    # made with them just now.
+    # settings it gives and how it was keyed: null until a start indexes it
+    # (runtime_fixtures.index_stale, called by core/world.py once the migration is
+    # done). A database without the table had it made with them just now.
     present = await column_names(conn, store, "emulator_added_fixtures")
     added = (
         ("entries", "INTEGER"),
