@@ -130,16 +130,17 @@ def _given_settings(model: type[FixtureModel], data: dict[str, Any]) -> dict[str
 _LABEL = re.compile(r"(?P<section>\w+)\[(?P<index>\d+)\](?P<rest>.*)", re.DOTALL)
 
 
-def _raise_document_problems(
+def _checked(
     base: FixtureModel,
     earlier: dict[str, list[FixtureModel]],
     document: FixtureModel,
     source: str,
-) -> None:
-    """FixtureError for what the vendor's checks find in `document`'s entries, seen after
-    the file's (`base`) and the earlier entries given. The problems are named by the
-    document's own positions; those of earlier entries are left out: each was checked
-    when it came, and here it is seen without what it names in turn."""
+) -> FixtureModel:
+    """The file's entries (`base`), the earlier ones given and `document`'s, in that
+    order; FixtureError for what the vendor's checks find in `document`'s entries. The
+    problems are named by the document's own positions; those of earlier entries are
+    left out: each was checked when it came, and here it is seen without what it names
+    in turn."""
     model = type(base)
     offsets: dict[str, int] = {}
     update: dict[str, Any] = {}
@@ -147,8 +148,9 @@ def _raise_document_problems(
         before = [*getattr(base, name), *earlier.get(name, ())]
         offsets[name] = len(before)
         update[name] = [*before, *getattr(document, name)]
+    joined = base.model_copy(update=update)
     found: list[Problem] = []
-    for problem in base.model_copy(update=update).problems():
+    for problem in joined.problems():
         label = _LABEL.fullmatch(problem.entry)
         if label is None or label["section"] not in offsets:
             found.append(problem)
@@ -159,19 +161,16 @@ def _raise_document_problems(
             found.append(Problem(entry, problem.field, problem.message))
     if found:
         raise FixtureError([FixtureProblem(source, p.entry, p.field, p.message) for p in found])
+    return joined
 
 
 def with_document(vendor: Vendor, in_file: FixtureModel, data: Any, source: str) -> FixtureModel:
     """The file's fixtures with one more document's entries and settings, checked as a
     whole (a world created with fixtures of its own: core/worlds.py); FixtureError."""
     document = _parse(vendor, data, source)
-    _raise_document_problems(in_file, {}, document, source)
-    model = type(in_file)
-    update: dict[str, Any] = {
-        name: [*getattr(in_file, name), *getattr(document, name)] for name in sections(model)
-    }
-    update.update({name: getattr(document, name) for name in _given_settings(model, data)})
-    return in_file.model_copy(update=update)
+    joined = _checked(in_file, {}, document, source)
+    given = _given_settings(type(in_file), data)
+    return joined.model_copy(update={name: getattr(document, name) for name in given})
 
 
 def _entries(model: type[FixtureModel], data: dict[str, Any]) -> int:
@@ -182,7 +181,7 @@ def _entries(model: type[FixtureModel], data: dict[str, Any]) -> int:
 
 def _counted(model: type[FixtureModel], data: dict[str, Any], text: str) -> dict[str, Any]:
     """The columns a document is stored with besides itself (added_fixtures)."""
-    given = _given_settings(model, data)
+    given = _given_settings(model, data)  # what _settings_in_force reads back
     return {
         "entries": _entries(model, data),
         "size": len(text),
@@ -410,7 +409,7 @@ async def add(
             await _check_bound(conn, vendor.id, counted, max_entries, source)
             own = {row["key"] for row in rows}
             earlier = await _earlier_entries(conn, vendor, document, own, source)
-            _raise_document_problems(in_file, earlier, document, source)
+            _checked(in_file, earlier, document, source)
             if given:
                 # The settings in force, with this document's entries only.
                 in_force = await _settings_in_force(conn, vendor, given, source)
